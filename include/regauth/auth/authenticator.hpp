@@ -1,0 +1,78 @@
+// The Registry v2 auth handshake for one registry:
+//   1. ping GET /v2/ without credentials (https; http only for loopback/insecure hosts);
+//   2. 200 means no auth; 401 carries WWW-Authenticate challenges, Bearer preferred over Basic;
+//   3. Basic: send the credentials to the registry itself;
+//   4. Bearer: check the realm, fetch a token for the scopes (GET, or POST with a refresh token);
+//   5. retry with Authorization; a second 401 after a fresh token ends the attempt.
+#pragma once
+
+#include "regauth/auth/challenge.hpp"
+#include "regauth/auth/scope.hpp"
+#include "regauth/auth/token.hpp"
+#include "regauth/credentials/credentials.hpp"
+#include "regauth/http/http_client.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace regauth::auth {
+
+struct AuthOptions {
+  std::vector<std::string> trusted_realms; // hosts allowed as token realms anyway
+  std::string client_id = "regauth";
+  bool may_use_http = false; // loopback or --insecure-registry: http after https fails
+};
+
+struct LoginProof {
+  bool verified = false;     // false when the registry asks for no authentication at all
+  std::string scheme;        // "basic", "bearer" or ""
+  std::string refresh_token; // issued by the token server, to store as the identity token
+};
+
+class Authenticator {
+public:
+  Authenticator(http::HttpClient& client, std::string registry_host,
+                std::optional<credentials::Credentials> credentials, AuthOptions options);
+
+  // Step 1-2. Fails (network) when the registry cannot be reached, (not_found) when it does not
+  // speak the v2 API, (protocol) when its challenge is malformed.
+  Result<void> ping();
+  // "https://host[:port]" after ping.
+  [[nodiscard]] const std::string& base_url() const { return m_base_url; }
+  // The chosen challenge after ping; nullopt when the registry wants no auth.
+  [[nodiscard]] const std::optional<Challenge>& challenge() const { return m_challenge; }
+
+  // Proves the credentials as the Docker CLI's login does. Fails (unauthorized) with the
+  // registry's or token server's own words.
+  Result<LoginProof> login();
+
+  // The Authorization value for a request needing `scopes`; nullopt when none is needed.
+  // Tokens are cached per scope set until a minute before they expire.
+  Result<std::optional<std::string>> authorization(const std::vector<Scope>& scopes);
+  // Forgets cached tokens (after a 401).
+  void invalidate() { m_tokens.clear(); }
+
+  // Sends `request` (URL relative to base_url when it starts with '/') with authorization for
+  // `scopes`; on 401 fetches a fresh token once and retries once.
+  Result<http::Response> send(http::Request request, const std::vector<Scope>& scopes);
+
+  [[nodiscard]] const std::optional<credentials::Credentials>& credentials() const {
+    return m_credentials;
+  }
+
+private:
+  Result<Token> token_for(const std::vector<Scope>& scopes, bool offline);
+  Result<std::string> realm_url();
+
+  http::HttpClient& m_client;
+  std::string m_registry_host;
+  std::optional<credentials::Credentials> m_credentials;
+  AuthOptions m_options;
+  std::string m_base_url;
+  std::optional<Challenge> m_challenge;
+  std::map<std::string, Token> m_tokens;
+};
+
+} // namespace regauth::auth

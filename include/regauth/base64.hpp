@@ -1,0 +1,16 @@
+// Standard base64 (RFC 4648, with padding) through OpenSSL's EVP encoder.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace regauth {
+
+// Encodes bytes as one line of standard base64.
+std::string base64_encode(std::string_view bytes);
+
+// Decodes standard base64 (line breaks allowed, padding required); nullopt when malformed.
+std::optional<std::string> base64_decode(std::string_view text);
+
+} // namespace regauth

@@ -1,0 +1,32 @@
+// One options struct and one run_<command> per command; CLI11 only fills the structs.
+#pragma once
+
+#include "regauth/cli/context.hpp"
+
+#include <optional>
+#include <string>
+
+namespace regauth::cli {
+
+struct LoginOptions {
+  std::string server;
+  std::optional<std::string> username;
+  std::optional<std::string> password;
+  bool password_stdin = false;
+  std::string format; // "" or "json"
+};
+int run_login(const LoginOptions& options, Context& context);
+
+struct LogoutOptions {
+  std::string server;
+  bool all = false;
+  std::string format;
+};
+int run_logout(const LogoutOptions& options, Context& context);
+
+struct LsOptions {
+  std::string format;
+};
+int run_ls(const LsOptions& options, Context& context);
+
+} // namespace regauth::cli

@@ -1,0 +1,47 @@
+// What every command receives: the global options, the services and the output streams.
+#pragma once
+
+#include "regauth/cli/app.hpp"
+#include "regauth/credentials/keychain.hpp"
+#include "regauth/http/curl_client.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace regauth::cli {
+
+struct GlobalOptions {
+  std::optional<std::string> config_dir;
+  bool debug = false;
+  std::vector<std::string> insecure_registries;
+  std::vector<std::string> resolve;
+  std::vector<std::string> certs_dirs;
+  std::vector<std::string> trusted_realms;
+  double helper_timeout_seconds = 30;
+  double lock_timeout_seconds = 10;
+};
+
+struct Context {
+  GlobalOptions global;
+  Services& services;
+  std::ostream& out;
+  std::ostream& err;
+
+  // The resolved config.json path.
+  Result<std::filesystem::path> config_path() const;
+  // A Keychain over the config, the helpers and DOCKER_AUTH_CONFIG.
+  Result<credentials::Keychain> keychain() const;
+  // Transport options from the global flags (certs dirs include /etc/docker/certs.d).
+  http::TransportOptions transport() const;
+  // Prints a warning line: "WARNING: ..." on err.
+  void warn(const std::string& message) const;
+};
+
+// Prints "regauth: error: <message>" and returns the exit code for the error.
+int report(const Context& context, const Error& error);
+
+} // namespace regauth::cli

@@ -1,0 +1,69 @@
+// The config.json model: the whole document as parsed (every field regauth does not know is
+// kept with its value and its place), typed accessors for the fields regauth uses, and the
+// Docker CLI's serialization (tab indent, Go's escaping, no trailing newline). Pure: no files.
+#pragma once
+
+#include "regauth/result.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace regauth::config {
+
+using Json = nlohmann::ordered_json;
+
+class ConfigFile {
+public:
+  // An empty config: `{}`.
+  ConfigFile();
+
+  // Parses config.json bytes. Empty or whitespace-only input is an empty config; a UTF-8 BOM
+  // is skipped. Fails (config) with "line L column C: ..." on malformed JSON, or names the
+  // field whose type is wrong (`auths`, `auths["x"]`, `credsStore`, `credHelpers`).
+  static Result<ConfigFile> parse(std::string_view bytes);
+
+  // The document as the Docker CLI writes it: json.MarshalIndent with "\t", no BOM, no newline.
+  [[nodiscard]] std::string serialize() const;
+
+  [[nodiscard]] const Json& json() const { return m_json; }
+
+  // Keys of `auths` in file order.
+  [[nodiscard]] std::vector<std::string> auth_keys() const;
+  // The stored keys that name the registry `normalized_key`: the exact key first, then legacy
+  // spellings (`https://host`, `http://host/v1/`) in file order. Empty when none.
+  [[nodiscard]] std::vector<std::string> matching_auth_keys(std::string_view normalized_key) const;
+  // The entry under `key`, or nullptr.
+  [[nodiscard]] const Json* auth_entry(std::string_view key) const;
+  // Replaces the entry under `key` in place, or inserts it where a sorted `auths` keeps it.
+  void set_auth_entry(const std::string& key, Json entry);
+  // Removes `auths[key]`; returns whether it existed.
+  bool erase_auth_entry(std::string_view key);
+
+  // `credsStore`, or "" when unset.
+  [[nodiscard]] std::string creds_store() const;
+  void set_creds_store(const std::string& name);
+  // `credHelpers[key]` for the registry, exact key first then legacy spellings; nullopt if none.
+  [[nodiscard]] std::optional<std::string> cred_helper(std::string_view normalized_key) const;
+  // All `credHelpers` entries.
+  [[nodiscard]] std::map<std::string, std::string> cred_helpers() const;
+
+  // True when no `auths` entry, `credsStore` or `credHelpers` exists (the Docker CLI then
+  // detects a platform default credential helper).
+  [[nodiscard]] bool has_no_auth_settings() const;
+  // True when some `auths` entry holds a secret inline (auth, password, identitytoken, registrytoken).
+  [[nodiscard]] bool has_inline_secrets() const;
+
+private:
+  explicit ConfigFile(Json json) : m_json(std::move(json)) {}
+  Json m_json;
+};
+
+// Serializes any JSON value as Go's json.MarshalIndent(v, "", "\t") does.
+std::string serialize_go_style(const Json& value);
+
+} // namespace regauth::config

@@ -1,0 +1,53 @@
+// Finding, loading and safely saving config.json: atomic replace (temp file, fsync, rename,
+// directory fsync), symlinks followed, permissions kept or tightened, and a lock file that
+// serializes read-modify-write cycles between processes.
+#pragma once
+
+#include "regauth/config/config_file.hpp"
+#include "regauth/result.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace regauth::config {
+
+// Where config.json lives: `--config DIR`, else $DOCKER_CONFIG, else $HOME/.docker (the home
+// from the environment, then the password database). Fails (config) when no home is known.
+Result<std::filesystem::path> resolve_config_path(const std::optional<std::string>& config_dir);
+
+// A config as read from disk, with the bytes it came from (to tell whether anything changed).
+struct LoadedConfig {
+  ConfigFile config;
+  std::string original_bytes;
+  bool existed = false;
+};
+
+// Reads config.json. A missing or empty file is an empty config. Fails (config) naming the file
+// and the place where it broke, or (io) when it cannot be read.
+Result<LoadedConfig> load_config(const std::filesystem::path& path);
+
+struct SaveOptions {
+  std::chrono::milliseconds lock_timeout{10000};
+};
+
+// What a save did: whether the file was written, and warnings for the user.
+struct SaveReport {
+  bool written = false;
+  std::vector<std::string> warnings;
+};
+
+// Read-modify-write under the lock: takes the lock file beside the real config.json, re-reads
+// the file, calls `change` (which returns whether it changed anything), and saves atomically
+// when the bytes differ. A malformed file is never written. On failure the file is untouched.
+Result<SaveReport> update_config(const std::filesystem::path& path,
+                                 const std::function<Result<bool>(ConfigFile&)>& change,
+                                 const SaveOptions& options = {});
+
+// Follows symlinks (absolute, relative, dangling) to the file that a write must replace.
+Result<std::filesystem::path> resolve_write_target(const std::filesystem::path& path);
+
+} // namespace regauth::config

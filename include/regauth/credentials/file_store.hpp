@@ -1,0 +1,31 @@
+// A CredentialStore that keeps credentials inline in config.json's `auths`, as the Docker CLI's
+// file store does. Reads see the file as it is; writes go through config::update_config.
+#pragma once
+
+#include "regauth/config/config_store.hpp"
+#include "regauth/credentials/credentials.hpp"
+
+#include <filesystem>
+
+namespace regauth::credentials {
+
+class FileStore final : public CredentialStore {
+public:
+  explicit FileStore(std::filesystem::path config_path, config::SaveOptions options = {});
+
+  [[nodiscard]] std::string description() const override;
+  // Looks under the exact key first, then under legacy spellings of the same registry.
+  Result<std::optional<Credentials>> get(const std::string& key) override;
+  Result<void> store(const std::string& key, const Credentials& credentials) override;
+  // Removes the entry under every spelling of the registry.
+  Result<bool> erase(const std::string& key) override;
+  Result<std::map<std::string, std::string>> list() override;
+  std::vector<std::string> take_warnings() override;
+
+private:
+  std::filesystem::path m_config_path;
+  config::SaveOptions m_options;
+  std::vector<std::string> m_warnings;
+};
+
+} // namespace regauth::credentials

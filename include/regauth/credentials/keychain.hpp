@@ -1,0 +1,106 @@
+// The Keychain answers "which credentials for this registry, and where do they live" as the
+// Docker CLI does: `credHelpers[key]`, else `credsStore`, else the inline `auths` of config.json
+// (with the platform default helper detected for a config that names none), with
+// DOCKER_AUTH_CONFIG's entries taking precedence on reads.
+#pragma once
+
+#include "regauth/config/config_file.hpp"
+#include "regauth/config/config_store.hpp"
+#include "regauth/credentials/credentials.hpp"
+#include "regauth/credentials/process_runner.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace regauth::credentials {
+
+enum class StoreKind { file, helper };
+
+struct StoreChoice {
+  StoreKind kind = StoreKind::file;
+  std::string helper; // for StoreKind::helper
+  std::string origin; // "credHelpers", "credsStore", "default" or "file"
+};
+
+// Picks the store for `key`. `default_helper` is the platform default, used only when the
+// config names no store and holds no `auths` (see detect_default_helper). Pure.
+StoreChoice choose_store(const config::ConfigFile& config, const std::string& key,
+                         const std::optional<std::string>& default_helper);
+
+// The Docker CLI's platform default on Linux: "pass" when docker-credential-pass and pass are
+// on PATH (regauth also requires an initialised password store, else the login would fail),
+// else "secretservice" when its helper is on PATH and a D-Bus session exists. nullopt otherwise.
+std::optional<std::string> detect_default_helper(const std::string& search_path);
+
+// Parses DOCKER_AUTH_CONFIG as Docker CLI 28 does: one JSON object with only `auths`, whose
+// entries hold only `auth`. Keys are normalized. Fails (config) on anything else.
+Result<std::map<std::string, Credentials>> parse_auth_config_env(std::string_view value);
+
+struct KeychainOptions {
+  std::filesystem::path config_path;
+  std::chrono::milliseconds helper_timeout{30000};
+  config::SaveOptions save;
+  std::optional<std::string> auth_config_env; // the value of DOCKER_AUTH_CONFIG, when set
+  std::string search_path;                    // PATH, to find helpers
+};
+
+struct FoundCredentials {
+  Credentials credentials;
+  std::string source; // "config.json path", "credential helper docker-credential-x", "DOCKER_AUTH_CONFIG"
+};
+
+struct StoreOutcome {
+  std::string store; // where the secret went
+  bool plaintext = false;
+  std::vector<std::string> warnings;
+};
+
+struct EraseOutcome {
+  std::vector<std::string> removed_from; // descriptions of stores that held something
+  std::vector<std::string> warnings;
+};
+
+struct KnownRegistry {
+  std::string key;
+  std::string store;
+  std::string username;
+};
+
+struct Listing {
+  std::vector<KnownRegistry> registries;
+  std::vector<std::string> warnings; // stores that could not be read
+};
+
+class Keychain {
+public:
+  Keychain(KeychainOptions options, ProcessRunner& runner);
+
+  // The store a write for `key` goes to.
+  Result<StoreChoice> choice_for(const std::string& key);
+  // Credentials for a normalized key, or nullopt. A failing store is an error, never a fall back.
+  Result<std::optional<FoundCredentials>> get(const std::string& key);
+  // Files credentials in the chosen store; a helper's secret leaves a `{}` placeholder in `auths`.
+  Result<StoreOutcome> store(const std::string& key, const Credentials& credentials);
+  // Removes every trace of `key`: the helper's entry and every `auths` spelling.
+  Result<EraseOutcome> erase(const std::string& key);
+  // Every registry any store knows.
+  Result<Listing> list();
+
+  [[nodiscard]] const std::filesystem::path& config_path() const { return m_options.config_path; }
+
+private:
+  Result<config::ConfigFile> load();
+  std::unique_ptr<CredentialStore> open(const StoreChoice& choice);
+  std::optional<std::string> default_helper();
+
+  KeychainOptions m_options;
+  ProcessRunner& m_runner;
+  std::optional<std::optional<std::string>> m_default_helper;
+};
+
+} // namespace regauth::credentials

@@ -1,0 +1,44 @@
+// The one libcurl-backed HttpClient and the transport policy it enforces: TLS verified against
+// system CAs plus Docker's certs.d layout, plain HTTP and unverified TLS only for loopback and
+// --insecure-registry hosts, redirects followed by regauth with Authorization kept to its origin.
+#pragma once
+
+#include "regauth/http/http_client.hpp"
+#include "regauth/http/url.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace regauth::http {
+
+struct TransportOptions {
+  std::vector<std::string> insecure_registries;  // host or host:port
+  std::vector<std::string> resolve;              // HOST:PORT:ADDRESS, as curl's --resolve
+  std::vector<std::filesystem::path> certs_dirs; // each holds HOST[:PORT]/{*.crt,*.cert,*.key}
+  std::chrono::milliseconds connect_timeout{15000};
+  std::chrono::milliseconds stall_timeout{30000}; // no byte moved for this long
+  std::chrono::milliseconds request_timeout{120000}; // whole request, except streamed bodies
+  int max_redirects = 5;
+  std::string user_agent = "regauth";
+  std::function<void(std::string_view)> debug; // receives redacted request/response lines
+};
+
+// True when `url` may use plain HTTP or unverified TLS: a loopback host, or one listed in
+// insecure_registries (by host:port or by host alone).
+bool allows_insecure(const TransportOptions& options, const Url& url);
+
+// Redacts a header line for --debug: Authorization, Proxy-Authorization, Cookie, Set-Cookie.
+std::string redact_header_line(std::string_view line);
+
+// Creates the libcurl client. One instance holds one connection cache: reuse it within a
+// command, and use one per parallel job.
+std::unique_ptr<HttpClient> make_curl_client(const TransportOptions& options);
+
+// Initialises libcurl once per process; call from main before threads start.
+void initialise_http();
+
+} // namespace regauth::http

@@ -1,0 +1,37 @@
+// Reading failures from registries and token servers: the registry's error JSON
+// ({"errors":[{"code","message","detail"}]}), token servers' {"details"} and OAuth's
+// {"error","error_description"}, mapped to an Error with the server's own words. Pure.
+#pragma once
+
+#include "regauth/http/http_client.hpp"
+#include "regauth/result.hpp"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace regauth::http {
+
+struct ServerError {
+  std::string code;    // "UNAUTHORIZED", or empty
+  std::string message; // "authentication required"
+};
+
+// The errors a body carries, in order; empty when it carries none we can read.
+std::vector<ServerError> parse_error_body(std::string_view body);
+
+// "unauthorized: authentication required; denied: ..." from a body, or "" when it says nothing.
+// Control bytes are removed and the text is capped, so a hostile server cannot paint the terminal.
+std::string describe_error_body(std::string_view body);
+
+// The kind of a failed status: 401 unauthorized, 403 denied, 404 not_found, 408/429/5xx
+// network (retryable), anything else protocol.
+ErrorKind kind_for_status(long status);
+
+// An Error for a failed response: "<what>: <status> <reason>: <server's words>".
+Error response_error(const std::string& what, const Response& response);
+
+// Removes control bytes (terminal escapes included) and caps the length.
+std::string printable(std::string_view text, std::size_t max = 300);
+
+} // namespace regauth::http

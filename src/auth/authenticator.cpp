@@ -1,0 +1,213 @@
+#include "regauth/auth/authenticator.hpp"
+
+#include "regauth/base64.hpp"
+#include "regauth/http/error_body.hpp"
+#include "regauth/http/url.hpp"
+
+namespace regauth::auth {
+namespace {
+
+constexpr std::chrono::seconds k_renew_margin{30};
+
+std::string scope_key(const std::vector<Scope>& scopes) {
+  std::string key;
+  for (const auto& scope : scopes) {
+    key += scope.to_string() + " ";
+  }
+  return key;
+}
+
+} // namespace
+
+Authenticator::Authenticator(http::HttpClient& client, std::string registry_host,
+                             std::optional<credentials::Credentials> credentials,
+                             AuthOptions options)
+    : m_client(client), m_registry_host(std::move(registry_host)),
+      m_credentials(std::move(credentials)), m_options(std::move(options)) {}
+
+Result<void> Authenticator::ping() {
+  std::vector<std::string> schemes = {"https"};
+  if (m_options.may_use_http) {
+    schemes.emplace_back("http");
+  }
+  std::optional<Error> first_failure;
+  for (const auto& scheme : schemes) {
+    std::string base = scheme + "://" + m_registry_host;
+    http::Request request;
+    request.url = base + "/v2/";
+    auto response = m_client.send(request);
+    if (!response) {
+      if (!first_failure) {
+        first_failure = response.error();
+      }
+      if (response.error().kind == ErrorKind::network) {
+        continue; // e.g. https spoken to a plain HTTP port on a loopback registry
+      }
+      return response.error();
+    }
+    m_base_url = base;
+    if (response->status == 200) {
+      m_challenge.reset();
+      return {};
+    }
+    if (response->status == 401) {
+      auto parsed = parse_challenge_headers(response->header_values("WWW-Authenticate"));
+      if (!parsed) {
+        return parsed.error().with_context("GET " + request.url);
+      }
+      auto chosen = choose_challenge(*parsed);
+      if (!chosen) {
+        return chosen.error().with_context("GET " + request.url);
+      }
+      m_challenge = std::move(*chosen);
+      return {};
+    }
+    if (response->status == 404) {
+      return make_error(ErrorKind::not_found, "GET " + request.url +
+                                                  ": 404 Not Found: not a Docker Registry v2 "
+                                                  "endpoint");
+    }
+    return http::response_error("GET " + request.url, *response);
+  }
+  return *first_failure;
+}
+
+Result<std::string> Authenticator::realm_url() {
+  auto resolved = http::resolve_url(m_base_url + "/v2/", m_challenge->param("realm"));
+  if (!resolved) {
+    return make_error(ErrorKind::protocol, "the registry's token realm \"" +
+                                               http::printable(m_challenge->param("realm")) +
+                                               "\" is not a valid URL");
+  }
+  if (auto checked = check_realm(*resolved, m_base_url, m_options.trusted_realms); !checked) {
+    return checked.error();
+  }
+  return resolved;
+}
+
+Result<Token> Authenticator::token_for(const std::vector<Scope>& scopes, bool offline) {
+  auto realm = realm_url();
+  if (!realm) {
+    return realm.error();
+  }
+  TokenRequest request;
+  request.realm = *realm;
+  request.service = m_challenge->param("service");
+  request.scopes = scopes;
+  request.credentials = m_credentials;
+  request.client_id = m_options.client_id;
+  request.offline = offline;
+  return fetch_token(m_client, request);
+}
+
+Result<LoginProof> Authenticator::login() {
+  if (m_base_url.empty()) {
+    if (auto pinged = ping(); !pinged) {
+      return pinged.error();
+    }
+  }
+  LoginProof proof;
+  if (!m_challenge) {
+    return proof; // nothing to prove: the registry is open
+  }
+  proof.scheme = m_challenge->scheme;
+  http::Request check;
+  check.url = m_base_url + "/v2/";
+  check.credential_origin = http::parse_url(m_base_url + "/")->origin();
+  if (m_challenge->scheme == "basic") {
+    if (!m_credentials || m_credentials->username.empty()) {
+      return make_error(ErrorKind::unauthorized, "unauthorized: authentication required");
+    }
+    check.headers.push_back(
+        {"Authorization", "Basic " + base64_encode(m_credentials->username + ":" +
+                                                   m_credentials->password)});
+  } else {
+    if (m_credentials && !m_credentials->registry_token.empty()) {
+      check.headers.push_back({"Authorization", "Bearer " + m_credentials->registry_token});
+    } else {
+      auto token = token_for({}, true);
+      if (!token) {
+        return token.error();
+      }
+      proof.refresh_token = token->refresh_token;
+      check.headers.push_back({"Authorization", "Bearer " + token->value});
+    }
+  }
+  auto response = m_client.send(check);
+  if (!response) {
+    return response.error();
+  }
+  if (response->status != 200) {
+    auto error = http::response_error("login attempt to " + check.url + " failed", *response);
+    if (auto words = http::describe_error_body(response->body);
+        response->status == 401 && !words.empty()) {
+      error.message = words;
+    }
+    return error;
+  }
+  proof.verified = true;
+  return proof;
+}
+
+Result<std::optional<std::string>> Authenticator::authorization(const std::vector<Scope>& scopes) {
+  if (m_base_url.empty()) {
+    if (auto pinged = ping(); !pinged) {
+      return pinged.error();
+    }
+  }
+  if (!m_challenge) {
+    return std::optional<std::string>();
+  }
+  if (m_challenge->scheme == "basic") {
+    if (!m_credentials || m_credentials->username.empty()) {
+      return std::optional<std::string>();
+    }
+    return std::optional<std::string>(
+        "Basic " + base64_encode(m_credentials->username + ":" + m_credentials->password));
+  }
+  if (m_credentials && !m_credentials->registry_token.empty()) {
+    return std::optional<std::string>("Bearer " + m_credentials->registry_token);
+  }
+  std::string key = scope_key(scopes);
+  auto cached = m_tokens.find(key);
+  if (cached == m_tokens.end() ||
+      cached->second.expires_at - k_renew_margin <= std::chrono::system_clock::now()) {
+    auto token = token_for(scopes, false);
+    if (!token) {
+      return token.error();
+    }
+    cached = m_tokens.insert_or_assign(key, std::move(*token)).first;
+  }
+  return std::optional<std::string>("Bearer " + cached->second.value);
+}
+
+Result<http::Response> Authenticator::send(http::Request request,
+                                           const std::vector<Scope>& scopes) {
+  if (m_base_url.empty()) {
+    if (auto pinged = ping(); !pinged) {
+      return pinged.error();
+    }
+  }
+  if (!request.url.empty() && request.url.front() == '/') {
+    request.url = m_base_url + request.url;
+  }
+  request.credential_origin = http::parse_url(m_base_url + "/")->origin();
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto authorization_value = authorization(scopes);
+    if (!authorization_value) {
+      return authorization_value.error();
+    }
+    http::Request attempt_request = request;
+    if (*authorization_value) {
+      attempt_request.headers.push_back({"Authorization", **authorization_value});
+    }
+    auto response = m_client.send(attempt_request);
+    if (!response || response->status != 401 || attempt == 1 || request.body_source) {
+      return response;
+    }
+    invalidate();
+  }
+  return make_error(ErrorKind::internal, "unreachable");
+}
+
+} // namespace regauth::auth

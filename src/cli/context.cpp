@@ -1,0 +1,56 @@
+#include "regauth/cli/context.hpp"
+
+#include "regauth/config/config_store.hpp"
+#include "regauth/http/error_body.hpp"
+
+#include <cstdlib>
+#include <ostream>
+
+namespace regauth::cli {
+
+Result<std::filesystem::path> Context::config_path() const {
+  return config::resolve_config_path(global.config_dir);
+}
+
+Result<credentials::Keychain> Context::keychain() const {
+  auto path = config_path();
+  if (!path) {
+    return path.error();
+  }
+  credentials::KeychainOptions options;
+  options.config_path = *path;
+  options.helper_timeout = std::chrono::milliseconds(
+      static_cast<long long>(global.helper_timeout_seconds * 1000));
+  options.save.lock_timeout =
+      std::chrono::milliseconds(static_cast<long long>(global.lock_timeout_seconds * 1000));
+  if (const char* env = std::getenv("DOCKER_AUTH_CONFIG"); env && *env) {
+    options.auth_config_env = std::string(env);
+  }
+  const char* search_path = std::getenv("PATH");
+  options.search_path = search_path ? search_path : "";
+  return credentials::Keychain(std::move(options), *services.process_runner);
+}
+
+http::TransportOptions Context::transport() const {
+  http::TransportOptions options;
+  options.insecure_registries = global.insecure_registries;
+  options.resolve = global.resolve;
+  options.certs_dirs.emplace_back("/etc/docker/certs.d");
+  for (const auto& dir : global.certs_dirs) {
+    options.certs_dirs.emplace_back(dir);
+  }
+  if (global.debug) {
+    std::ostream* stream = &err;
+    options.debug = [stream](std::string_view line) { *stream << "debug: " << line << '\n'; };
+  }
+  return options;
+}
+
+void Context::warn(const std::string& message) const { err << "WARNING: " << message << '\n'; }
+
+int report(const Context& context, const Error& error) {
+  context.err << "regauth: error: " << http::printable(error.message, 2000) << '\n';
+  return exit_code_for(error.kind);
+}
+
+} // namespace regauth::cli

@@ -1,0 +1,356 @@
+#include "regauth/config/config_store.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <pwd.h>
+#include <sstream>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+
+namespace regauth::config {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr std::uintmax_t k_max_config_size = 64U * 1024U * 1024U;
+constexpr int k_max_symlink_hops = 40;
+
+std::string errno_text(int error) { return std::strerror(error); }
+
+Error io_error(const std::string& what, const fs::path& path, int error) {
+  return make_error(ErrorKind::io, what + " " + path.string() + ": " + errno_text(error));
+}
+
+// Closes a file descriptor on scope exit.
+class FileDescriptor {
+public:
+  explicit FileDescriptor(int fd) : m_fd(fd) {}
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  ~FileDescriptor() {
+    if (m_fd >= 0) {
+      ::close(m_fd);
+    }
+  }
+  [[nodiscard]] int get() const { return m_fd; }
+  int release() { return std::exchange(m_fd, -1); }
+
+private:
+  int m_fd;
+};
+
+Result<void> write_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t written = ::write(fd, bytes.data(), bytes.size());
+    if (written < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return make_error(ErrorKind::io, errno_text(errno));
+    }
+    bytes.remove_prefix(static_cast<std::size_t>(written));
+  }
+  return {};
+}
+
+// Holds an exclusive flock() on `<config>.lock` until destroyed.
+class ConfigLock {
+public:
+  static Result<ConfigLock> acquire(const fs::path& lock_path, std::chrono::milliseconds timeout) {
+    int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+      return io_error("opening lock file", lock_path, errno);
+    }
+    FileDescriptor guard(fd);
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto pause = std::chrono::milliseconds(1);
+    while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      if (errno != EWOULDBLOCK && errno != EINTR) {
+        return io_error("locking", lock_path, errno);
+      }
+      if (std::chrono::steady_clock::now() >= deadline) {
+        return make_error(ErrorKind::config, "timed out after " +
+                                                 std::to_string(timeout.count()) +
+                                                 " ms waiting for the lock " + lock_path.string() +
+                                                 holder_description(lock_path));
+      }
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, std::chrono::milliseconds(50));
+    }
+    // Record the holder so that a waiter that gives up can name it.
+    std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd, 0) == 0) {
+      (void)::pwrite(fd, pid.data(), pid.size(), 0);
+    }
+    return ConfigLock(guard.release());
+  }
+
+  ConfigLock(ConfigLock&& other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
+  ConfigLock& operator=(ConfigLock&&) = delete;
+  ConfigLock(const ConfigLock&) = delete;
+  ConfigLock& operator=(const ConfigLock&) = delete;
+  ~ConfigLock() {
+    if (m_fd >= 0) {
+      ::flock(m_fd, LOCK_UN);
+      ::close(m_fd);
+    }
+  }
+
+private:
+  explicit ConfigLock(int fd) : m_fd(fd) {}
+
+  static std::string holder_description(const fs::path& lock_path) {
+    std::ifstream in(lock_path);
+    long pid = 0;
+    if (!(in >> pid) || pid <= 0) {
+      return "";
+    }
+    std::string text = " (held by process " + std::to_string(pid);
+    std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+    std::string name;
+    if (std::getline(comm, name) && !name.empty()) {
+      text += " " + name;
+    }
+    return text + ")";
+  }
+
+  int m_fd;
+};
+
+Result<std::string> read_file(const fs::path& path, bool& existed) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) {
+      existed = false;
+      return std::string();
+    }
+    return io_error("reading", path, errno);
+  }
+  FileDescriptor guard(fd);
+  struct stat info {};
+  if (::fstat(fd, &info) != 0) {
+    return io_error("reading", path, errno);
+  }
+  if (!S_ISREG(info.st_mode)) {
+    return make_error(ErrorKind::config, "reading " + path.string() + ": not a regular file");
+  }
+  if (static_cast<std::uintmax_t>(info.st_size) > k_max_config_size) {
+    return make_error(ErrorKind::config,
+                      "reading " + path.string() + ": larger than 64 MiB, refusing to parse");
+  }
+  existed = true;
+  std::string bytes;
+  char buffer[65536];
+  while (true) {
+    ssize_t got = ::read(fd, buffer, sizeof buffer);
+    if (got < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return io_error("reading", path, errno);
+    }
+    if (got == 0) {
+      break;
+    }
+    bytes.append(buffer, static_cast<std::size_t>(got));
+    if (bytes.size() > k_max_config_size) {
+      return make_error(ErrorKind::config,
+                        "reading " + path.string() + ": larger than 64 MiB, refusing to parse");
+    }
+  }
+  return bytes;
+}
+
+std::optional<std::string> home_directory() {
+  if (const char* home = std::getenv("HOME"); home && *home) {
+    return std::string(home);
+  }
+  if (const passwd* entry = ::getpwuid(::getuid()); entry && entry->pw_dir && *entry->pw_dir) {
+    return std::string(entry->pw_dir);
+  }
+  return std::nullopt;
+}
+
+Result<void> fsync_directory(const fs::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    return io_error("opening directory", dir, errno);
+  }
+  FileDescriptor guard(fd);
+  if (::fsync(fd) != 0 && errno != EINVAL) {
+    return io_error("syncing directory", dir, errno);
+  }
+  return {};
+}
+
+// Writes `bytes` to a fresh temp file beside `target`, then renames it over `target`.
+Result<void> replace_file(const fs::path& target, std::string_view bytes, mode_t mode,
+                          std::optional<std::pair<uid_t, gid_t>> owner) {
+  fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
+  std::string temp_template = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
+  int fd = ::mkostemp(temp_template.data(), O_CLOEXEC);
+  if (fd < 0) {
+    return io_error("creating a temporary file in", dir, errno);
+  }
+  fs::path temp_path = temp_template;
+  FileDescriptor guard(fd);
+  auto fail = [&](Error error) -> Result<void> {
+    ::unlink(temp_path.c_str());
+    return error;
+  };
+  if (auto written = write_all(fd, bytes); !written) {
+    return fail(make_error(ErrorKind::io, "writing " + temp_path.string() + ": " +
+                                              written.error().message));
+  }
+  if (::fchmod(fd, mode) != 0) {
+    return fail(io_error("setting permissions of", temp_path, errno));
+  }
+  if (owner && (owner->first != ::geteuid() || owner->second != ::getegid())) {
+    // Only root can give a file away; keep the owner when we can, as the Docker CLI does.
+    (void)::fchown(fd, owner->first, owner->second);
+  }
+  if (::fsync(fd) != 0) {
+    return fail(io_error("syncing", temp_path, errno));
+  }
+  if (::close(guard.release()) != 0) {
+    return fail(io_error("closing", temp_path, errno));
+  }
+  if (::rename(temp_path.c_str(), target.c_str()) != 0) {
+    return fail(io_error("replacing", target, errno));
+  }
+  return fsync_directory(dir);
+}
+
+Result<void> create_directories_private(const fs::path& dir) {
+  if (dir.empty()) {
+    return {};
+  }
+  struct stat info {};
+  if (::stat(dir.c_str(), &info) == 0) {
+    if (!S_ISDIR(info.st_mode)) {
+      return make_error(ErrorKind::config, dir.string() + " exists and is not a directory");
+    }
+    return {};
+  }
+  if (auto parent = create_directories_private(dir.parent_path()); !parent) {
+    return parent;
+  }
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return io_error("creating directory", dir, errno);
+  }
+  return {};
+}
+
+} // namespace
+
+Result<fs::path> resolve_config_path(const std::optional<std::string>& config_dir) {
+  if (config_dir && !config_dir->empty()) {
+    return fs::path(*config_dir) / "config.json";
+  }
+  if (const char* env = std::getenv("DOCKER_CONFIG"); env && *env) {
+    return fs::path(env) / "config.json";
+  }
+  auto home = home_directory();
+  if (!home) {
+    return make_error(ErrorKind::config,
+                      "cannot find the home directory: set HOME, DOCKER_CONFIG or --config");
+  }
+  return fs::path(*home) / ".docker" / "config.json";
+}
+
+Result<fs::path> resolve_write_target(const fs::path& path) {
+  fs::path current = path;
+  for (int hop = 0; hop < k_max_symlink_hops; ++hop) {
+    struct stat info {};
+    if (::lstat(current.c_str(), &info) != 0) {
+      if (errno == ENOENT) {
+        return current; // a new file, or the end of a dangling link
+      }
+      return io_error("examining", current, errno);
+    }
+    if (!S_ISLNK(info.st_mode)) {
+      return current;
+    }
+    std::error_code error;
+    fs::path link = fs::read_symlink(current, error);
+    if (error) {
+      return make_error(ErrorKind::io, "reading link " + current.string() + ": " + error.message());
+    }
+    current = link.is_absolute() ? link : current.parent_path() / link;
+  }
+  return make_error(ErrorKind::config, "too many levels of symbolic links at " + path.string());
+}
+
+Result<LoadedConfig> load_config(const fs::path& path) {
+  LoadedConfig loaded;
+  auto bytes = read_file(path, loaded.existed);
+  if (!bytes) {
+    return bytes.error();
+  }
+  auto config = ConfigFile::parse(*bytes);
+  if (!config) {
+    return config.error().with_context("reading " + path.string());
+  }
+  loaded.config = std::move(*config);
+  loaded.original_bytes = std::move(*bytes);
+  return loaded;
+}
+
+Result<SaveReport> update_config(const fs::path& path,
+                                 const std::function<Result<bool>(ConfigFile&)>& change,
+                                 const SaveOptions& options) {
+  auto target = resolve_write_target(path);
+  if (!target) {
+    return target.error();
+  }
+  bool is_link = *target != path;
+  if (!is_link) {
+    // The default ~/.docker may not exist yet: create it private, as the Docker CLI does.
+    if (auto made = create_directories_private(target->parent_path()); !made) {
+      return made.error();
+    }
+  }
+  auto lock = ConfigLock::acquire(target->string() + ".lock", options.lock_timeout);
+  if (!lock) {
+    return lock.error();
+  }
+  auto loaded = load_config(*target);
+  if (!loaded) {
+    return loaded.error();
+  }
+  auto changed = change(loaded->config);
+  if (!changed) {
+    return changed.error();
+  }
+  SaveReport report;
+  std::string bytes = loaded->config.serialize();
+  if (!*changed || (loaded->existed && bytes == loaded->original_bytes)) {
+    return report;
+  }
+  mode_t mode = 0600;
+  std::optional<std::pair<uid_t, gid_t>> owner;
+  struct stat info {};
+  if (::stat(target->c_str(), &info) == 0) {
+    mode = info.st_mode & 07777;
+    owner = std::make_pair(info.st_uid, info.st_gid);
+    if ((mode & 077) != 0 && loaded->config.has_inline_secrets()) {
+      mode &= 07700;
+      mode |= 0600;
+      char old_mode[8];
+      std::snprintf(old_mode, sizeof old_mode, "%04o", info.st_mode & 07777);
+      report.warnings.push_back(target->string() + " was readable by others (mode " + old_mode +
+                                ") and holds credentials: its mode is now 0600");
+    }
+  }
+  if (auto replaced = replace_file(*target, bytes, mode, owner); !replaced) {
+    return replaced.error().with_context("saving " + path.string());
+  }
+  report.written = true;
+  return report;
+}
+
+} // namespace regauth::config

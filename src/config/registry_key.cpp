@@ -1,0 +1,158 @@
+#include "regauth/config/registry_key.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+namespace regauth::config {
+namespace {
+
+std::string to_lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+bool starts_with_nocase(std::string_view text, std::string_view prefix) {
+  return text.size() >= prefix.size() && to_lower(text.substr(0, prefix.size())) == prefix;
+}
+
+bool is_host_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-' || c == '_';
+}
+
+bool valid_port(std::string_view port) {
+  if (port.empty() || port.size() > 5) {
+    return false;
+  }
+  unsigned value = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9') {
+      return false;
+    }
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  return value >= 1 && value <= 65535;
+}
+
+bool valid_ipv6_literal(std::string_view inside) {
+  if (inside.empty()) {
+    return false;
+  }
+  return std::all_of(inside.begin(), inside.end(), [](char c) {
+    return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == ':' || c == '.';
+  });
+}
+
+// Validates "host[:port]" or "[v6]:port" and returns it in lower case.
+Result<std::string> check_host_port(std::string_view hostport, std::string_view original) {
+  auto fail = [&](const std::string& why) {
+    return make_error(ErrorKind::usage,
+                      "invalid registry '" + std::string(original) + "': " + why);
+  };
+  if (hostport.empty()) {
+    return fail("no host");
+  }
+  std::string_view host = hostport;
+  std::string_view port;
+  if (hostport.front() == '[') {
+    auto close = hostport.find(']');
+    if (close == std::string_view::npos || !valid_ipv6_literal(hostport.substr(1, close - 1))) {
+      return fail("malformed IPv6 address");
+    }
+    host = hostport.substr(0, close + 1);
+    auto rest = hostport.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') {
+        return fail("unexpected text after IPv6 address");
+      }
+      port = rest.substr(1);
+      if (!valid_port(port)) {
+        return fail("invalid port");
+      }
+    }
+    return to_lower(hostport);
+  }
+  auto colon = hostport.find(':');
+  if (colon != std::string_view::npos) {
+    host = hostport.substr(0, colon);
+    port = hostport.substr(colon + 1);
+    if (!valid_port(port)) {
+      return fail("invalid port '" + std::string(port) + "'");
+    }
+  }
+  if (host.empty()) {
+    return fail("no host");
+  }
+  if (!std::all_of(host.begin(), host.end(), is_host_char) || host.front() == '.' ||
+      host.front() == '-' || host.find("..") != std::string_view::npos) {
+    return fail("invalid host name");
+  }
+  return to_lower(hostport);
+}
+
+bool is_docker_hub_host(std::string_view host) {
+  static constexpr std::array<std::string_view, 3> k_hub_hosts = {
+      "docker.io", "index.docker.io", "registry-1.docker.io"};
+  return std::find(k_hub_hosts.begin(), k_hub_hosts.end(), host) != k_hub_hosts.end();
+}
+
+} // namespace
+
+Result<std::string> normalize_registry_key(std::string_view server) {
+  for (char c : server) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f || c == ' ') {
+      return make_error(ErrorKind::usage,
+                        "invalid registry: contains a space or control character");
+    }
+  }
+  if (server.empty()) {
+    return std::string(k_docker_hub_key);
+  }
+  std::string_view rest = server;
+  if (starts_with_nocase(rest, "https://")) {
+    rest.remove_prefix(8);
+  } else if (starts_with_nocase(rest, "http://")) {
+    rest.remove_prefix(7);
+  } else if (rest.find("://") != std::string_view::npos) {
+    return make_error(ErrorKind::usage, "invalid registry '" + std::string(server) +
+                                            "': only http:// and https:// are supported");
+  }
+  auto end = rest.find_first_of("/?#");
+  std::string_view hostport = rest.substr(0, end);
+  if (hostport.find('@') != std::string_view::npos) {
+    return make_error(ErrorKind::usage, "invalid registry '" + std::string(server) +
+                                            "': user information is not allowed in the address");
+  }
+  auto checked = check_host_port(hostport, server);
+  if (!checked) {
+    return checked.error();
+  }
+  if (is_docker_hub_host(*checked)) {
+    return std::string(k_docker_hub_key);
+  }
+  return checked;
+}
+
+bool registry_key_matches(std::string_view stored_key, std::string_view normalized_key) {
+  if (stored_key == normalized_key) {
+    return true;
+  }
+  auto stored = normalize_registry_key(stored_key);
+  return stored && *stored == normalized_key;
+}
+
+bool is_docker_hub_key(std::string_view normalized_key) {
+  return normalized_key == k_docker_hub_key;
+}
+
+std::string registry_host_for_key(std::string_view normalized_key) {
+  if (is_docker_hub_key(normalized_key)) {
+    return "registry-1.docker.io";
+  }
+  return std::string(normalized_key);
+}
+
+} // namespace regauth::config

@@ -1,0 +1,92 @@
+#include "regauth/credentials/file_store.hpp"
+
+#include "regauth/credentials/auth_entry.hpp"
+
+namespace regauth::credentials {
+
+FileStore::FileStore(std::filesystem::path config_path, config::SaveOptions options)
+    : m_config_path(std::move(config_path)), m_options(options) {}
+
+std::string FileStore::description() const { return m_config_path.string(); }
+
+Result<std::optional<Credentials>> FileStore::get(const std::string& key) {
+  auto loaded = config::load_config(m_config_path);
+  if (!loaded) {
+    return loaded.error();
+  }
+  for (const auto& stored_key : loaded->config.matching_auth_keys(key)) {
+    auto decoded = decode_auth_entry(*loaded->config.auth_entry(stored_key), stored_key);
+    if (!decoded) {
+      return decoded.error().with_context("reading " + m_config_path.string());
+    }
+    if (*decoded) {
+      return decoded;
+    }
+  }
+  return std::optional<Credentials>();
+}
+
+Result<void> FileStore::store(const std::string& key, const Credentials& credentials) {
+  auto saved = config::update_config(
+      m_config_path,
+      [&](config::ConfigFile& config) -> Result<bool> {
+        const config::Json* existing = config.auth_entry(key);
+        config.set_auth_entry(key, encode_auth_entry(existing ? *existing : config::Json::object(),
+                                                     credentials));
+        return true;
+      },
+      m_options);
+  if (!saved) {
+    return saved.error();
+  }
+  m_warnings.insert(m_warnings.end(), saved->warnings.begin(), saved->warnings.end());
+  return {};
+}
+
+Result<bool> FileStore::erase(const std::string& key) {
+  // Look first without the lock: logging out of nothing must not touch the file system.
+  auto loaded = config::load_config(m_config_path);
+  if (!loaded) {
+    return loaded.error();
+  }
+  if (loaded->config.matching_auth_keys(key).empty()) {
+    return false;
+  }
+  bool removed = false;
+  auto saved = config::update_config(
+      m_config_path,
+      [&](config::ConfigFile& config) -> Result<bool> {
+        for (const auto& stored_key : config.matching_auth_keys(key)) {
+          removed = config.erase_auth_entry(stored_key) || removed;
+        }
+        return removed;
+      },
+      m_options);
+  if (!saved) {
+    return saved.error();
+  }
+  m_warnings.insert(m_warnings.end(), saved->warnings.begin(), saved->warnings.end());
+  return removed;
+}
+
+Result<std::map<std::string, std::string>> FileStore::list() {
+  auto loaded = config::load_config(m_config_path);
+  if (!loaded) {
+    return loaded.error();
+  }
+  std::map<std::string, std::string> entries;
+  for (const auto& key : loaded->config.auth_keys()) {
+    auto decoded = decode_auth_entry(*loaded->config.auth_entry(key), key);
+    if (decoded && *decoded) {
+      const Credentials& credentials = **decoded;
+      entries.emplace(key, credentials.username.empty() && !credentials.identity_token.empty()
+                               ? std::string(k_token_username)
+                               : credentials.username);
+    }
+  }
+  return entries;
+}
+
+std::vector<std::string> FileStore::take_warnings() { return std::exchange(m_warnings, {}); }
+
+} // namespace regauth::credentials

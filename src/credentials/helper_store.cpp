@@ -1,0 +1,179 @@
+#include "regauth/credentials/helper_store.hpp"
+
+#include "regauth/credentials/helper_messages.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace regauth::credentials {
+namespace {
+
+const char* action_verb(std::string_view action) {
+  if (action == "get") {
+    return "getting";
+  }
+  if (action == "store") {
+    return "storing";
+  }
+  if (action == "erase") {
+    return "erasing";
+  }
+  return "listing";
+}
+
+} // namespace
+
+bool is_valid_helper_name(std::string_view name) {
+  if (name.empty() || name.size() > 64 || name.front() == '-' || name.front() == '.') {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' || c == '-';
+  });
+}
+
+std::optional<std::filesystem::path> find_helper_program(std::string_view name,
+                                                         std::string_view search_path) {
+  if (!is_valid_helper_name(name)) {
+    return std::nullopt;
+  }
+  std::string file = "docker-credential-" + std::string(name);
+  while (true) {
+    auto colon = search_path.find(':');
+    std::string_view dir = search_path.substr(0, colon);
+    if (!dir.empty() && dir.front() == '/') {
+      std::filesystem::path candidate = std::filesystem::path(dir) / file;
+      struct stat info {};
+      if (::stat(candidate.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
+          ::access(candidate.c_str(), X_OK) == 0) {
+        return candidate;
+      }
+    }
+    if (colon == std::string_view::npos) {
+      return std::nullopt;
+    }
+    search_path.remove_prefix(colon + 1);
+  }
+}
+
+HelperStore::HelperStore(std::string name, ProcessRunner& runner,
+                         std::chrono::milliseconds timeout)
+    : m_name(std::move(name)), m_runner(runner), m_timeout(timeout) {}
+
+std::string HelperStore::description() const { return "credential helper " + program_name(); }
+
+Result<ProcessOutcome> HelperStore::run(const char* action, std::string input,
+                                        std::string_view secret) {
+  auto fail = [&](const std::string& why) {
+    return make_error(ErrorKind::helper, program_name() + " " + action + ": " + why);
+  };
+  if (!is_valid_helper_name(m_name)) {
+    return make_error(ErrorKind::helper,
+                      "invalid credential helper name \"" + sanitize_helper_message(m_name) +
+                          "\": only letters, digits, '.', '_' and '-' are allowed");
+  }
+  if (!m_program) {
+    const char* path = std::getenv("PATH");
+    m_program = find_helper_program(m_name, path ? path : "");
+    if (!m_program) {
+      return fail("not found on PATH");
+    }
+  }
+  ProcessRequest request;
+  request.program = *m_program;
+  request.args = {action};
+  request.input = std::move(input);
+  request.timeout = m_timeout;
+  auto outcome = m_runner.run(request);
+  if (!outcome) {
+    return fail(outcome.error().message);
+  }
+  if (outcome->timed_out) {
+    return fail("no answer after " + std::to_string(m_timeout.count() / 1000) +
+                " s, killed (set --helper-timeout to wait longer)");
+  }
+  if (outcome->output_truncated) {
+    return fail("output larger than " + std::to_string(request.max_output) + " bytes, killed");
+  }
+  if (outcome->signaled) {
+    return fail(std::string("killed by signal ") + ::strsignal(outcome->signal));
+  }
+  if (outcome->exit_status != 0 && !is_not_found_message(outcome->output)) {
+    std::string message = sanitize_helper_message(outcome->output, secret);
+    return fail("exited with status " + std::to_string(outcome->exit_status) +
+                (message.empty() ? std::string() : ": " + message));
+  }
+  return outcome;
+}
+
+Result<std::optional<Credentials>> HelperStore::get(const std::string& key) {
+  if (!is_safe_server_url(key)) {
+    return make_error(ErrorKind::usage, "refusing to pass a server address with control "
+                                        "characters to a credential helper");
+  }
+  auto outcome = run("get", key, {});
+  if (!outcome) {
+    return outcome.error().with_context(std::string(action_verb("get")) + " credentials for " + key);
+  }
+  if (outcome->exit_status != 0) {
+    return std::optional<Credentials>(); // the not-found answer
+  }
+  auto parsed = parse_get_response(outcome->output);
+  if (!parsed) {
+    return parsed.error().with_context("getting credentials for " + key + ": " + program_name());
+  }
+  return parsed;
+}
+
+Result<void> HelperStore::store(const std::string& key, const Credentials& credentials) {
+  if (!is_safe_server_url(key)) {
+    return make_error(ErrorKind::usage, "refusing to pass a server address with control "
+                                        "characters to a credential helper");
+  }
+  std::string_view secret =
+      credentials.identity_token.empty() ? credentials.password : credentials.identity_token;
+  auto outcome = run("store", make_store_message(key, credentials), secret);
+  if (!outcome) {
+    return outcome.error().with_context("storing credentials for " + key);
+  }
+  if (outcome->exit_status != 0) {
+    return make_error(ErrorKind::helper, "storing credentials for " + key + ": " +
+                                             program_name() + " store: exited with status " +
+                                             std::to_string(outcome->exit_status));
+  }
+  return {};
+}
+
+Result<bool> HelperStore::erase(const std::string& key) {
+  if (!is_safe_server_url(key)) {
+    return make_error(ErrorKind::usage, "refusing to pass a server address with control "
+                                        "characters to a credential helper");
+  }
+  auto outcome = run("erase", key, {});
+  if (!outcome) {
+    return outcome.error().with_context("erasing credentials for " + key);
+  }
+  return outcome->exit_status == 0;
+}
+
+Result<std::map<std::string, std::string>> HelperStore::list() {
+  auto outcome = run("list", "unused", {});
+  if (!outcome) {
+    return outcome.error().with_context("listing credentials");
+  }
+  if (outcome->exit_status != 0) {
+    return std::map<std::string, std::string>();
+  }
+  auto parsed = parse_list_response(outcome->output);
+  if (!parsed) {
+    return parsed.error().with_context("listing credentials: " + program_name());
+  }
+  return parsed;
+}
+
+} // namespace regauth::credentials

@@ -1,0 +1,304 @@
+#include "regauth/credentials/keychain.hpp"
+
+#include "regauth/config/registry_key.hpp"
+#include "regauth/credentials/auth_entry.hpp"
+#include "regauth/credentials/file_store.hpp"
+#include "regauth/credentials/helper_store.hpp"
+
+#include <cstdlib>
+#include <set>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace regauth::credentials {
+namespace {
+
+constexpr const char* k_env_source = "DOCKER_AUTH_CONFIG";
+
+bool on_path(const std::string& program, const std::string& search_path) {
+  std::string_view rest = search_path;
+  while (true) {
+    auto colon = rest.find(':');
+    std::string_view dir = rest.substr(0, colon);
+    if (!dir.empty() && dir.front() == '/') {
+      std::string candidate = std::string(dir) + "/" + program;
+      if (::access(candidate.c_str(), X_OK) == 0) {
+        return true;
+      }
+    }
+    if (colon == std::string_view::npos) {
+      return false;
+    }
+    rest.remove_prefix(colon + 1);
+  }
+}
+
+bool password_store_initialised() {
+  std::string dir;
+  if (const char* env = std::getenv("PASSWORD_STORE_DIR"); env && *env) {
+    dir = env;
+  } else if (const char* home = std::getenv("HOME"); home && *home) {
+    dir = std::string(home) + "/.password-store";
+  } else {
+    return false;
+  }
+  struct stat info {};
+  return ::stat((dir + "/.gpg-id").c_str(), &info) == 0 && S_ISREG(info.st_mode);
+}
+
+} // namespace
+
+StoreChoice choose_store(const config::ConfigFile& config, const std::string& key,
+                         const std::optional<std::string>& default_helper) {
+  if (auto helper = config.cred_helper(key); helper && !helper->empty()) {
+    return {StoreKind::helper, *helper, "credHelpers"};
+  }
+  if (auto helper = config.creds_store(); !helper.empty()) {
+    return {StoreKind::helper, helper, "credsStore"};
+  }
+  if (default_helper && config.has_no_auth_settings()) {
+    return {StoreKind::helper, *default_helper, "default"};
+  }
+  return {StoreKind::file, "", "file"};
+}
+
+std::optional<std::string> detect_default_helper(const std::string& search_path) {
+  if (on_path("docker-credential-pass", search_path) && on_path("pass", search_path) &&
+      password_store_initialised()) {
+    return "pass";
+  }
+  const char* bus = std::getenv("DBUS_SESSION_BUS_ADDRESS");
+  if (bus && *bus && on_path("docker-credential-secretservice", search_path)) {
+    return "secretservice";
+  }
+  return std::nullopt;
+}
+
+Result<std::map<std::string, Credentials>> parse_auth_config_env(std::string_view value) {
+  auto fail = [](const std::string& why) {
+    return make_error(ErrorKind::config, "DOCKER_AUTH_CONFIG: " + why);
+  };
+  auto json = nlohmann::json::parse(value.begin(), value.end(), nullptr, false);
+  if (json.is_discarded() || !json.is_object()) {
+    return fail("not a JSON object");
+  }
+  std::map<std::string, Credentials> entries;
+  for (const auto& [field, content] : json.items()) {
+    if (field != "auths") {
+      return fail("unknown field \"" + field + "\"");
+    }
+    if (!content.is_object()) {
+      return fail("\"auths\" is not an object");
+    }
+    for (const auto& [server, entry] : content.items()) {
+      if (!entry.is_object()) {
+        return fail("entry \"" + server + "\" is not an object");
+      }
+      for (const auto& [name, unused] : entry.items()) {
+        if (name != "auth") {
+          return fail("entry \"" + server + "\": unknown field \"" + name + "\"");
+        }
+      }
+      auto key = config::normalize_registry_key(server);
+      if (!key) {
+        return fail(key.error().message);
+      }
+      auto decoded = decode_auth_entry(config::Json::parse(entry.dump()), *key);
+      if (!decoded) {
+        return fail(decoded.error().message);
+      }
+      if (*decoded) {
+        entries[*key] = **decoded;
+      }
+    }
+  }
+  return entries;
+}
+
+Keychain::Keychain(KeychainOptions options, ProcessRunner& runner)
+    : m_options(std::move(options)), m_runner(runner) {}
+
+Result<config::ConfigFile> Keychain::load() {
+  auto loaded = config::load_config(m_options.config_path);
+  if (!loaded) {
+    return loaded.error();
+  }
+  return std::move(loaded->config);
+}
+
+std::optional<std::string> Keychain::default_helper() {
+  if (!m_default_helper) {
+    m_default_helper = detect_default_helper(m_options.search_path);
+  }
+  return *m_default_helper;
+}
+
+std::unique_ptr<CredentialStore> Keychain::open(const StoreChoice& choice) {
+  if (choice.kind == StoreKind::helper) {
+    return std::make_unique<HelperStore>(choice.helper, m_runner, m_options.helper_timeout);
+  }
+  return std::make_unique<FileStore>(m_options.config_path, m_options.save);
+}
+
+Result<StoreChoice> Keychain::choice_for(const std::string& key) {
+  auto config = load();
+  if (!config) {
+    return config.error();
+  }
+  return choose_store(*config, key, default_helper());
+}
+
+Result<std::optional<FoundCredentials>> Keychain::get(const std::string& key) {
+  if (m_options.auth_config_env) {
+    auto entries = parse_auth_config_env(*m_options.auth_config_env);
+    if (!entries) {
+      return entries.error();
+    }
+    if (auto it = entries->find(key); it != entries->end()) {
+      return std::optional<FoundCredentials>(FoundCredentials{it->second, k_env_source});
+    }
+  }
+  auto choice = choice_for(key);
+  if (!choice) {
+    return choice.error();
+  }
+  auto store = open(*choice);
+  auto found = store->get(key);
+  if (!found) {
+    return found.error();
+  }
+  if (!*found) {
+    return std::optional<FoundCredentials>();
+  }
+  return std::optional<FoundCredentials>(FoundCredentials{std::move(**found), store->description()});
+}
+
+Result<StoreOutcome> Keychain::store(const std::string& key, const Credentials& credentials) {
+  auto choice = choice_for(key);
+  if (!choice) {
+    return choice.error();
+  }
+  auto store = open(*choice);
+  if (auto stored = store->store(key, credentials); !stored) {
+    return stored.error();
+  }
+  StoreOutcome outcome;
+  outcome.store = store->description();
+  outcome.warnings = store->take_warnings();
+  if (choice->kind == StoreKind::file) {
+    outcome.plaintext = true;
+    return outcome;
+  }
+  // As the Docker CLI: the helper holds the secret, `auths` keeps a `{}` placeholder (which
+  // also drops any stale inline secret for this key), and a detected default is remembered.
+  auto saved = config::update_config(
+      m_options.config_path,
+      [&](config::ConfigFile& config) -> Result<bool> {
+        const config::Json* existing = config.auth_entry(key);
+        config.set_auth_entry(key,
+                              encode_auth_entry(existing ? *existing : config::Json::object(), {}));
+        if (choice->origin == "default") {
+          config.set_creds_store(choice->helper);
+        }
+        return true;
+      },
+      m_options.save);
+  if (!saved) {
+    return saved.error().with_context("credentials were stored in " + outcome.store +
+                                      " but config.json could not be updated");
+  }
+  outcome.warnings.insert(outcome.warnings.end(), saved->warnings.begin(), saved->warnings.end());
+  return outcome;
+}
+
+Result<EraseOutcome> Keychain::erase(const std::string& key) {
+  auto choice = choice_for(key);
+  if (!choice) {
+    return choice.error();
+  }
+  EraseOutcome outcome;
+  if (choice->kind == StoreKind::helper) {
+    auto helper = open(*choice);
+    auto found = helper->get(key);
+    if (!found) {
+      return found.error();
+    }
+    if (*found) {
+      auto erased = helper->erase(key);
+      if (!erased) {
+        return erased.error();
+      }
+      outcome.removed_from.push_back(helper->description());
+    }
+  }
+  FileStore file(m_options.config_path, m_options.save);
+  auto inline_credentials = file.get(key);
+  auto erased = file.erase(key);
+  if (!erased) {
+    return erased.error();
+  }
+  if (*erased && inline_credentials && *inline_credentials) {
+    outcome.removed_from.push_back(file.description());
+  }
+  outcome.warnings = file.take_warnings();
+  return outcome;
+}
+
+Result<Listing> Keychain::list() {
+  auto config = load();
+  if (!config) {
+    return config.error();
+  }
+  Listing listing;
+  std::set<std::pair<std::string, std::string>> seen;
+  auto add = [&](const std::string& key, const std::string& store, const std::string& user) {
+    auto normalized = config::normalize_registry_key(key);
+    std::string shown = normalized ? *normalized : key;
+    if (seen.emplace(shown, store).second) {
+      listing.registries.push_back({shown, store, user});
+    }
+  };
+  FileStore file(m_options.config_path, m_options.save);
+  if (auto inline_entries = file.list(); inline_entries) {
+    for (const auto& [key, user] : *inline_entries) {
+      add(key, file.description(), user);
+    }
+  }
+  auto helper_store = choose_store(*config, "", default_helper());
+  if (!config->creds_store().empty()) {
+    helper_store = {StoreKind::helper, config->creds_store(), "credsStore"};
+  }
+  if (helper_store.kind == StoreKind::helper && helper_store.origin != "default") {
+    HelperStore helper(helper_store.helper, m_runner, m_options.helper_timeout);
+    if (auto entries = helper.list(); entries) {
+      for (const auto& [key, user] : *entries) {
+        add(key, helper.description(), user);
+      }
+    } else {
+      listing.warnings.push_back(entries.error().message);
+    }
+  }
+  for (const auto& [key, name] : config->cred_helpers()) {
+    HelperStore helper(name, m_runner, m_options.helper_timeout);
+    auto normalized = config::normalize_registry_key(key);
+    auto found = helper.get(normalized ? *normalized : key);
+    if (!found) {
+      listing.warnings.push_back(found.error().message);
+    } else if (*found) {
+      add(key, helper.description(),
+          (*found)->username.empty() ? k_token_username : (*found)->username);
+    }
+  }
+  if (m_options.auth_config_env) {
+    if (auto entries = parse_auth_config_env(*m_options.auth_config_env); entries) {
+      for (const auto& [key, credentials] : *entries) {
+        add(key, k_env_source, credentials.username);
+      }
+    } else {
+      listing.warnings.push_back(entries.error().message);
+    }
+  }
+  return listing;
+}
+
+} // namespace regauth::credentials

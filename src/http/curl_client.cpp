@@ -1,0 +1,433 @@
+// The only file that drives libcurl transfers.
+#include "regauth/http/curl_client.hpp"
+
+#include <curl/curl.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+#include <system_error>
+
+namespace regauth::http {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr std::string_view k_redacted = "[redacted]";
+
+struct CurlSlist {
+  curl_slist* list = nullptr;
+  CurlSlist() = default;
+  CurlSlist(const CurlSlist&) = delete;
+  CurlSlist& operator=(const CurlSlist&) = delete;
+  ~CurlSlist() { curl_slist_free_all(list); }
+  void append(const std::string& line) { list = curl_slist_append(list, line.c_str()); }
+};
+
+// TLS material from Docker's certs.d layout for one host.
+struct HostTls {
+  std::vector<fs::path> ca_files;
+  fs::path client_cert;
+  fs::path client_key;
+};
+
+HostTls find_host_tls(const std::vector<fs::path>& certs_dirs, const Url& url) {
+  HostTls tls;
+  for (const auto& root : certs_dirs) {
+    std::error_code error;
+    fs::path dir = root / url.host_port();
+    if (!fs::is_directory(dir, error)) {
+      continue;
+    }
+    std::vector<fs::path> entries;
+    for (const auto& entry : fs::directory_iterator(dir, error)) {
+      entries.push_back(entry.path());
+    }
+    std::sort(entries.begin(), entries.end());
+    for (const auto& path : entries) {
+      if (path.extension() == ".crt") {
+        tls.ca_files.push_back(path);
+      } else if (path.extension() == ".cert" && tls.client_cert.empty()) {
+        fs::path key = path;
+        key.replace_extension(".key");
+        if (fs::exists(key, error)) {
+          tls.client_cert = path;
+          tls.client_key = key;
+        }
+      }
+    }
+  }
+  return tls;
+}
+
+// Adds the certs.d CAs to the system trust of one connection's SSL_CTX.
+CURLcode add_ca_files(CURL* /*curl*/, void* ssl_ctx, void* user) {
+  const auto* files = static_cast<const std::vector<fs::path>*>(user);
+  X509_STORE* store = SSL_CTX_get_cert_store(static_cast<SSL_CTX*>(ssl_ctx));
+  for (const auto& file : *files) {
+    std::unique_ptr<FILE, decltype(&std::fclose)> in(std::fopen(file.c_str(), "r"), &std::fclose);
+    if (!in) {
+      continue;
+    }
+    while (X509* cert = PEM_read_X509(in.get(), nullptr, nullptr, nullptr)) {
+      X509_STORE_add_cert(store, cert);
+      X509_free(cert);
+    }
+  }
+  return CURLE_OK;
+}
+
+struct Transfer {
+  Response response;
+  std::size_t max_body = 0;
+  bool body_too_large = false;
+  const BodySource* source = nullptr;
+  std::optional<Error> source_error;
+  const std::function<void(std::string_view)>* debug = nullptr;
+};
+
+size_t on_body(char* data, size_t size, size_t count, void* user) {
+  auto* transfer = static_cast<Transfer*>(user);
+  size_t bytes = size * count;
+  if (transfer->response.body.size() + bytes > transfer->max_body) {
+    transfer->body_too_large = true;
+    return 0;
+  }
+  transfer->response.body.append(data, bytes);
+  return bytes;
+}
+
+size_t on_header(char* data, size_t size, size_t count, void* user) {
+  auto* transfer = static_cast<Transfer*>(user);
+  size_t bytes = size * count;
+  std::string_view line(data, bytes);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) {
+    line.remove_suffix(1);
+  }
+  if (line.substr(0, 5) == "HTTP/") {
+    transfer->response.headers.clear(); // a new response (after 100 Continue)
+    return bytes;
+  }
+  auto colon = line.find(':');
+  if (colon == std::string_view::npos) {
+    return bytes;
+  }
+  std::string_view value = line.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
+    value.remove_prefix(1);
+  }
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) {
+    value.remove_suffix(1);
+  }
+  transfer->response.headers.push_back({std::string(line.substr(0, colon)), std::string(value)});
+  return bytes;
+}
+
+size_t on_read(char* buffer, size_t size, size_t count, void* user) {
+  auto* transfer = static_cast<Transfer*>(user);
+  auto produced = (*transfer->source)(buffer, size * count);
+  if (!produced) {
+    transfer->source_error = produced.error();
+    return CURL_READFUNC_ABORT;
+  }
+  return *produced;
+}
+
+int on_debug(CURL* /*curl*/, curl_infotype type, char* data, size_t size, void* user) {
+  auto* transfer = static_cast<Transfer*>(user);
+  if (!transfer->debug || !*transfer->debug) {
+    return 0;
+  }
+  const char* prefix = nullptr;
+  if (type == CURLINFO_HEADER_OUT) {
+    prefix = "> ";
+  } else if (type == CURLINFO_HEADER_IN) {
+    prefix = "< ";
+  } else if (type == CURLINFO_TEXT) {
+    prefix = "* ";
+  } else {
+    return 0;
+  }
+  std::string_view text(data, size);
+  while (!text.empty()) {
+    auto end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    if (!line.empty() && line.back() == '\r') {
+      line.remove_suffix(1);
+    }
+    if (!line.empty()) {
+      (*transfer->debug)(std::string(prefix) + redact_header_line(line));
+    }
+    if (end == std::string_view::npos) {
+      break;
+    }
+    text.remove_prefix(end + 1);
+  }
+  return 0;
+}
+
+bool is_redirect(long status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+Error network_error(const std::string& url, CURLcode code, const char* detail) {
+  std::string message = url + ": ";
+  message += (detail && *detail) ? detail : curl_easy_strerror(code);
+  return make_error(ErrorKind::network, message);
+}
+
+std::string strip_query(const std::string& url) {
+  auto query = url.find('?');
+  return query == std::string::npos ? url : url.substr(0, query);
+}
+
+class CurlClient final : public HttpClient {
+public:
+  explicit CurlClient(TransportOptions options) : m_options(std::move(options)) {
+    m_curl = curl_easy_init();
+    for (const auto& entry : m_options.resolve) {
+      m_resolve.append(entry);
+    }
+  }
+  CurlClient(const CurlClient&) = delete;
+  CurlClient& operator=(const CurlClient&) = delete;
+  ~CurlClient() override { curl_easy_cleanup(m_curl); }
+
+  Result<Response> send(const Request& original) override {
+    if (!m_curl) {
+      return make_error(ErrorKind::internal, "libcurl could not be initialised");
+    }
+    Request request = original;
+    auto origin = parse_url(request.url);
+    if (!origin) {
+      return origin.error();
+    }
+    std::string credential_origin = request.credential_origin.value_or(origin->origin());
+    for (int hop = 0;; ++hop) {
+      auto url = parse_url(request.url);
+      if (!url) {
+        return url.error();
+      }
+      if (url->scheme == "http" && !allows_insecure(m_options, *url)) {
+        return make_error(ErrorKind::network,
+                          "refusing plain HTTP to " + url->host_port() +
+                              ": only loopback hosts and --insecure-registry hosts may use http");
+      }
+      if (url->origin() != credential_origin) {
+        strip_authorization(request.headers);
+      }
+      auto response = perform(request, *url);
+      if (!response) {
+        return response.error();
+      }
+      if (!request.follow_redirects || !is_redirect(response->status)) {
+        return response;
+      }
+      auto location = response->header("Location");
+      if (!location) {
+        return response;
+      }
+      if (hop + 1 > m_options.max_redirects) {
+        return make_error(ErrorKind::protocol, strip_query(original.url) + ": more than " +
+                                                   std::to_string(m_options.max_redirects) +
+                                                   " redirects");
+      }
+      auto next = resolve_url(request.url, *location);
+      if (!next) {
+        return next.error().with_context("redirect from " + strip_query(request.url));
+      }
+      auto next_url = parse_url(*next);
+      if (!next_url) {
+        return next_url.error();
+      }
+      if (url->scheme == "https" && next_url->scheme == "http") {
+        return make_error(ErrorKind::protocol, "refusing a redirect from https to http (" +
+                                                   strip_query(*next) + ")");
+      }
+      bool keeps_method = response->status == 307 || response->status == 308;
+      bool has_body = !request.body.empty() || request.body_source;
+      if (has_body && keeps_method) {
+        if (next_url->origin() != url->origin() || request.body_source) {
+          return make_error(ErrorKind::protocol,
+                            "refusing to send a request body on to " + strip_query(*next) +
+                                " after a redirect");
+        }
+      } else if (has_body || response->status == 303) {
+        request.method = request.method == "HEAD" ? "HEAD" : "GET";
+        request.body.clear();
+        request.body_source = nullptr;
+        request.body_size = 0;
+      }
+      request.url = *next;
+    }
+  }
+
+private:
+  static void strip_authorization(std::vector<Header>& headers) {
+    headers.erase(std::remove_if(headers.begin(), headers.end(),
+                                 [](const Header& header) {
+                                   return equals_ignore_case(header.name, "Authorization");
+                                 }),
+                  headers.end());
+  }
+
+  Result<Response> perform(const Request& request, const Url& url) {
+    CURL* curl = m_curl;
+    curl_easy_reset(curl);
+    Transfer transfer;
+    transfer.max_body = request.max_response_body;
+    transfer.debug = &m_options.debug;
+    char error_buffer[CURL_ERROR_SIZE] = {0};
+    CurlSlist headers;
+    headers.append("Expect:");
+    for (const auto& header : request.headers) {
+      headers.append(header.name + ": " + header.value);
+    }
+    curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
+    curl_easy_setopt(curl, CURLOPT_USERAGENT, m_options.user_agent.c_str());
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.list);
+    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(m_options.connect_timeout.count()));
+    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME,
+                     std::max(1L, static_cast<long>(m_options.stall_timeout.count() / 1000)));
+    if (!request.body_source) {
+      curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
+                       static_cast<long>(m_options.request_timeout.count()));
+    }
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
+    curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
+    if (m_resolve.list) {
+      curl_easy_setopt(curl, CURLOPT_RESOLVE, m_resolve.list);
+    }
+    if (m_options.debug) {
+      curl_easy_setopt(curl, CURLOPT_VERBOSE, 1L);
+      curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, on_debug);
+      curl_easy_setopt(curl, CURLOPT_DEBUGDATA, &transfer);
+    }
+    HostTls tls;
+    if (url.scheme == "https") {
+      tls = find_host_tls(m_options.certs_dirs, url);
+      // As the Docker CLI: loopback and --insecure-registry hosts skip verification, except a
+      // loopback host whose certs.d names a CA, which is verified against it.
+      if (allows_insecure(m_options, url) &&
+          (!is_loopback_host(url.host) || tls.ca_files.empty())) {
+        curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+      }
+      // The trust store must not be shared between hosts: one host's certs.d CA would
+      // otherwise be trusted for every other host.
+      curl_easy_setopt(curl, CURLOPT_CA_CACHE_TIMEOUT, 0L);
+      if (!tls.ca_files.empty()) {
+        curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, add_ca_files);
+        curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, &tls.ca_files);
+      }
+      if (!tls.client_cert.empty()) {
+        curl_easy_setopt(curl, CURLOPT_SSLCERT, tls.client_cert.c_str());
+        curl_easy_setopt(curl, CURLOPT_SSLKEY, tls.client_key.c_str());
+      }
+    }
+    if (request.method == "HEAD") {
+      curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+    } else if (request.method == "GET") {
+      curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+    } else {
+      curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+      if (request.body_source) {
+        transfer.source = &request.body_source;
+        curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(curl, CURLOPT_READFUNCTION, on_read);
+        curl_easy_setopt(curl, CURLOPT_READDATA, &transfer);
+        curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE,
+                         static_cast<curl_off_t>(request.body_size));
+      } else {
+        curl_easy_setopt(curl, CURLOPT_POST, 1L);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                         static_cast<curl_off_t>(request.body.size()));
+      }
+    }
+    CURLcode code = curl_easy_perform(curl);
+    if (transfer.source_error) {
+      return *transfer.source_error;
+    }
+    if (transfer.body_too_large) {
+      return make_error(ErrorKind::protocol, strip_query(request.url) +
+                                                 ": response body larger than " +
+                                                 std::to_string(request.max_response_body) +
+                                                 " bytes");
+    }
+    if (code != CURLE_OK) {
+      return network_error(strip_query(request.url), code, error_buffer);
+    }
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    transfer.response.status = status;
+    transfer.response.url = request.url;
+    return std::move(transfer.response);
+  }
+
+  TransportOptions m_options;
+  CURL* m_curl = nullptr;
+  CurlSlist m_resolve;
+};
+
+} // namespace
+
+bool allows_insecure(const TransportOptions& options, const Url& url) {
+  if (is_loopback_host(url.host)) {
+    return true;
+  }
+  std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
+  std::string with_port = host + ":" + std::to_string(url.port);
+  return std::any_of(options.insecure_registries.begin(), options.insecure_registries.end(),
+                     [&](const std::string& entry) {
+                       return equals_ignore_case(entry, host) ||
+                              equals_ignore_case(entry, with_port) ||
+                              equals_ignore_case(entry, url.host_port());
+                     });
+}
+
+std::string redact_header_line(std::string_view line) {
+  auto colon = line.find(':');
+  if (colon == std::string_view::npos) {
+    return std::string(line);
+  }
+  std::string_view name = line.substr(0, colon);
+  for (std::string_view secret : {"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie"}) {
+    if (equals_ignore_case(name, secret)) {
+      std::string_view value = line.substr(colon + 1);
+      while (!value.empty() && value.front() == ' ') {
+        value.remove_prefix(1);
+      }
+      auto space = value.find(' ');
+      std::string scheme =
+          space == std::string_view::npos || equals_ignore_case(name, "Cookie") ||
+                  equals_ignore_case(name, "Set-Cookie")
+              ? std::string()
+              : std::string(value.substr(0, space)) + " ";
+      return std::string(name) + ": " + scheme + std::string(k_redacted);
+    }
+  }
+  return std::string(line);
+}
+
+std::unique_ptr<HttpClient> make_curl_client(const TransportOptions& options) {
+  return std::make_unique<CurlClient>(options);
+}
+
+void initialise_http() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+} // namespace regauth::http
