@@ -1,0 +1,23 @@
+// Registry keys: an accepted key has no control bytes or spaces, is stable, and matches itself.
+#include "fuzz_check.hpp"
+#include "regauth/config/registry_key.hpp"
+
+#include <cstdint>
+#include <string_view>
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view input(reinterpret_cast<const char*>(data), size);
+  auto key = regauth::config::normalize_registry_key(input);
+  if (!key) {
+    return 0;
+  }
+  for (char c : *key) {
+    auto byte = static_cast<unsigned char>(c);
+    FUZZ_CHECK(byte > 0x20 && byte != 0x7f);
+  }
+  auto again = regauth::config::normalize_registry_key(*key);
+  FUZZ_CHECK(again.has_value());
+  FUZZ_CHECK(*again == *key);
+  FUZZ_CHECK(regauth::config::registry_key_matches(*key, *key));
+  return 0;
+}
