@@ -82,6 +82,28 @@ std::vector<Command> commands() {
          add_format(command, options->format);
          command.callback([options, &context, &code] { code = run_logout(*options, context); });
        }},
+      {"push", "Push an image (OCI layout or docker-archive) to a registry, gated on push rights",
+       [](CLI::App& command, Context& context, int& code) {
+         auto options = std::make_shared<PushOptions>();
+         command.add_option("source", options->source,
+                            "oci:DIR[:TAG], docker-archive:FILE, a layout folder or a .tar")
+             ->required();
+         command.add_option("reference", options->reference,
+                            "[registry/]repository[:tag|@digest]")
+             ->required();
+         command.add_flag("--check", options->check,
+                          "Only check that these credentials may push there, then stop");
+         command.add_option("-j,--jobs", options->jobs, "Blobs uploaded at once (default 4)");
+         command.add_option("--mount-from", options->mount_from,
+                            "Try to mount blobs from this repository of the same registry");
+         command.add_flag("-q,--quiet", options->quiet, "Print only the final line");
+         command.add_option("--chunk-threshold", options->chunk_threshold_mib,
+                            "Blobs larger than this many MiB are sent in chunks (default 512)");
+         command.add_option("--chunk-size", options->chunk_size_mib,
+                            "Chunk size in MiB (default 64)");
+         add_format(command, options->format);
+         command.callback([options, &context, &code] { code = run_push(*options, context); });
+       }},
       {"ls", "List the registries with stored credentials (never the secrets)",
        [](CLI::App& command, Context& context, int& code) {
          auto options = std::make_shared<LsOptions>();
@@ -95,7 +117,7 @@ std::vector<Command> commands() {
 
 int run(int argc, char** argv, Services& services, std::ostream& out, std::ostream& err) {
   Context context{GlobalOptions{}, services, out, err};
-  CLI::App app{"regauth: Docker-compatible registry credentials: login, logout, ls", "regauth"};
+  CLI::App app{"regauth: Docker-compatible registry credentials and gated image push", "regauth"};
   app.set_version_flag("-v,--version", k_version);
   app.footer(k_exit_codes);
   app.require_subcommand(1);

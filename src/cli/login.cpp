@@ -103,6 +103,10 @@ int run_login(const LoginOptions& options, Context& context) {
   if (!keychain) {
     return report(context, keychain.error());
   }
+  // Fail on a broken config before talking to the registry or reading a password.
+  if (auto choice = keychain->choice_for(*key); !choice) {
+    return report(context, choice.error());
+  }
   credentials::Credentials chosen;
   bool reused = false;
   if (!options.username && !options.password && !options.password_stdin) {

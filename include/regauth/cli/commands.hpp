@@ -30,3 +30,20 @@ struct LsOptions {
 int run_ls(const LsOptions& options, Context& context);
 
 } // namespace regauth::cli
+
+namespace regauth::cli {
+
+struct PushOptions {
+  std::string source;
+  std::string reference;
+  bool check = false;
+  int jobs = 4;
+  std::optional<std::string> mount_from;
+  bool quiet = false;
+  std::string format;
+  double chunk_threshold_mib = 512;
+  double chunk_size_mib = 64;
+};
+int run_push(const PushOptions& options, Context& context);
+
+} // namespace regauth::cli

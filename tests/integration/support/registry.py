@@ -90,6 +90,7 @@ class Registry:
         self._proc: subprocess.Popen | None = None
         self._log_file = None
         self._sync_seq = 0
+        self._log_offset = 0  # requests() ignores log bytes before this
 
     # ---- addresses -------------------------------------------------------
 
@@ -114,6 +115,7 @@ class Registry:
             self._spawn()
             try:
                 self._wait_ready()
+                self.clear_requests()  # hide the readiness probes
                 return self
             except RuntimeError as e:
                 last_error = str(e)
@@ -167,10 +169,11 @@ class Registry:
                     f"answering on {self.url}/v2/\n--- log tail ---\n{self.log_tail()}"
                 )
             try:
-                status = self._get("/v2/", timeout=1)
-                if status in (200, 401):
+                status, api_version = self._get("/v2/", timeout=1)
+                # The header proves it is our registry, not whoever holds the port.
+                if status in (200, 401) and api_version == "registry/2.0":
                     return
-                error = f"GET /v2/ answered {status}"
+                error = f"GET /v2/ answered {status}, API version {api_version!r}"
             except OSError as e:
                 error = repr(e)
             time.sleep(0.05)
@@ -179,8 +182,8 @@ class Registry:
             f"({error})\n--- log tail ---\n{self.log_tail()}"
         )
 
-    def _get(self, path: str, timeout: float) -> int:
-        """Plain GET (no auth, no cert check); returns the status."""
+    def _get(self, path: str, timeout: float) -> tuple[int, str | None]:
+        """Plain GET (no auth, no cert check) -> (status, API version header)."""
         if self.tls:
             ctx = ssl._create_unverified_context()
             conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=timeout, context=ctx)
@@ -190,7 +193,7 @@ class Registry:
             conn.request("GET", path)
             resp = conn.getresponse()
             resp.read()
-            return resp.status
+            return resp.status, resp.getheader("Docker-Distribution-Api-Version")
         finally:
             conn.close()
 
@@ -293,8 +296,14 @@ class Registry:
                 served.append(Served(m.group(1), path, int(m.group(3))))
         return served
 
+    def clear_requests(self) -> None:
+        """Forget what was served so far: requests() starts from here."""
+        self.requests()  # sync, so in-flight lines land before the cut
+        self._log_offset = os.path.getsize(self.log_path)
+
     def _read_log(self) -> str:
         with open(self.log_path, "rb") as f:
+            f.seek(self._log_offset)
             return f.read().decode(errors="replace")
 
     # ---- what is on disk -------------------------------------------------

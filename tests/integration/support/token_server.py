@@ -78,6 +78,7 @@ class TokenRequest:
     body: bytes = b""
     form: dict[str, list[str]] = field(default_factory=dict)
     status: int = 0  # the status we answered
+    access: list[dict] | None = None  # the `access` claim we granted, if any
 
     def basic_user(self) -> str | None:
         """The user name of a Basic Authorization header, if any."""
@@ -381,6 +382,7 @@ def _make_handler(server: TokenServer):
 
         def _token_answer(self, req, user, scopes, refresh: str | None) -> None:
             access = server.grant(user, scopes)
+            req.access = access
             token = server.issue(user or "", access)
             now = time.time()
             answer = {

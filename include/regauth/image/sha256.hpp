@@ -1,0 +1,31 @@
+// Incremental SHA-256 over OpenSSL EVP, for hashing blobs while they stream. The digest is
+// written the way registries spell it: "sha256:<64 lower-case hex>".
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace regauth::image {
+
+class Sha256 {
+public:
+  Sha256();
+  ~Sha256();
+  Sha256(Sha256&&) noexcept;
+  Sha256& operator=(Sha256&&) noexcept;
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+
+  // Adds bytes to the hash.
+  void update(std::string_view bytes);
+  // Returns "sha256:<hex>" of everything added since construction or the last finish(), and
+  // starts over. Returns "" when OpenSSL failed (out of memory), which matches no digest.
+  [[nodiscard]] std::string finish();
+
+private:
+  struct Context;
+  std::unique_ptr<Context> m_context;
+};
+
+} // namespace regauth::image

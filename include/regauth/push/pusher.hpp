@@ -1,0 +1,92 @@
+// The push: the gate (credentials, ping, a pull+push token, one upload session) before any
+// byte of a blob or manifest is sent, then the blobs (HEAD, mount, upload) on parallel jobs,
+// then the manifests, children before the index. Reports progress as events; prints nothing.
+#pragma once
+
+#include "regauth/auth/authenticator.hpp"
+#include "regauth/http/curl_client.hpp"
+#include "regauth/image/image_source.hpp"
+#include "regauth/registry/reference.hpp"
+#include "regauth/registry/registry_client.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace regauth::push {
+
+enum class EventKind {
+  gate,          // the registry accepted an upload session: pushing is allowed
+  blob_started,  // an upload begins
+  blob_progress, // bytes sent so far
+  blob_skipped,  // the registry has it
+  blob_mounted,  // mounted from another repository
+  blob_uploaded, // upload finished
+  manifest,      // a manifest was put
+  done,          // the whole push finished
+};
+
+struct Event {
+  EventKind kind = EventKind::gate;
+  std::string digest;
+  std::uint64_t bytes = 0; // sent so far (progress) or size
+  std::uint64_t total = 0;
+  std::string detail; // media type, tag, ...
+};
+
+// Called from worker threads, one call at a time.
+using EventSink = std::function<void(const Event&)>;
+
+// Who is pushing, for messages: never the secret.
+struct Identity {
+  std::string username; // "" when anonymous
+  std::string source;   // store description
+};
+
+struct PushOptions {
+  int jobs = 4;
+  std::optional<std::string> mount_from; // repository on the same registry
+  registry::UploadPolicy upload;
+};
+
+struct PushResult {
+  std::string reference; // tag or digest pushed
+  std::string digest;    // of the last manifest
+  std::uint64_t size = 0;
+  std::size_t uploaded = 0, skipped = 0, mounted = 0;
+};
+
+class Pusher {
+public:
+  Pusher(std::function<std::unique_ptr<http::HttpClient>()> make_client,
+         auth::Authenticator& authenticator, http::HttpClient& auth_client,
+         registry::Reference target, Identity identity, PushOptions options, EventSink events);
+
+  // Runs the gate. Fails (unauthorized) when not authenticated, (denied) when authenticated
+  // but not allowed, with the registry's words, who was used, and nothing sent.
+  Result<void> run_gate();
+  // --check: cancels the session the gate opened. Fails with the registry's words when it
+  // refuses (distribution needs the delete action for that).
+  Result<void> cancel_gate_session();
+  // Pushes every blob, then every manifest. Runs the gate first when it has not run.
+  Result<PushResult> push(const image::ImageSource& source);
+
+private:
+  Error gate_refusal(const registry::Refusal& refusal, const Error& error) const;
+  std::vector<auth::Scope> scopes() const;
+
+  std::function<std::unique_ptr<http::HttpClient>()> m_make_client;
+  auth::Authenticator& m_authenticator;
+  http::HttpClient& m_auth_client;
+  registry::Reference m_target;
+  Identity m_identity;
+  PushOptions m_options;
+  EventSink m_events;
+  std::mutex m_auth_mutex;
+  std::optional<registry::UploadSession> m_gate_session;
+  bool m_gate_passed = false;
+};
+
+} // namespace regauth::push

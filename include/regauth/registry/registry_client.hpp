@@ -1,0 +1,103 @@
+// The registry's blob and manifest endpoints for one repository (distribution-spec "Push"):
+// HEAD blobs, upload sessions (POST, monolithic PUT, chunked PATCH with resume, cross-repo mount,
+// cancel) and manifest PUT. Authorization comes from a shared Authenticator; each RegistryClient
+// has its own HttpClient (one connection per job).
+#pragma once
+
+#include "regauth/auth/authenticator.hpp"
+#include "regauth/http/http_client.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace regauth::registry {
+
+// An open upload session: where the next request goes.
+struct UploadSession {
+  std::string location; // absolute URL, query kept
+  std::uint64_t min_chunk = 0; // OCI-Chunk-Min-Length, when the registry asks for one
+};
+
+struct MountOutcome {
+  bool mounted = false;
+  std::optional<UploadSession> session; // the registry started a normal upload instead
+};
+
+struct ManifestOutcome {
+  std::string digest; // Docker-Content-Digest as the registry reported it ("" when absent)
+};
+
+// Produces a fresh stream of the blob's bytes, from the start.
+using BlobOpener = std::function<Result<std::function<Result<std::size_t>(char*, std::size_t)>>()>;
+// Reports bytes sent so far for one blob.
+using ProgressSink = std::function<void(std::uint64_t sent)>;
+
+struct UploadPolicy {
+  std::uint64_t chunk_threshold = 512ULL << 20; // blobs above this go in PATCH chunks
+  std::uint64_t chunk_size = 64ULL << 20;
+  int max_attempts = 4; // per request: network errors, 5xx and 429 are retried with backoff
+};
+
+// A failed exchange, classified for the push gate.
+struct Refusal {
+  long status = 0;
+  std::string challenge_error; // WWW-Authenticate error="..." (e.g. insufficient_scope)
+  std::string server_words;    // "unauthorized: authentication required"
+};
+
+class RegistryClient {
+public:
+  RegistryClient(auth::Authenticator& authenticator, std::mutex& auth_mutex,
+                 http::HttpClient& client, std::string repository,
+                 std::vector<auth::Scope> scopes, UploadPolicy policy = {});
+
+  // The blob's size when the registry has it; nullopt on 404.
+  Result<std::optional<std::uint64_t>> head_blob(const std::string& digest);
+  // POST /v2/<name>/blobs/uploads/: 202 and a Location. A 401/403 also fills `refusal`.
+  Result<UploadSession> start_upload(Refusal* refusal = nullptr);
+  // POST ?mount=<digest>&from=<repository>: 201 mounted, 202 a plain session.
+  Result<MountOutcome> mount_blob(const std::string& digest, const std::string& from);
+  // Uploads `size` bytes of blob `digest` through `session` (consumed), monolithic or chunked
+  // by size; verifies the sha256 of what was sent. Retries and resumes as the policy allows.
+  Result<void> upload_blob(UploadSession session, const std::string& digest, std::uint64_t size,
+                           const BlobOpener& open, const ProgressSink& progress);
+  // DELETE the session. Fails with the registry's words (distribution needs the delete action).
+  Result<void> cancel_upload(const UploadSession& session);
+  // PUT /v2/<name>/manifests/<reference> with Content-Type `media_type`.
+  Result<ManifestOutcome> put_manifest(const std::string& reference, const std::string& media_type,
+                                       const std::string& bytes);
+
+  [[nodiscard]] const std::string& repository() const { return m_repository; }
+
+private:
+  Result<std::optional<std::string>> authorization();
+  void renew_authorization();
+  // Sends with authorization; retries network errors, 5xx and 429 (Retry-After) with backoff;
+  // on 401 renews the token once. Not for streamed bodies.
+  Result<http::Response> send(http::Request request);
+  Result<http::Response> send_once(http::Request request);
+  Result<UploadSession> session_from(const http::Response& response, const std::string& base);
+  Result<void> upload_monolithic(UploadSession session, const std::string& digest,
+                                 std::uint64_t size, const BlobOpener& open,
+                                 const ProgressSink& progress);
+  Result<void> upload_chunked(UploadSession session, const std::string& digest,
+                              std::uint64_t size, const BlobOpener& open,
+                              const ProgressSink& progress);
+  std::string url(const std::string& path) const;
+
+  auth::Authenticator& m_authenticator;
+  std::mutex& m_auth_mutex;
+  http::HttpClient& m_client;
+  std::string m_repository;
+  std::vector<auth::Scope> m_scopes;
+  UploadPolicy m_policy;
+};
+
+// The WWW-Authenticate `error` parameter of a 401, or "".
+std::string challenge_error(const http::Response& response);
+
+} // namespace regauth::registry

@@ -1,0 +1,516 @@
+#include "regauth/image/docker_archive.hpp"
+
+#include "regauth/image/image_source.hpp"
+#include "regauth/image/sha256.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <array>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <set>
+#include <system_error>
+
+// `docker save` writes manifest.json as an array of {"Config", "RepoTags", "Layers"} with paths
+// inside the tarball (moby image/tarexport/save.go). Before Docker 25 they are `<id>/layer.tar`
+// and `<config hex>.json`, identical layers shared through symlinks; since Docker 25 they are
+// `blobs/sha256/<hex>` of an OCI layout written beside it. The archive is read twice at open:
+// once skipping data to find manifest.json (it comes last), once hashing the named files.
+namespace regauth::image {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+constexpr std::string_view k_oci_manifest = "application/vnd.oci.image.manifest.v1+json";
+constexpr std::string_view k_oci_config = "application/vnd.oci.image.config.v1+json";
+constexpr std::string_view k_layer_tar = "application/vnd.oci.image.layer.v1.tar";
+constexpr std::string_view k_layer_gzip = "application/vnd.oci.image.layer.v1.tar+gzip";
+constexpr std::string_view k_layer_zstd = "application/vnd.oci.image.layer.v1.tar+zstd";
+constexpr std::size_t k_max_json = 16U * 1024U * 1024U;
+constexpr std::size_t k_block = 64U * 1024U;
+constexpr int k_max_link_hops = 16;
+
+struct ArchiveFree {
+  void operator()(archive* handle) const { archive_read_free(handle); }
+};
+using ArchivePtr = std::unique_ptr<archive, ArchiveFree>;
+
+Result<ArchivePtr> open_archive(const std::string& path) {
+  ArchivePtr handle(archive_read_new());
+  if (!handle) {
+    return make_error(ErrorKind::io, "reading " + path + ": out of memory");
+  }
+  archive_read_support_format_tar(handle.get());
+  // `docker save | gzip` is common and `docker load` takes it; compressed tarballs work too.
+  archive_read_support_filter_gzip(handle.get());
+  archive_read_support_filter_bzip2(handle.get());
+  archive_read_support_filter_xz(handle.get());
+  archive_read_support_filter_zstd(handle.get());
+  if (archive_read_open_filename(handle.get(), path.c_str(), k_block) != ARCHIVE_OK) {
+    const char* why = archive_error_string(handle.get());
+    return make_error(ErrorKind::io, "reading " + path + ": " + (why ? why : "cannot open"));
+  }
+  return handle;
+}
+
+Error archive_error(const std::string& path, archive* handle) {
+  const char* why = archive_error_string(handle);
+  return make_error(ErrorKind::io, "reading " + path + ": " + (why ? why : "read error"));
+}
+
+// Collapses "./", "." and ".." of a path inside the archive; nullopt when it leaves the root.
+std::optional<std::string> normalize(std::string_view path) {
+  std::vector<std::string_view> parts;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    auto slash = path.find('/', start);
+    auto part = path.substr(start, slash == std::string_view::npos ? path.npos : slash - start);
+    if (part == "..") {
+      if (parts.empty()) {
+        return std::nullopt;
+      }
+      parts.pop_back();
+    } else if (!part.empty() && part != ".") {
+      parts.push_back(part);
+    }
+    if (slash == std::string_view::npos) {
+      break;
+    }
+    start = slash + 1;
+  }
+  std::string out;
+  for (auto part : parts) {
+    out += (out.empty() ? "" : "/") + std::string(part);
+  }
+  return out;
+}
+
+std::string entry_name(archive_entry* entry) {
+  const char* name = archive_entry_pathname(entry);
+  return normalize(name ? name : "").value_or("");
+}
+
+// What the first pass learns: manifest.json's bytes and the entries with their link targets.
+struct Catalog {
+  std::string manifest_json;
+  bool has_manifest = false;
+  std::set<std::string> files;               // regular files
+  std::map<std::string, std::string> links;  // symlinks and hard links, resolved to root paths
+};
+
+Result<Catalog> read_catalog(const std::string& path) {
+  auto handle = open_archive(path);
+  if (!handle) {
+    return handle.error();
+  }
+  Catalog catalog;
+  archive_entry* entry = nullptr;
+  int status = 0;
+  while ((status = archive_read_next_header(handle->get(), &entry)) == ARCHIVE_OK ||
+         status == ARCHIVE_WARN) {
+    auto name = entry_name(entry);
+    if (name.empty()) {
+      continue;
+    }
+    if (const char* hardlink = archive_entry_hardlink(entry); hardlink != nullptr) {
+      if (auto target = normalize(hardlink)) {
+        catalog.links[name] = *target;
+      }
+      continue;
+    }
+    auto type = archive_entry_filetype(entry);
+    if (type == AE_IFLNK) {
+      const char* target = archive_entry_symlink(entry);
+      auto parent = fs::path(name).parent_path().string();
+      if (target != nullptr && target[0] != '/') {
+        if (auto resolved = normalize(parent + "/" + target)) {
+          catalog.links[name] = *resolved;
+        }
+      }
+    } else if (type == AE_IFREG) {
+      catalog.files.insert(name);
+      if (name == "manifest.json") {
+        if (archive_entry_size(entry) > static_cast<la_int64_t>(k_max_json)) {
+          return make_error(ErrorKind::protocol, path + ": manifest.json is larger than 16 MiB");
+        }
+        std::array<char, k_block> buffer{};
+        la_ssize_t n = 0;
+        while ((n = archive_read_data(handle->get(), buffer.data(), buffer.size())) > 0) {
+          catalog.manifest_json.append(buffer.data(), static_cast<std::size_t>(n));
+        }
+        if (n < 0) {
+          return archive_error(path, handle->get());
+        }
+        catalog.has_manifest = true;
+      }
+    }
+  }
+  if (status != ARCHIVE_EOF) {
+    return archive_error(path, handle->get());
+  }
+  return catalog;
+}
+
+// Follows links from a path manifest.json names to a regular file; nullopt when there is none.
+std::optional<std::string> resolve(const Catalog& catalog, const std::string& raw) {
+  auto path = normalize(raw);
+  for (int hop = 0; path && hop <= k_max_link_hops; ++hop) {
+    if (catalog.files.count(*path) != 0) {
+      return path;
+    }
+    auto link = catalog.links.find(*path);
+    if (link == catalog.links.end()) {
+      return std::nullopt;
+    }
+    path = link->second;
+  }
+  return std::nullopt;
+}
+
+struct ImageEntry {
+  std::string config;              // path inside the archive, as manifest.json gives it
+  std::vector<std::string> layers; // same
+};
+
+std::string repo_tags_of(const json& entry) {
+  std::string out;
+  if (auto tags = entry.find("RepoTags"); tags != entry.end() && tags->is_array()) {
+    for (const auto& tag : *tags) {
+      if (tag.is_string()) {
+        out += (out.empty() ? "" : ", ") + tag.get<std::string>();
+      }
+    }
+  }
+  return out;
+}
+
+bool has_repo_tag(const json& entry, const std::string& wanted) {
+  auto tags = entry.find("RepoTags");
+  if (tags == entry.end() || !tags->is_array()) {
+    return false;
+  }
+  return std::any_of(tags->begin(), tags->end(),
+                     [&](const json& tag) { return tag.is_string() && tag.get<std::string>() == wanted; });
+}
+
+Result<ImageEntry> choose_entry(const std::string& text, const std::string& repo_tag,
+                                const std::string& description) {
+  auto fail = [&](const std::string& why) {
+    return make_error(ErrorKind::protocol, description + ": manifest.json: " + why);
+  };
+  auto manifest = json::parse(text, nullptr, false);
+  if (manifest.is_discarded() || !manifest.is_array()) {
+    return fail("expected a JSON array");
+  }
+  if (manifest.empty()) {
+    return fail("lists no images");
+  }
+  const json* chosen = nullptr;
+  if (repo_tag.empty()) {
+    chosen = &manifest.front();
+  } else {
+    // "app" means "app:latest", as docker does; a ':' after the last '/' is a tag.
+    auto slash = repo_tag.rfind('/');
+    bool has_tag = repo_tag.find(':', slash == std::string::npos ? 0 : slash) != std::string::npos;
+    std::string wanted = has_tag ? repo_tag : repo_tag + ":latest";
+    for (const auto& entry : manifest) {
+      if (entry.is_object() && has_repo_tag(entry, wanted)) {
+        chosen = &entry;
+        break;
+      }
+    }
+    if (chosen == nullptr) {
+      std::string available;
+      for (const auto& entry : manifest) {
+        if (entry.is_object()) {
+          auto tags = repo_tags_of(entry);
+          if (!tags.empty()) {
+            available += (available.empty() ? "" : ", ") + tags;
+          }
+        }
+      }
+      return make_error(ErrorKind::not_found,
+                        description + ": no image tagged \"" + wanted + "\"; available tags: " +
+                            (available.empty() ? "none" : available));
+    }
+  }
+  if (!chosen->is_object()) {
+    return fail("entry is not an object");
+  }
+  ImageEntry image;
+  auto config = chosen->find("Config");
+  if (config == chosen->end() || !config->is_string()) {
+    return fail("entry has no Config");
+  }
+  image.config = config->get<std::string>();
+  auto layers = chosen->find("Layers");
+  if (layers == chosen->end() || !layers->is_array()) {
+    return fail("entry has no Layers");
+  }
+  for (const auto& layer : *layers) {
+    if (!layer.is_string()) {
+      return fail("Layers holds something other than a path");
+    }
+    image.layers.push_back(layer.get<std::string>());
+  }
+  return image;
+}
+
+// What the second pass learns about one file of the archive.
+struct Hashed {
+  std::string digest;
+  std::uint64_t size = 0;
+  std::string head; // the first bytes, for the compression magic
+};
+
+std::string layer_media_type(std::string_view head) {
+  if (head.size() >= 2 && head.substr(0, 2) == "\x1f\x8b") {
+    return std::string(k_layer_gzip);
+  }
+  if (head.size() >= 4 && head.substr(0, 4) == "\x28\xb5\x2f\xfd") {
+    return std::string(k_layer_zstd);
+  }
+  return std::string(k_layer_tar);
+}
+
+class MemoryBlobReader final : public BlobReader {
+public:
+  explicit MemoryBlobReader(std::string_view bytes) : m_bytes(bytes) {}
+  Result<std::size_t> read(char* buffer, std::size_t size) override {
+    auto n = std::min(size, m_bytes.size() - m_offset);
+    std::copy_n(m_bytes.data() + m_offset, n, buffer);
+    m_offset += n;
+    return n;
+  }
+
+private:
+  std::string_view m_bytes;
+  std::size_t m_offset = 0;
+};
+
+class ArchiveBlobReader final : public BlobReader {
+public:
+  ArchiveBlobReader(ArchivePtr handle, std::string path)
+      : m_handle(std::move(handle)), m_path(std::move(path)) {}
+  Result<std::size_t> read(char* buffer, std::size_t size) override {
+    auto n = archive_read_data(m_handle.get(), buffer, size);
+    if (n < 0) {
+      return archive_error(m_path, m_handle.get());
+    }
+    return static_cast<std::size_t>(n);
+  }
+
+private:
+  ArchivePtr m_handle;
+  std::string m_path;
+};
+
+class DockerArchive final : public ImageSource {
+public:
+  DockerArchive(std::string path, std::string description)
+      : m_path(std::move(path)), m_description(std::move(description)) {}
+
+  [[nodiscard]] const std::vector<BlobDescriptor>& blobs() const override { return m_blobs; }
+  [[nodiscard]] const std::vector<Manifest>& manifests() const override { return m_manifests; }
+  [[nodiscard]] std::string description() const override { return m_description; }
+
+  Result<std::unique_ptr<BlobReader>> open_blob(const BlobDescriptor& blob) const override {
+    if (blob.digest == m_config_digest) {
+      return std::unique_ptr<BlobReader>(std::make_unique<MemoryBlobReader>(m_config));
+    }
+    auto where = m_entry_of.find(blob.digest);
+    if (where == m_entry_of.end()) {
+      return make_error(ErrorKind::not_found, m_description + ": no blob " + blob.digest);
+    }
+    auto handle = open_archive(m_path);
+    if (!handle) {
+      return handle.error();
+    }
+    archive_entry* entry = nullptr;
+    int status = 0;
+    while ((status = archive_read_next_header(handle->get(), &entry)) == ARCHIVE_OK ||
+           status == ARCHIVE_WARN) {
+      if (archive_entry_filetype(entry) == AE_IFREG && archive_entry_hardlink(entry) == nullptr &&
+          entry_name(entry) == where->second) {
+        return std::unique_ptr<BlobReader>(
+            std::make_unique<ArchiveBlobReader>(std::move(*handle), m_path));
+      }
+    }
+    if (status != ARCHIVE_EOF) {
+      return archive_error(m_path, handle->get());
+    }
+    return make_error(ErrorKind::not_found,
+                      m_description + ": " + where->second + " vanished from the archive");
+  }
+
+  Result<void> load(const std::string& repo_tag) {
+    auto catalog = read_catalog(m_path);
+    if (!catalog) {
+      return catalog.error();
+    }
+    if (!catalog->has_manifest) {
+      return make_error(ErrorKind::protocol,
+                        m_description + ": not a docker save archive: no manifest.json");
+    }
+    auto image = choose_entry(catalog->manifest_json, repo_tag, m_description);
+    if (!image) {
+      return image.error();
+    }
+    auto resolve_named = [&](const std::string& raw) -> Result<std::string> {
+      auto resolved = resolve(*catalog, raw);
+      if (!resolved) {
+        return make_error(ErrorKind::not_found,
+                          m_description + ": manifest.json names " + raw + ", which is missing");
+      }
+      return *resolved;
+    };
+    auto config_path = resolve_named(image->config);
+    if (!config_path) {
+      return config_path.error();
+    }
+    std::vector<std::string> layer_paths;
+    for (const auto& layer : image->layers) {
+      auto resolved = resolve_named(layer);
+      if (!resolved) {
+        return resolved.error();
+      }
+      layer_paths.push_back(std::move(*resolved));
+    }
+
+    std::set<std::string> wanted(layer_paths.begin(), layer_paths.end());
+    wanted.insert(*config_path);
+    auto hashed = hash_entries(wanted, *config_path);
+    if (!hashed) {
+      return hashed.error();
+    }
+    for (const auto& [path, result] : *hashed) {
+      if (auto checked = check_blob_name(path, result.digest); !checked) {
+        return checked;
+      }
+    }
+    build(*hashed, *config_path, layer_paths);
+    return {};
+  }
+
+private:
+  // Streams the archive once: hashes the wanted files and keeps the config's bytes.
+  Result<std::map<std::string, Hashed>> hash_entries(const std::set<std::string>& wanted,
+                                                      const std::string& config_path) {
+    auto handle = open_archive(m_path);
+    if (!handle) {
+      return handle.error();
+    }
+    std::map<std::string, Hashed> hashed;
+    std::array<char, k_block> buffer{};
+    archive_entry* entry = nullptr;
+    int status = 0;
+    while ((status = archive_read_next_header(handle->get(), &entry)) == ARCHIVE_OK ||
+           status == ARCHIVE_WARN) {
+      if (archive_entry_filetype(entry) != AE_IFREG || archive_entry_hardlink(entry) != nullptr) {
+        continue;
+      }
+      auto name = entry_name(entry);
+      if (wanted.count(name) == 0 || hashed.count(name) != 0) {
+        continue;
+      }
+      bool is_config = name == config_path;
+      if (is_config && archive_entry_size(entry) > static_cast<la_int64_t>(k_max_json)) {
+        return make_error(ErrorKind::protocol,
+                          m_description + ": config " + name + " is larger than 16 MiB");
+      }
+      Sha256 hash;
+      Hashed result;
+      la_ssize_t n = 0;
+      while ((n = archive_read_data(handle->get(), buffer.data(), buffer.size())) > 0) {
+        std::string_view chunk(buffer.data(), static_cast<std::size_t>(n));
+        hash.update(chunk);
+        result.size += chunk.size();
+        if (result.head.size() < 4) {
+          result.head += chunk.substr(0, 4 - result.head.size());
+        }
+        if (is_config) {
+          m_config.append(chunk);
+        }
+      }
+      if (n < 0) {
+        return archive_error(m_path, handle->get());
+      }
+      result.digest = hash.finish();
+      hashed.emplace(name, std::move(result));
+    }
+    if (status != ARCHIVE_EOF) {
+      return archive_error(m_path, handle->get());
+    }
+    return hashed;
+  }
+
+  // A `blobs/sha256/<hex>` file must hold what its name says.
+  Result<void> check_blob_name(const std::string& path, const std::string& digest) const {
+    constexpr std::string_view k_prefix = "blobs/sha256/";
+    if (path.rfind(k_prefix, 0) == 0 && "sha256:" + path.substr(k_prefix.size()) != digest) {
+      return make_error(ErrorKind::protocol,
+                        m_description + ": " + path + " has digest " + digest);
+    }
+    return {};
+  }
+
+  void build(const std::map<std::string, Hashed>& hashed, const std::string& config_path,
+             const std::vector<std::string>& layer_paths) {
+    const auto& config = hashed.at(config_path);
+    m_config_digest = config.digest;
+    m_blobs.push_back(BlobDescriptor{config.digest, config.size, std::string(k_oci_config)});
+
+    nlohmann::ordered_json layers = nlohmann::ordered_json::array();
+    std::set<std::string> seen{config.digest};
+    for (const auto& path : layer_paths) {
+      const auto& layer = hashed.at(path);
+      auto media_type = layer_media_type(layer.head);
+      layers.push_back({{"mediaType", media_type}, {"digest", layer.digest}, {"size", layer.size}});
+      if (seen.insert(layer.digest).second) {
+        m_blobs.push_back(BlobDescriptor{layer.digest, layer.size, media_type});
+        m_entry_of.emplace(layer.digest, path);
+      }
+    }
+    nlohmann::ordered_json manifest = {
+        {"schemaVersion", 2},
+        {"mediaType", k_oci_manifest},
+        {"config",
+         {{"mediaType", k_oci_config}, {"digest", config.digest}, {"size", config.size}}},
+        {"layers", layers},
+    };
+    auto bytes = manifest.dump();
+    auto digest = sha256_digest(bytes);
+    m_manifests.push_back(Manifest{std::string(k_oci_manifest), digest, std::move(bytes), false});
+  }
+
+  std::string m_path;
+  std::string m_description;
+  std::string m_config;
+  std::string m_config_digest;
+  std::map<std::string, std::string> m_entry_of; // layer digest -> path inside the archive
+  std::vector<BlobDescriptor> m_blobs;
+  std::vector<Manifest> m_manifests;
+};
+
+} // namespace
+
+Result<std::unique_ptr<ImageSource>> open_docker_archive(const std::string& path,
+                                                         const std::string& repo_tag) {
+  std::string description = "docker-archive:" + path + (repo_tag.empty() ? "" : ":" + repo_tag);
+  std::error_code error;
+  if (!fs::is_regular_file(path, error)) {
+    return make_error(ErrorKind::not_found, description + ": no such file");
+  }
+  auto source = std::make_unique<DockerArchive>(path, description);
+  if (auto loaded = source->load(repo_tag); !loaded) {
+    return loaded.error();
+  }
+  return std::unique_ptr<ImageSource>(std::move(source));
+}
+
+} // namespace regauth::image

@@ -1,0 +1,50 @@
+#include "regauth/image/sha256.hpp"
+
+#include <openssl/evp.h>
+
+#include <array>
+
+namespace regauth::image {
+
+struct Sha256::Context {
+  struct Free {
+    void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
+  };
+  std::unique_ptr<EVP_MD_CTX, Free> md{EVP_MD_CTX_new()};
+  bool ok = false;
+
+  void start() { ok = md && EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr) == 1; }
+};
+
+Sha256::Sha256() : m_context(std::make_unique<Context>()) { m_context->start(); }
+Sha256::~Sha256() = default;
+Sha256::Sha256(Sha256&&) noexcept = default;
+Sha256& Sha256::operator=(Sha256&&) noexcept = default;
+
+void Sha256::update(std::string_view bytes) {
+  if (m_context && m_context->ok && !bytes.empty()) {
+    m_context->ok = EVP_DigestUpdate(m_context->md.get(), bytes.data(), bytes.size()) == 1;
+  }
+}
+
+std::string Sha256::finish() {
+  if (!m_context) {
+    return "";
+  }
+  std::array<unsigned char, EVP_MAX_MD_SIZE> hash{};
+  unsigned int length = 0;
+  bool ok = m_context->ok && EVP_DigestFinal_ex(m_context->md.get(), hash.data(), &length) == 1;
+  m_context->start();
+  if (!ok) {
+    return "";
+  }
+  constexpr std::string_view k_hex = "0123456789abcdef";
+  std::string out = "sha256:";
+  for (unsigned int i = 0; i < length; ++i) {
+    out += k_hex[hash[i] >> 4U];
+    out += k_hex[hash[i] & 0x0fU];
+  }
+  return out;
+}
+
+} // namespace regauth::image

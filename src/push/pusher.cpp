@@ -1,0 +1,255 @@
+#include "regauth/push/pusher.hpp"
+
+#include <atomic>
+#include <thread>
+
+namespace regauth::push {
+namespace {
+
+constexpr const char* k_unauthorized = "unauthorized: authentication required";
+constexpr const char* k_denied = "denied: requested access to the resource is denied";
+
+} // namespace
+
+Pusher::Pusher(std::function<std::unique_ptr<http::HttpClient>()> make_client,
+               auth::Authenticator& authenticator, http::HttpClient& auth_client,
+               registry::Reference target, Identity identity, PushOptions options,
+               EventSink events)
+    : m_make_client(std::move(make_client)), m_authenticator(authenticator),
+      m_auth_client(auth_client), m_target(std::move(target)), m_identity(std::move(identity)),
+      m_options(std::move(options)), m_events(std::move(events)) {}
+
+std::vector<auth::Scope> Pusher::scopes() const {
+  std::vector<auth::Scope> scopes = {auth::repository_scope(m_target.repository, {"pull", "push"})};
+  if (m_options.mount_from && *m_options.mount_from != m_target.repository) {
+    scopes.push_back(auth::repository_scope(*m_options.mount_from, {"pull"}));
+  }
+  return scopes;
+}
+
+Error Pusher::gate_refusal(const registry::Refusal& refusal, const Error& error) const {
+  std::string who = m_identity.username.empty()
+                        ? "no credentials for " + m_target.registry
+                        : "credentials of " + m_identity.username + " from " + m_identity.source;
+  std::string said = refusal.server_words;
+  if (!refusal.challenge_error.empty()) {
+    said += (said.empty() ? "" : " ") + std::string("(") + refusal.challenge_error + ")";
+  }
+  std::string context = " (" + (said.empty() ? std::string() : "registry said: " + said + "; ") +
+                        who + "; nothing was sent)";
+  if (refusal.status == 403 ||
+      (refusal.status == 401 && !m_identity.username.empty() &&
+       refusal.challenge_error == "insufficient_scope")) {
+    return make_error(ErrorKind::denied, k_denied + context);
+  }
+  if (refusal.status == 401) {
+    return make_error(ErrorKind::unauthorized, k_unauthorized + context);
+  }
+  return error;
+}
+
+Result<void> Pusher::run_gate() {
+  // Steps: ping, a token for pull+push (anonymous without credentials), one upload session.
+  // Token servers grant any subset they like, so only the registry's answer proves push rights.
+  {
+    std::lock_guard lock(m_auth_mutex);
+    auto authorization = m_authenticator.authorization(scopes());
+    if (!authorization) {
+      const Error& error = authorization.error();
+      if (error.kind == ErrorKind::unauthorized) {
+        std::string who = m_identity.username.empty()
+                              ? "no credentials for " + m_target.registry
+                              : "credentials of " + m_identity.username + " from " +
+                                    m_identity.source;
+        std::string words = error.message == k_unauthorized ? "" : "token server said: " +
+                                                                      error.message + "; ";
+        return make_error(ErrorKind::unauthorized,
+                          std::string(k_unauthorized) + " (" + words + who + "; nothing was sent)");
+      }
+      return error;
+    }
+  }
+  registry::RegistryClient client(m_authenticator, m_auth_mutex, m_auth_client,
+                                  m_target.repository, scopes(), m_options.upload);
+  registry::Refusal refusal;
+  auto session = client.start_upload(&refusal);
+  if (!session) {
+    if (refusal.status == 401 || refusal.status == 403) {
+      return gate_refusal(refusal, session.error());
+    }
+    return session.error();
+  }
+  m_gate_session = std::move(*session);
+  m_gate_passed = true;
+  if (m_events) {
+    m_events(Event{EventKind::gate, "", 0, 0, m_target.repository});
+  }
+  return {};
+}
+
+Result<void> Pusher::cancel_gate_session() {
+  if (!m_gate_session) {
+    return {};
+  }
+  registry::RegistryClient client(m_authenticator, m_auth_mutex, m_auth_client,
+                                  m_target.repository, scopes(), m_options.upload);
+  auto cancelled = client.cancel_upload(*m_gate_session);
+  m_gate_session.reset();
+  return cancelled;
+}
+
+Result<PushResult> Pusher::push(const image::ImageSource& source) {
+  const auto& manifests = source.manifests();
+  if (manifests.empty()) {
+    return make_error(ErrorKind::protocol, source.description() + ": no manifest to push");
+  }
+  if (!m_target.digest.empty() && m_target.digest != manifests.back().digest) {
+    return make_error(ErrorKind::usage, "the image's digest is " + manifests.back().digest +
+                                            ", not " + m_target.digest + " as the reference says");
+  }
+  if (!m_gate_passed) {
+    if (auto gate = run_gate(); !gate) {
+      return gate.error();
+    }
+  }
+  PushResult result;
+  const auto& blobs = source.blobs();
+  std::atomic<std::size_t> next{0};
+  std::mutex state_mutex;
+  std::optional<Error> failure;
+  std::atomic<bool> stop{false};
+  auto emit = [&](Event event) {
+    if (m_events) {
+      std::lock_guard lock(state_mutex);
+      m_events(event);
+    }
+  };
+  auto take_gate_session = [&]() -> std::optional<registry::UploadSession> {
+    std::lock_guard lock(state_mutex);
+    return std::exchange(m_gate_session, std::nullopt);
+  };
+  auto worker = [&] {
+    auto http_client = m_make_client();
+    registry::RegistryClient client(m_authenticator, m_auth_mutex, *http_client,
+                                    m_target.repository, scopes(), m_options.upload);
+    while (!stop) {
+      std::size_t index = next++;
+      if (index >= blobs.size()) {
+        return;
+      }
+      const auto& blob = blobs[index];
+      auto fail = [&](const Error& error) {
+        std::lock_guard lock(state_mutex);
+        if (!failure) {
+          failure = error;
+        }
+        stop = true;
+      };
+      auto present = client.head_blob(blob.digest);
+      if (!present) {
+        fail(present.error());
+        return;
+      }
+      if (*present) {
+        {
+          std::lock_guard lock(state_mutex);
+          ++result.skipped;
+        }
+        emit({EventKind::blob_skipped, blob.digest, blob.size, blob.size, blob.media_type});
+        continue;
+      }
+      std::optional<registry::UploadSession> session;
+      if (m_options.mount_from) {
+        auto mounted = client.mount_blob(blob.digest, *m_options.mount_from);
+        if (mounted && mounted->mounted) {
+          {
+            std::lock_guard lock(state_mutex);
+            ++result.mounted;
+          }
+          emit({EventKind::blob_mounted, blob.digest, blob.size, blob.size,
+                *m_options.mount_from});
+          continue;
+        }
+        if (mounted && mounted->session) {
+          session = std::move(mounted->session);
+        }
+      }
+      if (!session) {
+        session = take_gate_session();
+      }
+      if (!session) {
+        auto started = client.start_upload();
+        if (!started) {
+          fail(started.error());
+          return;
+        }
+        session = std::move(*started);
+      }
+      emit({EventKind::blob_started, blob.digest, 0, blob.size, blob.media_type});
+      auto opener = [&source, &blob]()
+          -> Result<std::function<Result<std::size_t>(char*, std::size_t)>> {
+        auto reader = source.open_blob(blob);
+        if (!reader) {
+          return reader.error();
+        }
+        std::shared_ptr<image::BlobReader> shared = std::move(*reader);
+        return std::function<Result<std::size_t>(char*, std::size_t)>(
+            [shared](char* buffer, std::size_t size) { return shared->read(buffer, size); });
+      };
+      auto progress = [&](std::uint64_t sent) {
+        emit({EventKind::blob_progress, blob.digest, sent, blob.size, ""});
+      };
+      auto uploaded = client.upload_blob(std::move(*session), blob.digest, blob.size, opener,
+                                         progress);
+      if (!uploaded) {
+        fail(uploaded.error());
+        return;
+      }
+      {
+        std::lock_guard lock(state_mutex);
+        ++result.uploaded;
+      }
+      emit({EventKind::blob_uploaded, blob.digest, blob.size, blob.size, blob.media_type});
+    }
+  };
+  int jobs = std::clamp(m_options.jobs, 1, 32);
+  jobs = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(jobs),
+                                                std::max<std::size_t>(blobs.size(), 1)));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < jobs; ++i) {
+    threads.emplace_back(worker);
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  if (failure) {
+    return *failure;
+  }
+  // An unused gate session is left to expire: cancelling needs the delete action.
+  m_gate_session.reset();
+  registry::RegistryClient client(m_authenticator, m_auth_mutex, m_auth_client,
+                                  m_target.repository, scopes(), m_options.upload);
+  for (std::size_t i = 0; i < manifests.size(); ++i) {
+    const auto& manifest = manifests[i];
+    bool top = i + 1 == manifests.size();
+    std::string reference = top ? m_target.manifest_reference() : manifest.digest;
+    auto put = client.put_manifest(reference, manifest.media_type, manifest.bytes);
+    if (!put) {
+      return put.error();
+    }
+    if (!put->digest.empty() && put->digest != manifest.digest) {
+      return make_error(ErrorKind::protocol, "the registry stored manifest " + reference +
+                                                 " as " + put->digest + ", but its digest is " +
+                                                 manifest.digest);
+    }
+    emit({EventKind::manifest, manifest.digest, manifest.bytes.size(), manifest.bytes.size(),
+          reference});
+  }
+  result.reference = m_target.manifest_reference();
+  result.digest = manifests.back().digest;
+  result.size = manifests.back().bytes.size();
+  emit({EventKind::done, result.digest, result.size, result.size, result.reference});
+  return result;
+}
+
+} // namespace regauth::push

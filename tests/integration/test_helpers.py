@@ -1,0 +1,171 @@
+"""Credential helpers: the real docker-credential-pass, and stub helpers for the faults."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import time
+
+import pytest
+
+from helpers import auth_of, login, read_config, write_config
+from support import ALICE
+
+
+def helper_call(env: dict, action: str, data: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["docker-credential-pass", action], input=data, capture_output=True,
+                          text=True, env={**os.environ, **env}, timeout=30)
+
+
+def test_pass_store_get_list_erase_through_regauth(run_regauth, htpasswd_registry, config_dir,
+                                                   pass_env):
+    write_config(config_dir, {"credsStore": "pass", "psFormat": "x"})
+    host = htpasswd_registry.hostport
+    result = login(run_regauth, config_dir, host, *ALICE, env=pass_env)
+    assert result.returncode == 0, result.stderr
+    assert "unencrypted" not in result.stderr
+    config = read_config(config_dir)
+    assert config["auths"] == {host: {}}  # the Docker CLI's placeholder
+    assert "alicepw" not in open(os.path.join(config_dir, "config.json")).read()
+    stored = json.loads(helper_call(pass_env, "get", host).stdout)
+    assert (stored["Username"], stored["Secret"]) == ALICE
+    listed = run_regauth(["--config", config_dir, "ls", "--format", "json"], env=pass_env)
+    assert {"registry": host, "store": "credential helper docker-credential-pass",
+            "username": "alice"} in json.loads(listed.stdout)
+    # login without flags re-validates what pass holds
+    again = run_regauth(["--config", config_dir, "login", host], env=pass_env)
+    assert again.returncode == 0, again.stderr
+    out = run_regauth(["--config", config_dir, "logout", host], env=pass_env)
+    assert out.returncode == 0, out.stderr
+    assert "docker-credential-pass" not in out.stderr
+    assert json.loads(helper_call(pass_env, "list", "").stdout or "{}") == {}
+    assert read_config(config_dir) == {"auths": {}, "credsStore": "pass", "psFormat": "x"}
+
+
+def test_default_store_is_pass_when_initialised(run_regauth, htpasswd_registry, config_dir,
+                                                pass_env):
+    result = login(run_regauth, config_dir, htpasswd_registry.hostport, *ALICE, env=pass_env)
+    assert result.returncode == 0, result.stderr
+    config = read_config(config_dir)
+    assert config["credsStore"] == "pass"
+    assert config["auths"][htpasswd_registry.hostport] == {}
+
+
+def test_uninitialised_pass_falls_back_to_file(run_regauth, htpasswd_registry, config_dir):
+    result = login(run_regauth, config_dir, htpasswd_registry.hostport, *ALICE)
+    assert result.returncode == 0, result.stderr
+    config = read_config(config_dir)
+    assert "credsStore" not in config
+    assert config["auths"][htpasswd_registry.hostport]["auth"] == auth_of(*ALICE)
+
+
+def make_helper(directory, name: str, script: str) -> str:
+    path = os.path.join(directory, f"docker-credential-{name}")
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\n" + script)
+    os.chmod(path, 0o755)
+    return path
+
+
+@pytest.fixture
+def stub_bin(tmp_path):
+    d = tmp_path / "bin"
+    d.mkdir()
+    return str(d)
+
+
+def with_stub_path(stub_bin):
+    return {"PATH": f"{stub_bin}:{os.environ['PATH']}"}
+
+
+def configure_helper(config_dir, host, name):
+    write_config(config_dir, {"credHelpers": {host: name}})
+
+
+def test_hanging_helper_is_killed_after_the_timeout(run_regauth, stub_bin, config_dir, tmp_path):
+    marker = tmp_path / "grandchild"
+    make_helper(stub_bin, "hang", f"(sleep 30; touch {marker}) &\nsleep 30\n")
+    configure_helper(config_dir, "r.example", "hang")
+    started = time.monotonic()
+    result = run_regauth(["--config", config_dir, "--helper-timeout", "1", "logout", "r.example"],
+                         env=with_stub_path(stub_bin), timeout=20)
+    assert time.monotonic() - started < 15
+    assert result.returncode == 4
+    assert "docker-credential-hang get" in result.stderr and "killed" in result.stderr
+
+
+@pytest.mark.parametrize("script,expect", [
+    ("echo 'not json at all'\n", "not a JSON object"),
+    ("echo 'boom' >&2\nexit 3\n", "exited with status 3"),
+    ("printf '\\033[31mred\\033[0m fail'\nexit 1\n", "exited with status 1: [31mred[0m fail"),
+    ("exit 0\n", "not a JSON object"),
+])
+def test_misbehaving_helpers_give_helper_errors(run_regauth, stub_bin, config_dir, script, expect):
+    make_helper(stub_bin, "bad", script)
+    configure_helper(config_dir, "r.example", "bad")
+    result = run_regauth(["--config", config_dir, "logout", "r.example"],
+                         env=with_stub_path(stub_bin))
+    assert result.returncode == 4, result.stderr
+    assert "docker-credential-bad" in result.stderr
+    assert expect in result.stderr
+    assert "\033" not in result.stderr.split("regauth: error:")[1]
+
+
+def test_helper_failure_never_falls_back_to_the_file(run_regauth, stub_bin, htpasswd_registry,
+                                                     config_dir):
+    make_helper(stub_bin, "broken", 'cat >/dev/null\necho "store failed"\nexit 1\n')
+    configure_helper(config_dir, htpasswd_registry.hostport, "broken")
+    result = login(run_regauth, config_dir, htpasswd_registry.hostport, *ALICE,
+                   env=with_stub_path(stub_bin))
+    assert result.returncode == 4, result.stderr
+    assert "store failed" in result.stderr
+    assert "alicepw" not in open(os.path.join(config_dir, "config.json")).read()
+    assert "auths" not in read_config(config_dir)
+
+
+def test_broken_helper_for_another_registry_does_not_matter(run_regauth, stub_bin,
+                                                            htpasswd_registry, config_dir):
+    make_helper(stub_bin, "broken", "exit 1\n")
+    write_config(config_dir, {"credHelpers": {"other.example": "broken"}})
+    result = login(run_regauth, config_dir, htpasswd_registry.hostport, *ALICE,
+                   env=with_stub_path(stub_bin))
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("name", ["../evil", "a/b", "-rf", "a b", ".hidden"])
+def test_unsafe_helper_names_are_never_run(run_regauth, config_dir, name):
+    configure_helper(config_dir, "r.example", name)
+    result = run_regauth(["--config", config_dir, "logout", "r.example"])
+    assert result.returncode == 4
+    assert "invalid credential helper name" in result.stderr
+
+
+def test_trojan_in_current_directory_is_not_run(regauth, config_dir, tmp_path):
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    marker = tmp_path / "trojan-ran"
+    make_helper(str(cwd), "evil", f"touch {marker}\n")
+    configure_helper(config_dir, "r.example", "evil")
+    result = subprocess.run([regauth, "--config", config_dir, "logout", "r.example"],
+                            cwd=str(cwd), capture_output=True, text=True, timeout=30,
+                            env={"PATH": f":.:{os.environ['PATH']}", "HOME": str(tmp_path)})
+    assert result.returncode == 4
+    assert "not found on PATH" in result.stderr
+    assert not marker.exists()
+
+
+def test_secret_never_reaches_helper_argv(run_regauth, stub_bin, htpasswd_registry, config_dir,
+                                          tmp_path):
+    log = tmp_path / "argv.log"
+    make_helper(stub_bin, "spy", f'echo "$@" >> {log}\ncat >> {log}.stdin\necho >> {log}.stdin\n')
+    configure_helper(config_dir, htpasswd_registry.hostport, "spy")
+    result = login(run_regauth, config_dir, htpasswd_registry.hostport, *ALICE,
+                   env=with_stub_path(stub_bin))
+    assert result.returncode == 0, result.stderr
+    assert "alicepw" not in log.read_text()
+    assert log.read_text().split() == ["store"]
+    message = json.loads((tmp_path / "argv.log.stdin").read_text().strip())
+    assert message == {"ServerURL": htpasswd_registry.hostport, "Username": "alice",
+                       "Secret": "alicepw"}

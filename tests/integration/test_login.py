@@ -1,0 +1,204 @@
+"""login and logout end to end: the built binary against real registries and token servers."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+
+from helpers import auth_of, login, mode_of, read_config, write_config
+from support import ALICE, BOB
+
+
+def test_login_basic_registry_stores_docker_format(run_regauth, htpasswd_registry, config_dir):
+    result = login(run_regauth, config_dir, htpasswd_registry.hostport, *ALICE)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "Login Succeeded\n"
+    assert "WARNING! Your credentials are stored unencrypted" in result.stderr
+    path = os.path.join(config_dir, "config.json")
+    with open(path, "rb") as f:
+        content = f.read()
+    expected = (
+        '{\n\t"auths": {\n\t\t"%s": {\n\t\t\t"auth": "%s"\n\t\t}\n\t}\n}'
+        % (htpasswd_registry.hostport, auth_of(*ALICE))
+    ).encode()
+    assert content == expected
+    assert mode_of(path) == 0o600
+    # The registry saw the ping and the authenticated check, nothing else.
+    served = [(r.method, r.path, r.status) for r in htpasswd_registry.requests()]
+    assert ("GET", "/v2/", 401) in served and ("GET", "/v2/", 200) in served
+
+
+def test_login_wrong_password_stores_nothing(run_regauth, htpasswd_registry, config_dir):
+    result = login(run_regauth, config_dir, htpasswd_registry.hostport, "alice", "wrong")
+    assert result.returncode == 5, result.stderr
+    assert "unauthorized" in result.stderr
+    assert result.stderr.count("regauth: error:") == 1
+    assert not os.path.exists(os.path.join(config_dir, "config.json"))
+
+
+def test_login_token_registry_stores_identity_token(run_regauth, token_registry, token_server,
+                                                    config_dir):
+    result = login(run_regauth, config_dir, token_registry.hostport, *ALICE)
+    assert result.returncode == 0, result.stderr
+    entry = read_config(config_dir)["auths"][token_registry.hostport]
+    assert entry["auth"] == base64.b64encode(b"alice:").decode()
+    assert entry["identitytoken"]
+    assert "alicepw" not in open(os.path.join(config_dir, "config.json")).read()
+    # One token request, as the Docker CLI makes it: offline token, no scope, Basic only here.
+    requests = token_server.token_requests()
+    assert len(requests) == 1
+    query = requests[0].query
+    assert query["offline_token"] == ["true"]
+    assert query["account"] == ["alice"]
+    assert "client_id" in query and "scope" not in query
+    assert requests[0].basic_user() == "alice"
+
+
+def test_relogin_reuses_identity_token_with_refresh_grant(run_regauth, token_registry,
+                                                          token_server, config_dir):
+    assert login(run_regauth, config_dir, token_registry.hostport, *ALICE).returncode == 0
+    token_server.clear_requests()
+    result = run_regauth(["--config", config_dir, "login", token_registry.hostport])
+    assert result.returncode == 0, result.stderr
+    assert "Authenticating with existing credentials" in result.stderr
+    requests = token_server.token_requests()
+    assert len(requests) == 1
+    assert requests[0].method == "POST"
+    assert requests[0].form["grant_type"] == ["refresh_token"]
+    assert "authorization" not in requests[0].headers
+
+
+def test_login_token_registry_wrong_password(run_regauth, token_registry, config_dir):
+    result = login(run_regauth, config_dir, token_registry.hostport, "alice", "nope")
+    assert result.returncode == 5
+    assert "unauthorized" in result.stderr
+    assert not os.path.exists(os.path.join(config_dir, "config.json"))
+
+
+def test_password_stdin_strips_exactly_one_line_ending(run_regauth, htpasswd_registry,
+                                                       config_dir):
+    ok = run_regauth(["--config", config_dir, "login", "-u", "alice", "--password-stdin",
+                      htpasswd_registry.hostport], input="alicepw\r\n")
+    assert ok.returncode == 0, ok.stderr
+    two = run_regauth(["--config", config_dir, "login", "-u", "alice", "--password-stdin",
+                       htpasswd_registry.hostport], input="alicepw\n\n")
+    assert two.returncode == 5
+
+
+def test_password_stdin_usage_errors(run_regauth, htpasswd_registry, config_dir):
+    empty = run_regauth(["--config", config_dir, "login", "-u", "alice", "--password-stdin",
+                         htpasswd_registry.hostport], input="\n")
+    assert empty.returncode == 2 and "empty" in empty.stderr
+    no_user = run_regauth(["--config", config_dir, "login", "--password-stdin",
+                           htpasswd_registry.hostport], input="x\n")
+    assert no_user.returncode == 2 and "--username" in no_user.stderr
+    no_tty = run_regauth(["--config", config_dir, "login", htpasswd_registry.hostport],
+                         timeout=10)
+    assert no_tty.returncode == 2 and "terminal" in no_tty.stderr
+    assert htpasswd_registry.requests() == []
+
+
+def test_password_flag_warns(run_regauth, htpasswd_registry, config_dir):
+    result = run_regauth(["--config", config_dir, "login", "-u", "alice", "-p", "alicepw",
+                          htpasswd_registry.hostport])
+    assert result.returncode == 0
+    assert "WARNING! Using --password via the CLI is insecure" in result.stderr
+
+
+def test_logout_removes_every_spelling_and_reports(run_regauth, htpasswd_registry, config_dir):
+    host = htpasswd_registry.hostport
+    write_config(config_dir, {
+        "auths": {
+            host: {"auth": auth_of(*ALICE)},
+            f"http://{host}/v1/": {"auth": auth_of(*ALICE)},
+            "other.example": {"auth": auth_of("x", "y")},
+        },
+        "psFormat": "table {{.ID}}",
+    })
+    result = run_regauth(["--config", config_dir, "logout", host])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"Removing login credentials for {host}\n"
+    config = read_config(config_dir)
+    assert list(config["auths"]) == ["other.example"]
+    assert config["psFormat"] == "table {{.ID}}"
+
+
+def test_logout_when_not_logged_in_touches_nothing(run_regauth, config_dir):
+    result = run_regauth(["--config", config_dir, "logout", "registry.example:5000"])
+    assert result.returncode == 0
+    assert result.stdout == "Not logged in to registry.example:5000\n"
+    assert os.listdir(config_dir) == []
+
+
+def test_logout_all_and_ls(run_regauth, config_dir):
+    write_config(config_dir, {"auths": {
+        "a.example": {"auth": auth_of("ann", "pw1")},
+        "b.example:5000": {"auth": auth_of("ben", "pw2")},
+    }})
+    listed = run_regauth(["--config", config_dir, "ls", "--format", "json"])
+    assert listed.returncode == 0
+    entries = json.loads(listed.stdout)
+    assert {(e["registry"], e["username"]) for e in entries} == {
+        ("a.example", "ann"), ("b.example:5000", "ben")}
+    assert "pw1" not in listed.stdout and "pw2" not in listed.stdout
+    result = run_regauth(["--config", config_dir, "logout", "--all"])
+    assert result.returncode == 0, result.stderr
+    assert "a.example" in result.stdout and "b.example:5000" in result.stdout
+    assert read_config(config_dir)["auths"] == {}
+
+
+def test_login_json_format(run_regauth, htpasswd_registry, config_dir):
+    result = run_regauth(["--config", config_dir, "login", "-u", "bob", "--password-stdin",
+                          "--format", "json", htpasswd_registry.hostport], input="bobpw")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["registry"] == htpasswd_registry.hostport and doc["username"] == "bob"
+    assert "bobpw" not in result.stdout
+
+
+def test_debug_redacts_credentials(run_regauth, token_registry, config_dir):
+    result = run_regauth(["--config", config_dir, "--debug", "login", "-u", "alice",
+                          "--password-stdin", token_registry.hostport], input="alicepw")
+    assert result.returncode == 0, result.stderr
+    assert "Authorization: Basic [redacted]" in result.stderr
+    assert "Authorization: Bearer [redacted]" in result.stderr
+    assert "alicepw" not in result.stderr
+    assert auth_of(*ALICE) not in result.stderr
+    token = read_config(config_dir)["auths"][token_registry.hostport]["identitytoken"]
+    assert token not in result.stderr and token not in result.stdout
+
+
+def test_tls_registry_with_certs_dir_and_resolve(run_regauth, tls_htpasswd_registry, test_ca,
+                                                 config_dir, tmp_path):
+    port = tls_htpasswd_registry.port
+    name = f"registry.test:{port}"
+    certs = test_ca.certs_dir(str(tmp_path / "certs.d"), [name])
+    args = ["--config", config_dir, "--resolve", f"registry.test:{port}:127.0.0.1"]
+    untrusted = login(run_regauth, config_dir, name, *ALICE, *args[2:])
+    assert untrusted.returncode == 7, untrusted.stderr
+    assert not os.path.exists(os.path.join(config_dir, "config.json"))
+    trusted = login(run_regauth, config_dir, name, *ALICE, *args[2:], "--certs-dir", certs)
+    assert trusted.returncode == 0, trusted.stderr
+    assert name in read_config(config_dir)["auths"]
+
+
+def test_plain_http_refused_for_non_loopback_names(run_regauth, htpasswd_registry, config_dir):
+    port = htpasswd_registry.port
+    name = f"registry.test:{port}"
+    resolve = ["--resolve", f"registry.test:{port}:127.0.0.1"]
+    refused = login(run_regauth, config_dir, name, *ALICE, *resolve)
+    assert refused.returncode == 7, refused.stderr
+    allowed = login(run_regauth, config_dir, name, *ALICE, *resolve, "--insecure-registry", name)
+    assert allowed.returncode == 0, allowed.stderr
+    assert htpasswd_registry.requests()[-1].status == 200
+
+
+def test_malformed_config_is_an_error_and_never_written(run_regauth, htpasswd_registry,
+                                                        config_dir):
+    path = write_config(config_dir, '{\n\t"auths": {\n\t\t"x": \n}')
+    before = open(path, "rb").read()
+    result = login(run_regauth, config_dir, htpasswd_registry.hostport, *ALICE)
+    assert result.returncode == 3
+    assert path in result.stderr and "line 4" in result.stderr
+    assert open(path, "rb").read() == before

@@ -1,0 +1,249 @@
+"""push end to end: the gate, the transfer, and skopeo reading back what regauth pushed."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+
+import pytest
+
+from helpers import auth_of, login, read_config, write_config
+from support import ALICE, BOB
+from support.images import make_docker_archive, make_oci_index, make_oci_layout
+
+SKOPEO = "skopeo"
+
+
+def skopeo(*args, timeout=120) -> subprocess.CompletedProcess:
+    return subprocess.run([SKOPEO, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def inspect_raw(registry, image: str, creds: str = "alice:alicepw") -> bytes:
+    result = subprocess.run(
+        [SKOPEO, "inspect", "--raw", "--tls-verify=false", "--creds", creds,
+         f"docker://{registry.hostport}/{image}"], capture_output=True, timeout=60)
+    assert result.returncode == 0, result.stderr.decode()
+    return result.stdout
+
+
+def sha256(data: bytes) -> str:
+    import hashlib
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def push(run_regauth, config_dir, source, reference, *extra, env=None):
+    return run_regauth(["--config", config_dir, "push", *extra, source, reference], env=env,
+                       timeout=300)
+
+
+def stored_inline(config_dir, registry, user, password):
+    write_config(config_dir, {"auths": {registry.hostport: {"auth": auth_of(user, password)}}})
+
+
+def writes(registry) -> list:
+    return [r for r in registry.requests() if r.method in ("PATCH", "PUT")]
+
+
+@pytest.mark.requires("skopeo")
+def test_push_to_token_registry_and_read_back(run_regauth, token_registry, config_dir, tmp_path):
+    image = make_oci_layout(str(tmp_path / "oci"), layer_sizes=[300_000, 70_000, 5_000])
+    assert login(run_regauth, config_dir, token_registry.hostport, *ALICE).returncode == 0
+    ref = f"{token_registry.hostport}/team/app:1.0"
+    result = push(run_regauth, config_dir, f"oci:{tmp_path / 'oci'}:latest", ref)
+    assert result.returncode == 0, result.stderr
+    last = result.stdout.strip().splitlines()[-1]
+    manifest = inspect_raw(token_registry, "team/app:1.0")
+    assert last == f"1.0: digest: {sha256(manifest)} size: {len(manifest)}"
+    assert sha256(manifest) == image["manifest"]["digest"]
+    # skopeo copies it back, byte for byte the same manifest
+    out = tmp_path / "back"
+    copied = skopeo("copy", "--src-tls-verify=false", "--src-creds", "alice:alicepw",
+                    f"docker://{ref}", f"oci:{out}:back")
+    assert copied.returncode == 0, copied.stderr
+    index = json.loads((out / "index.json").read_text())
+    assert index["manifests"][0]["digest"] == image["manifest"]["digest"]
+
+
+@pytest.mark.requires("skopeo")
+def test_push_to_htpasswd_registry_over_tls(run_regauth, tls_htpasswd_registry, test_ca,
+                                            config_dir, tmp_path):
+    make_oci_layout(str(tmp_path / "oci"), layer_sizes=[10_000])
+    port = tls_htpasswd_registry.port
+    name = f"registry.test:{port}"
+    certs = test_ca.certs_dir(str(tmp_path / "certs.d"), [name])
+    common = ["--resolve", f"registry.test:{port}:127.0.0.1", "--certs-dir", certs]
+    assert login(run_regauth, config_dir, name, *ALICE, *common).returncode == 0
+    result = run_regauth(["--config", config_dir, *common, "push", str(tmp_path / "oci"),
+                          f"{name}/tls/app:v1"], timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "tls/app" in tls_htpasswd_registry.manifests_on_disk()
+
+
+def test_push_to_htpasswd_registry_over_http(run_regauth, htpasswd_registry, config_dir,
+                                             tmp_path):
+    make_oci_layout(str(tmp_path / "oci"), layer_sizes=[20_000, 30_000])
+    stored_inline(config_dir, htpasswd_registry, *ALICE)
+    result = push(run_regauth, config_dir, str(tmp_path / "oci"),
+                  f"{htpasswd_registry.hostport}/plain/app")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].startswith("latest: digest: sha256:")
+    assert htpasswd_registry.manifests_on_disk()["plain/app"]["tags"] == ["latest"]
+
+
+def assert_nothing_written(registry):
+    methods = {(r.method, r.status) for r in registry.requests()}
+    assert not any(m in ("PATCH", "PUT") for m, _ in methods), methods
+    assert registry.blobs_on_disk() == set()
+    assert registry.uploads_on_disk() == []
+    assert registry.manifests_on_disk() == {}
+
+
+def test_pull_only_user_is_denied_before_any_transfer(run_regauth, token_registry, config_dir,
+                                                      tmp_path):
+    make_oci_layout(str(tmp_path / "oci"), layer_sizes=[50_000])
+    assert login(run_regauth, config_dir, token_registry.hostport, *BOB).returncode == 0
+    result = push(run_regauth, config_dir, str(tmp_path / "oci"),
+                  f"{token_registry.hostport}/team/app:1")
+    assert result.returncode == 6, result.stderr
+    assert "denied: requested access to the resource is denied" in result.stderr
+    assert "bob" in result.stderr and os.path.join(config_dir, "config.json") in result.stderr
+    assert "bobpw" not in result.stderr
+    assert_nothing_written(token_registry)
+
+
+def test_no_credentials_is_unauthorized_before_any_transfer(run_regauth, token_registry,
+                                                            config_dir, tmp_path):
+    make_oci_layout(str(tmp_path / "oci"), layer_sizes=[50_000])
+    result = push(run_regauth, config_dir, str(tmp_path / "oci"),
+                  f"{token_registry.hostport}/team/app:1")
+    assert result.returncode == 5, result.stderr
+    assert "unauthorized: authentication required" in result.stderr
+    assert f"regauth login {token_registry.hostport}" in result.stderr
+    assert_nothing_written(token_registry)
+
+
+def test_wrong_password_is_unauthorized_on_basic_registry(run_regauth, htpasswd_registry,
+                                                          config_dir, tmp_path):
+    make_oci_layout(str(tmp_path / "oci"), layer_sizes=[50_000])
+    stored_inline(config_dir, htpasswd_registry, "alice", "stale-password")
+    result = push(run_regauth, config_dir, str(tmp_path / "oci"),
+                  f"{htpasswd_registry.hostport}/team/app:1")
+    assert result.returncode == 5, result.stderr
+    assert "unauthorized" in result.stderr
+    assert_nothing_written(htpasswd_registry)
+
+
+def test_downgrading_token_server_gives_denied(run_regauth, start_token_server, start_registry,
+                                               config_dir, tmp_path):
+    server = start_token_server(downgrade=True)
+    registry = start_registry(auth="token", token_server=server)
+    make_oci_layout(str(tmp_path / "oci"), layer_sizes=[50_000])
+    assert login(run_regauth, config_dir, registry.hostport, *ALICE).returncode == 0
+    result = push(run_regauth, config_dir, str(tmp_path / "oci"), f"{registry.hostport}/a/b:1")
+    assert result.returncode == 6, result.stderr
+    assert "denied" in result.stderr and "alice" in result.stderr
+    assert_nothing_written(registry)
+
+
+def test_repush_sends_no_blob_bytes(run_regauth, token_registry, config_dir, tmp_path):
+    make_oci_layout(str(tmp_path / "oci"), layer_sizes=[100_000, 20_000])
+    assert login(run_regauth, config_dir, token_registry.hostport, *ALICE).returncode == 0
+    ref = f"{token_registry.hostport}/team/again:1"
+    assert push(run_regauth, config_dir, str(tmp_path / "oci"), ref).returncode == 0
+    token_registry.clear_requests()
+    result = push(run_regauth, config_dir, str(tmp_path / "oci"), ref)
+    assert result.returncode == 0, result.stderr
+    assert "Layer already exists" in result.stdout
+    served = token_registry.requests()
+    assert [r for r in served if r.method == "PATCH"] == []
+    puts = [r for r in served if r.method == "PUT"]
+    assert len(puts) == 1 and "/manifests/" in puts[0].path
+    assert len([r for r in served if r.method == "HEAD"]) == 3
+
+
+@pytest.mark.requires("skopeo")
+def test_docker_archive_push_keeps_the_image_config(run_regauth, token_registry, config_dir,
+                                                    tmp_path):
+    archive = str(tmp_path / "image.tar")
+    make_docker_archive(archive, layer_sizes=[40_000, 8_000], tag="app:1")
+    assert login(run_regauth, config_dir, token_registry.hostport, *ALICE).returncode == 0
+    ref = f"{token_registry.hostport}/team/archived:1"
+    result = push(run_regauth, config_dir, f"docker-archive:{archive}", ref)
+    assert result.returncode == 0, result.stderr
+    source = skopeo("inspect", "--config", f"docker-archive:{archive}")
+    pushed = skopeo("inspect", "--config", "--tls-verify=false", "--creds", "alice:alicepw",
+                    f"docker://{ref}")
+    assert source.returncode == 0 and pushed.returncode == 0, pushed.stderr
+    assert json.loads(source.stdout)["rootfs"]["diff_ids"] == \
+        json.loads(pushed.stdout)["rootfs"]["diff_ids"]
+
+
+def test_multi_platform_index_pushes_whole(run_regauth, token_registry, config_dir, tmp_path):
+    info = make_oci_index(str(tmp_path / "multi"), platforms=["linux/amd64", "linux/arm64"])
+    assert login(run_regauth, config_dir, token_registry.hostport, *ALICE).returncode == 0
+    result = push(run_regauth, config_dir, f"oci:{tmp_path / 'multi'}",
+                  f"{token_registry.hostport}/team/multi:1")
+    assert result.returncode == 0, result.stderr
+    index = json.loads(inspect_raw(token_registry, "team/multi:1"))
+    assert len(index["manifests"]) == 2
+    for child in index["manifests"]:
+        raw = inspect_raw(token_registry, f"team/multi@{child['digest']}")
+        assert sha256(raw) == child["digest"]
+
+
+def test_check_reports_push_rights(run_regauth, token_registry, config_dir, tmp_path):
+    assert login(run_regauth, config_dir, token_registry.hostport, *ALICE).returncode == 0
+    ok = push(run_regauth, config_dir, "unused", f"{token_registry.hostport}/team/app:1",
+              "--check")
+    assert ok.returncode == 0, ok.stderr
+    assert "Push allowed" in ok.stdout and "alice" in ok.stdout
+    bob_dir = str(tmp_path / "bob")
+    os.mkdir(bob_dir)
+    assert login(run_regauth, bob_dir, token_registry.hostport, *BOB).returncode == 0
+    denied = push(run_regauth, bob_dir, "unused", f"{token_registry.hostport}/team/app:1",
+                  "--check")
+    assert denied.returncode == 6
+
+
+def test_json_events(run_regauth, token_registry, config_dir, tmp_path):
+    make_oci_layout(str(tmp_path / "oci"), layer_sizes=[1000])
+    assert login(run_regauth, config_dir, token_registry.hostport, *ALICE).returncode == 0
+    result = push(run_regauth, config_dir, str(tmp_path / "oci"),
+                  f"{token_registry.hostport}/j/app:1", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line)["event"] for line in result.stdout.splitlines()]
+    assert events[0] == "gate" and events[-1] == "done"
+    assert events.count("blob_uploaded") == 2 and "manifest" in events
+
+
+def test_failing_credential_helper_sends_nothing(run_regauth, htpasswd_registry, config_dir,
+                                                 tmp_path):
+    """An ECR-style host whose credHelpers entry is Debian's amazon-ecr-credential-helper, with no
+    AWS credentials: the helper's failure is reported plainly and the registry sees nothing."""
+    if not os.path.exists("/usr/bin/docker-credential-ecr-login"):
+        pytest.fail("amazon-ecr-credential-helper is not installed")
+    make_oci_layout(str(tmp_path / "oci"), layer_sizes=[1000])
+    port = htpasswd_registry.port
+    host = f"123456789012.dkr.ecr.us-east-1.amazonaws.com:{port}"
+    write_config(config_dir, {"credHelpers": {host: "ecr-login"}})
+    env = {"AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+           "AWS_EC2_METADATA_DISABLED": "true"}
+    result = run_regauth(["--config", config_dir, "--resolve", f"{host}:127.0.0.1",
+                          "--insecure-registry", host, "--helper-timeout", "20", "push",
+                          str(tmp_path / "oci"), f"{host}/app:1"], env=env, timeout=60)
+    assert result.returncode == 4, result.stderr
+    assert "docker-credential-ecr-login" in result.stderr
+    assert htpasswd_registry.requests() == []
+
+
+def test_docker_auth_config_credentials_are_used(run_regauth, htpasswd_registry, config_dir,
+                                                 tmp_path):
+    make_oci_layout(str(tmp_path / "oci"), layer_sizes=[1000])
+    env = {"DOCKER_AUTH_CONFIG": json.dumps(
+        {"auths": {htpasswd_registry.hostport: {"auth": auth_of(*ALICE)}}})}
+    result = push(run_regauth, config_dir, str(tmp_path / "oci"),
+                  f"{htpasswd_registry.hostport}/env/app:1", env=env)
+    assert result.returncode == 0, result.stderr
+    assert not os.path.exists(os.path.join(config_dir, "config.json"))
