@@ -125,7 +125,8 @@ private:
     return fail("unterminated quoted string");
   }
 
-  // True when the text at the cursor starts an auth-param (token BWS "=").
+  // True when the text at the cursor starts an auth-param (token BWS "=" and not "==", which
+  // only token68 padding can have: "Negotiate abc==").
   [[nodiscard]] bool at_param() const {
     std::size_t pos = m_pos;
     while (pos < m_text.size() && is_tchar(m_text[pos])) {
@@ -137,7 +138,8 @@ private:
     while (pos < m_text.size() && (m_text[pos] == ' ' || m_text[pos] == '\t')) {
       ++pos;
     }
-    return pos < m_text.size() && m_text[pos] == '=';
+    return pos < m_text.size() && m_text[pos] == '=' &&
+           (pos + 1 >= m_text.size() || m_text[pos + 1] != '=');
   }
 
   Result<Challenge> parse_challenge() {

@@ -141,6 +141,10 @@ int run(int argc, char** argv, Services& services, std::ostream& out, std::ostre
   app.add_option("--helper-timeout", global.helper_timeout_seconds,
                  "Seconds a credential helper may take (default 30)")
       ->check(CLI::PositiveNumber);
+  app.add_option("--timeout", global.timeout_seconds,
+                 "Seconds a request may take, except blob uploads, which may take as long as "
+                 "bytes keep moving (default 60)")
+      ->check(CLI::PositiveNumber);
   app.add_option("--lock-timeout", global.lock_timeout_seconds,
                  "Seconds to wait for the config.json lock (default 10)")
       ->check(CLI::NonNegativeNumber);

@@ -3,6 +3,7 @@
 #include "regauth/config/config_store.hpp"
 #include "regauth/http/error_body.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <ostream>
 
@@ -35,6 +36,10 @@ http::TransportOptions Context::transport() const {
   http::TransportOptions options;
   options.insecure_registries = global.insecure_registries;
   options.resolve = global.resolve;
+  auto timeout = std::chrono::milliseconds(static_cast<long long>(global.timeout_seconds * 1000));
+  options.request_timeout = timeout;
+  options.stall_timeout = std::min(timeout, std::chrono::milliseconds(30000));
+  options.connect_timeout = std::min(timeout, std::chrono::milliseconds(15000));
   options.certs_dirs.emplace_back("/etc/docker/certs.d");
   for (const auto& dir : global.certs_dirs) {
     options.certs_dirs.emplace_back(dir);

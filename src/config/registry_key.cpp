@@ -122,8 +122,11 @@ Result<std::string> normalize_registry_key(std::string_view server) {
   }
   auto end = rest.find_first_of("/?#");
   std::string_view hostport = rest.substr(0, end);
-  if (hostport.find('@') != std::string_view::npos) {
-    return make_error(ErrorKind::usage, "invalid registry '" + std::string(server) +
+  if (auto at = hostport.rfind('@'); at != std::string_view::npos) {
+    // Quote the input with the user information (maybe a password) left out.
+    std::string shown = std::string(server.substr(0, server.size() - rest.size())) +
+                        "[redacted]" + std::string(rest.substr(at));
+    return make_error(ErrorKind::usage, "invalid registry '" + shown +
                                             "': user information is not allowed in the address");
   }
   auto checked = check_host_port(hostport, server);

@@ -26,6 +26,12 @@ const char* action_verb(std::string_view action) {
   return "listing";
 }
 
+// "30 s", or "250 ms" when not a whole number of seconds.
+std::string describe_timeout(std::chrono::milliseconds timeout) {
+  return timeout.count() % 1000 == 0 ? std::to_string(timeout.count() / 1000) + " s"
+                                     : std::to_string(timeout.count()) + " ms";
+}
+
 } // namespace
 
 bool is_valid_helper_name(std::string_view name) {
@@ -94,8 +100,8 @@ Result<ProcessOutcome> HelperStore::run(const char* action, std::string input,
     return fail(outcome.error().message);
   }
   if (outcome->timed_out) {
-    return fail("no answer after " + std::to_string(m_timeout.count() / 1000) +
-                " s, killed (set --helper-timeout to wait longer)");
+    return fail("no answer after " + describe_timeout(m_timeout) +
+                ", killed (set --helper-timeout to wait longer)");
   }
   if (outcome->output_truncated) {
     return fail("output larger than " + std::to_string(request.max_output) + " bytes, killed");

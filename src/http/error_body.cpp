@@ -44,6 +44,10 @@ const char* reason_phrase(long status) {
 std::string printable(std::string_view text, std::size_t max) {
   std::string out;
   for (char c : text) {
+    if (out.size() >= max) {
+      out += "...";
+      break;
+    }
     auto byte = static_cast<unsigned char>(c);
     if (c == '\n' || c == '\t' || c == '\r') {
       if (!out.empty() && out.back() != ' ') {
@@ -51,10 +55,6 @@ std::string printable(std::string_view text, std::size_t max) {
       }
     } else if (byte >= 0x20 && byte != 0x7f) {
       out += c;
-    }
-    if (out.size() >= max) {
-      out += "...";
-      break;
     }
   }
   while (!out.empty() && out.back() == ' ') {

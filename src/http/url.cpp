@@ -27,6 +27,22 @@ std::string part(CURLU* handle, CURLUPart which, unsigned flags = 0) {
   return out;
 }
 
+// The URL text for messages: user information (maybe a password) replaced by "[redacted]",
+// capped at 200 bytes.
+std::string shown_url(std::string_view text) {
+  std::string shown(text.substr(0, 200));
+  auto scheme_end = shown.find("://");
+  std::size_t start = scheme_end == std::string::npos ? 0 : scheme_end + 3;
+  auto authority_end = shown.find_first_of("/?#", start);
+  auto at = shown.rfind('@', authority_end == std::string::npos ? std::string::npos
+                                                                 : authority_end - 1);
+  if (at != std::string::npos && at >= start &&
+      (authority_end == std::string::npos || at < authority_end)) {
+    shown.replace(start, at - start, "[redacted]");
+  }
+  return shown;
+}
+
 bool has_unsafe_bytes(std::string_view text) {
   return std::any_of(text.begin(), text.end(), [](char c) {
     auto byte = static_cast<unsigned char>(c);
@@ -36,8 +52,7 @@ bool has_unsafe_bytes(std::string_view text) {
 
 Result<Url> from_handle(CURLU* handle, std::string_view text) {
   auto fail = [&](const std::string& why) {
-    return make_error(ErrorKind::protocol, "invalid URL \"" + std::string(text.substr(0, 200)) +
-                                               "\": " + why);
+    return make_error(ErrorKind::protocol, "invalid URL \"" + shown_url(text) + "\": " + why);
   };
   Url url;
   url.scheme = lower(part(handle, CURLUPART_SCHEME));
@@ -84,8 +99,7 @@ Result<Url> parse_url(std::string_view text) {
   UrlHandle handle(curl_url(), &curl_url_cleanup);
   std::string copy(text);
   if (curl_url_set(handle.get(), CURLUPART_URL, copy.c_str(), 0) != CURLUE_OK) {
-    return make_error(ErrorKind::protocol,
-                      "invalid URL \"" + std::string(text.substr(0, 200)) + "\"");
+    return make_error(ErrorKind::protocol, "invalid URL \"" + shown_url(text) + "\"");
   }
   return from_handle(handle.get(), text);
 }
@@ -100,8 +114,7 @@ Result<std::string> resolve_url(std::string_view base, std::string_view referenc
   std::string reference_copy(reference);
   if (curl_url_set(handle.get(), CURLUPART_URL, base_copy.c_str(), 0) != CURLUE_OK ||
       curl_url_set(handle.get(), CURLUPART_URL, reference_copy.c_str(), 0) != CURLUE_OK) {
-    return make_error(ErrorKind::protocol,
-                      "invalid URL \"" + std::string(reference.substr(0, 200)) + "\"");
+    return make_error(ErrorKind::protocol, "invalid URL \"" + shown_url(reference) + "\"");
   }
   auto checked = from_handle(handle.get(), reference);
   if (!checked) {

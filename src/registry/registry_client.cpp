@@ -126,7 +126,12 @@ Result<std::optional<std::string>> RegistryClient::authorization() {
 
 void RegistryClient::renew_authorization() {
   std::lock_guard lock(m_auth_mutex);
-  m_authenticator.invalidate();
+  // Parallel jobs all see a 401 when a token dies: only the first one drops it, the others
+  // pick up the token it fetched.
+  auto current = m_authenticator.authorization(m_scopes);
+  if (!current || *current == m_last_authorization) {
+    m_authenticator.invalidate();
+  }
 }
 
 Result<http::Response> RegistryClient::send_once(http::Request request) {
@@ -134,6 +139,7 @@ Result<http::Response> RegistryClient::send_once(http::Request request) {
   if (!value) {
     return value.error();
   }
+  m_last_authorization = *value;
   if (*value) {
     request.headers.push_back({"Authorization", **value});
   }
@@ -358,6 +364,7 @@ Result<void> RegistryClient::upload_chunked(UploadSession session, const std::st
   std::uint64_t chunk = std::max(m_policy.chunk_size, session.min_chunk);
   int failures = 0;
   bool renewed = false;
+  std::uint64_t acknowledged = 0; // bytes the registry confirmed
   while (stream->offset() < size) {
     std::uint64_t start = stream->offset();
     std::uint64_t length = std::min(chunk, size - start);
@@ -388,6 +395,7 @@ Result<void> RegistryClient::upload_chunked(UploadSession session, const std::st
                            response->status == 201);
     if (ok) {
       failures = 0;
+      acknowledged = start + length;
       auto next = session_from(*response, session.location);
       if (next) {
         session.location = next->location; // always the newest Location
@@ -421,7 +429,12 @@ Result<void> RegistryClient::upload_chunked(UploadSession session, const std::st
     if (auto next = session_from(*where, session.location); next) {
       session.location = next->location;
     }
-    std::uint64_t resume_at = next_offset_from_range(where->header("Range")).value_or(0);
+    // "0-0" means both "nothing yet" and "one byte" (distribution writes it for either):
+    // then what the registry acknowledged before decides.
+    std::uint64_t resume_at = next_offset_from_range(where->header("Range")).value_or(acknowledged);
+    if (resume_at <= 1) {
+      resume_at = std::min<std::uint64_t>(acknowledged, 1);
+    }
     auto reopened = open();
     if (!reopened) {
       return reopened.error();

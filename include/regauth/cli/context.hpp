@@ -23,6 +23,7 @@ struct GlobalOptions {
   std::vector<std::string> trusted_realms;
   double helper_timeout_seconds = 30;
   double lock_timeout_seconds = 10;
+  double timeout_seconds = 60;
 };
 
 struct Context {

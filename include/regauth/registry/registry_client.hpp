@@ -95,6 +95,7 @@ private:
   std::string m_repository;
   std::vector<auth::Scope> m_scopes;
   UploadPolicy m_policy;
+  std::optional<std::string> m_last_authorization; // what this client last sent
 };
 
 // The WWW-Authenticate `error` parameter of a 401, or "".

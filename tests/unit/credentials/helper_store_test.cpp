@@ -246,7 +246,7 @@ TEST_CASE("helper store: a timeout, a signal or too much output are errors", "[c
 TEST_CASE("helper store: invalid helper names are refused without running anything",
           "[credentials]") {
   HelperPath path({"fake"});
-  for (const std::string name : {"../x", "-rf", "a b", "a/b", "", ".hidden", "..", "x\n",
+  for (const std::string& name : std::vector<std::string>{"../x", "-rf", "a b", "a/b", "", ".hidden", "..", "x\n",
                                  "x;rm", std::string(65, 'a')}) {
     CAPTURE(name);
     CHECK_FALSE(is_valid_helper_name(name));
@@ -261,7 +261,7 @@ TEST_CASE("helper store: invalid helper names are refused without running anythi
     CHECK_FALSE(store.list());
     CHECK(runner.requests().empty());
   }
-  for (const std::string name : {"pass", "secretservice", "ecr-login", "gcloud", "a.b_c-d",
+  for (const std::string& name : std::vector<std::string>{"pass", "secretservice", "ecr-login", "gcloud", "a.b_c-d",
                                  std::string(64, 'a')}) {
     CAPTURE(name);
     CHECK(is_valid_helper_name(name));

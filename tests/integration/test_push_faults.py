@@ -1,0 +1,116 @@
+"""push against a scripted registry: odd Locations, odd PATCH answers, 401/429/resets mid-upload."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import auth_of, write_config
+from support.fake_registry import FakeRegistry
+from support.fixture_server import FixtureServer, Reply
+from support.images import make_oci_layout
+
+CHUNKED = ["--chunk-threshold", "0.05", "--chunk-size", "0.02"]  # ~20 KiB chunks above 50 KiB
+
+
+@pytest.fixture
+def fake(config_dir):
+    registry = FakeRegistry().start()
+    write_config(config_dir, {"auths": {registry.hostport: {"auth": auth_of("u", "p")}}})
+    yield registry
+    registry.stop()
+
+
+@pytest.fixture
+def image(tmp_path):
+    make_oci_layout(str(tmp_path / "oci"), layer_sizes=[150_000, 3_000])
+    return str(tmp_path / "oci")
+
+
+def push(run_regauth, config_dir, image, fake, *extra):
+    return run_regauth(["--config", config_dir, "--timeout", "10", "push", *extra, image,
+                        f"{fake.hostport}/t/app:1"], timeout=120)
+
+
+def uploaded_ok(fake, result):
+    assert result.returncode == 0, result.stderr
+    assert "1" in fake.manifests
+
+
+@pytest.mark.parametrize("style", ["relative", "absolute"])
+def test_upload_location_forms(run_regauth, config_dir, image, fake, style):
+    fake.location_style = style
+    uploaded_ok(fake, push(run_regauth, config_dir, image, fake))
+    uploaded_ok(fake, push(run_regauth, config_dir, image, fake, *CHUNKED))
+
+
+def test_location_on_another_origin_gets_no_authorization(run_regauth, config_dir, image, fake):
+    other = FixtureServer(lambda request: fake.serve_upload(request)).start()
+    try:
+        fake.location_style = "other-origin"
+        fake.upload_server = other
+        uploaded_ok(fake, push(run_regauth, config_dir, image, fake, *CHUNKED))
+        assert other.requests, "the uploads went to the other origin"
+        assert all("authorization" not in r.headers for r in other.requests)
+    finally:
+        other.stop()
+
+
+def test_location_with_control_bytes_is_refused(run_regauth, config_dir, image, fake):
+    fake.location_style = "control"
+    result = push(run_regauth, config_dir, image, fake)
+    assert result.returncode == 9, result.stderr
+    assert not any(r.method in ("PUT", "PATCH") for r in fake.requests)
+
+
+@pytest.mark.parametrize("status", [201, 204])
+def test_patch_answered_201_or_204(run_regauth, config_dir, image, fake, status):
+    fake.patch_status = status
+    uploaded_ok(fake, push(run_regauth, config_dir, image, fake, *CHUNKED))
+
+
+def test_401_on_a_patch_renews_the_token_once_and_resumes(run_regauth, config_dir, image, fake):
+    # The third PATCH finds every token revoked (as when a token expires mid-upload).
+    served = fake._serve
+    patches = {"count": 0}
+
+    def serve(request):
+        if request.method == "PATCH":
+            patches["count"] += 1
+            if patches["count"] == 3:
+                fake.valid_tokens.clear()
+                return fake._challenge("invalid_token")
+        return served(request)
+
+    fake._serve = serve
+    uploaded_ok(fake, push(run_regauth, config_dir, image, fake, *CHUNKED))
+    assert fake.token_count == 2
+    assert len(fake.blobs) == 3  # config and two layers
+
+
+def test_429_with_retry_after_is_honoured(run_regauth, config_dir, image, fake):
+    fake.inject("PUT", Reply(429, [("Retry-After", "1")], b'{"errors":[{"code":"TOOMANYREQUESTS"}]}'))
+    uploaded_ok(fake, push(run_regauth, config_dir, image, fake))
+    puts = [r for r in fake.requests if r.method == "PUT"]
+    assert len(puts) >= 3  # the refused one, its retry, the other blob and the manifest
+
+
+def test_dropped_connection_mid_blob_resumes(run_regauth, config_dir, image, fake):
+    fake.inject("PATCH", Reply(reset=True))
+    uploaded_ok(fake, push(run_regauth, config_dir, image, fake, *CHUNKED))
+    assert any(r.method == "GET" and r.path.startswith("/v2/upload/") for r in fake.requests)
+
+
+def test_server_error_is_retried_a_bounded_number_of_times(run_regauth, config_dir, image, fake):
+    fake.inject("HEAD", *[Reply(503)] * 50)
+    result = push(run_regauth, config_dir, image, fake)
+    assert result.returncode == 7, result.stderr
+    heads = [r for r in fake.requests if r.method == "HEAD"]
+    assert 1 <= len(heads) <= 3 * 4  # three blobs, at most four attempts each
+
+
+def test_401_forever_ends_without_a_loop(run_regauth, config_dir, image, fake):
+    fake.always_401 = True
+    result = push(run_regauth, config_dir, image, fake)
+    assert result.returncode == 5, result.stderr
+    assert fake.token_count <= 2
+    assert not any(r.method in ("PUT", "PATCH") for r in fake.requests)
