@@ -159,7 +159,7 @@ private:
     if (at_end() || peek() == ',') {
       return challenge;
     }
-    if (!at_param() && try_token68(challenge.token68)) {
+    if (try_token68(challenge.token68)) {
       return challenge;
     }
     while (true) {

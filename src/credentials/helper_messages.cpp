@@ -40,7 +40,9 @@ std::string make_store_message(std::string_view server_url, const Credentials& c
     message["Username"] = credentials.username;
     message["Secret"] = credentials.password;
   }
-  return message.dump();
+  // Invalid UTF-8 (a Latin-1 password) becomes U+FFFD as Go's encoding/json writes it, instead
+  // of nlohmann's exception.
+  return message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 bool is_not_found_message(std::string_view output) {

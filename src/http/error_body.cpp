@@ -41,17 +41,47 @@ const char* reason_phrase(long status) {
 
 } // namespace
 
+// The length of the valid UTF-8 sequence at `at`, or 0 (C1 controls count as invalid).
+std::size_t utf8_sequence(std::string_view text, std::size_t at) {
+  auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  unsigned char lead = byte(at);
+  std::size_t length = lead >= 0xF0 && lead <= 0xF4 ? 4 : lead >= 0xE0 && lead < 0xF0 ? 3
+                       : lead >= 0xC2 && lead < 0xE0                   ? 2
+                                                                       : 0;
+  if (length == 0 || at + length > text.size()) {
+    return 0;
+  }
+  for (std::size_t i = 1; i < length; ++i) {
+    if ((byte(at + i) & 0xC0) != 0x80) {
+      return 0;
+    }
+  }
+  if (lead == 0xC2 && byte(at + 1) < 0xA0) {
+    return 0; // U+0080..U+009F: C1 control characters
+  }
+  return length;
+}
+
 std::string printable(std::string_view text, std::size_t max) {
   std::string out;
-  for (char c : text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
     if (out.size() >= max) {
       out += "...";
       break;
     }
+    char c = text[i];
     auto byte = static_cast<unsigned char>(c);
     if (c == '\n' || c == '\t' || c == '\r') {
       if (!out.empty() && out.back() != ' ') {
         out += ' ';
+      }
+    } else if (byte >= 0x80) {
+      std::size_t length = utf8_sequence(text, i);
+      if (length == 0) {
+        out += '?';
+      } else {
+        out.append(text.substr(i, length));
+        i += length - 1;
       }
     } else if (byte >= 0x20 && byte != 0x7f) {
       out += c;

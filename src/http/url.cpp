@@ -34,11 +34,10 @@ std::string shown_url(std::string_view text) {
   auto scheme_end = shown.find("://");
   std::size_t start = scheme_end == std::string::npos ? 0 : scheme_end + 3;
   auto authority_end = shown.find_first_of("/?#", start);
-  auto at = shown.rfind('@', authority_end == std::string::npos ? std::string::npos
-                                                                 : authority_end - 1);
-  if (at != std::string::npos && at >= start &&
-      (authority_end == std::string::npos || at < authority_end)) {
-    shown.replace(start, at - start, "[redacted]");
+  auto authority = shown.substr(
+      start, authority_end == std::string::npos ? std::string::npos : authority_end - start);
+  if (auto at = authority.rfind('@'); at != std::string::npos) {
+    shown.replace(start, at, "[redacted]");
   }
   return shown;
 }

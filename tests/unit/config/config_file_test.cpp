@@ -62,6 +62,7 @@ TEST_CASE("config file: a UTF-8 BOM is accepted and never written", "[config]") 
 }
 
 TEST_CASE("config file: malformed JSON names line and column", "[config]") {
+  // The column is that of the last byte of the offending token (nlohmann's position).
   struct Case {
     std::string input;
     std::string place;
@@ -70,7 +71,7 @@ TEST_CASE("config file: malformed JSON names line and column", "[config]") {
       {"{", "line 1 column 2"},
       {"{\"auths\": }", "line 1 column 11"},
       {"{\n\t\"auths\": {\n\t\t\"a\": x\n\t}\n}", "line 3 column 8"},
-      {"{\n  \"auths\": {},\n  \"credsStore\": \"pass\"\n  \"x\": 1\n}", "line 4 column 3"},
+      {"{\n  \"auths\": {},\n  \"credsStore\": \"pass\"\n  \"x\": 1\n}", "line 4 column 5"},
       {"{}\n{}", "line 2 column 1"},
       {"\xEF\xBB\xBF{\n,", "line 2 column 1"},
   };

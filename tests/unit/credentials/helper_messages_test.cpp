@@ -31,6 +31,15 @@ TEST_CASE("helper messages: an identity token is filed under <token>", "[credent
   CHECK(message["Secret"] == "idt");
 }
 
+TEST_CASE("helper messages: a secret that is not UTF-8 does not throw", "[credentials]") {
+  // Go's encoding/json (and so the Docker CLI) writes invalid UTF-8 as U+FFFD.
+  std::string message;
+  REQUIRE_NOTHROW(message = make_store_message("r.example", Credentials{"alice", "pw\xff\xfe", "", ""}));
+  auto parsed = nlohmann::json::parse(message, nullptr, false);
+  REQUIRE_FALSE(parsed.is_discarded());
+  CHECK(parsed["Secret"] == "pw\xEF\xBF\xBD\xEF\xBF\xBD");
+}
+
 TEST_CASE("helper messages: get answers are parsed", "[credentials]") {
   struct Case {
     std::string output;

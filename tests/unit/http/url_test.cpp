@@ -83,6 +83,19 @@ TEST_CASE("url: other schemes, user information and unsafe bytes are refused", "
   }
 }
 
+TEST_CASE("url: messages about a URL hide its user information", "[http]") {
+  auto parsed = parse_url("https://alice:hunter2@r.example/v2/?q=1");
+  REQUIRE_FALSE(parsed);
+  CHECK(parsed.error().message ==
+        "invalid URL \"https://[redacted]@r.example/v2/?q=1\": user information is not allowed");
+  auto bad_port = parse_url("https://alice:hunter2@r.example:99999/");
+  REQUIRE_FALSE(bad_port);
+  CHECK_THAT(bad_port.error().message, Catch::Contains("https://[redacted]@r.example:99999/"));
+  auto mail_in_path = parse_url("ftp://r.example/a@b");
+  REQUIRE_FALSE(mail_in_path);
+  CHECK_THAT(mail_in_path.error().message, Catch::Contains("ftp://r.example/a@b"));
+}
+
 TEST_CASE("url: references are resolved against the base", "[http]") {
   struct Case {
     std::string base;

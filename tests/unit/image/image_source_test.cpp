@@ -341,7 +341,7 @@ TEST_CASE("oci layout: a bad digest in index.json is rejected before any file ac
   // What blobs/sha256/../../outside would reach: a valid manifest, so only validation stops it.
   auto manifest = layout.add_image({"layer"}, k_config);
   write_file(layout.dir() / "outside", manifest);
-  for (const std::string bad : {"sha256:../../outside", "sha256:../../../etc/passwd",
+  for (const auto& bad : std::vector<std::string>{"sha256:../../outside", "sha256:../../../etc/passwd",
                                 "sha256:" + std::string(64, 'A'), "md5:abc", "sha256"}) {
     INFO("digest: " << bad);
     json d = {{"mediaType", k_oci_manifest}, {"digest", bad}, {"size", manifest.size()}};
@@ -466,7 +466,7 @@ TEST_CASE("oci layout: missing pieces fail as not found", "[image]") {
 }
 
 TEST_CASE("oci layout: malformed index.json fails as a protocol error", "[image]") {
-  for (const std::string text : {"{", "[]", R"({"manifests":{}})",
+  for (const auto& text : std::vector<std::string>{"{", "[]", R"({"manifests":{}})",
                                  R"({"manifests":[{"digest":1,"size":2}]})",
                                  R"({"manifests":[{"digest":"sha256:)" + std::string(64, 'a') +
                                      R"(","size":-1}]})"}) {

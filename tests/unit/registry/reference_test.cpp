@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <vector>
 
 using regauth::ErrorKind;
 using regauth::registry::parse_reference;
@@ -165,7 +166,7 @@ TEST_CASE("reference: manifest_reference prefers the tag, then the digest", "[re
 }
 
 TEST_CASE("reference: to_string writes what parses back to the same reference", "[registry]") {
-  for (const std::string input :
+  for (const auto& input : std::vector<std::string>
        {"alpine", "r.example:5000/team/app:1.0", "[::1]:5000/app@" + k_digest,
         "r.example/app:v1@" + k_digest}) {
     INFO("input: " << input);
@@ -186,7 +187,7 @@ TEST_CASE("digest: sha256 and sha512 with lower-case hex are valid", "[registry]
 }
 
 TEST_CASE("digest: malformed digests fail as protocol errors", "[registry]") {
-  for (const std::string bad : {
+  for (const auto& bad : std::vector<std::string>{
            std::string(""),
            std::string("sha256"),
            std::string("sha256:"),
