@@ -98,11 +98,12 @@ std::string strip_one_line_ending(std::string text) {
 }
 
 Result<std::string> prompt_line(const std::string& prompt, bool secret, std::ostream& err) {
-  err << prompt << std::flush;
   if (!secret) {
+    err << prompt << std::flush;
     return read_line_from_stdin();
   }
-  EchoOff echo_off;
+  EchoOff echo_off; // before the prompt, so nothing typed after it is ever echoed
+  err << prompt << std::flush;
   return read_line_from_stdin();
 }
 
