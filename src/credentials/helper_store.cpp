@@ -68,8 +68,9 @@ std::optional<std::filesystem::path> find_helper_program(std::string_view name,
 }
 
 HelperStore::HelperStore(std::string name, ProcessRunner& runner,
-                         std::chrono::milliseconds timeout)
-    : m_name(std::move(name)), m_runner(runner), m_timeout(timeout) {}
+                         std::chrono::milliseconds timeout, std::optional<std::string> search_path)
+    : m_name(std::move(name)), m_runner(runner), m_timeout(timeout),
+      m_search_path(std::move(search_path)) {}
 
 std::string HelperStore::description() const { return "credential helper " + program_name(); }
 
@@ -85,7 +86,7 @@ Result<ProcessOutcome> HelperStore::run(const char* action, std::string input,
   }
   if (!m_program) {
     const char* path = std::getenv("PATH");
-    m_program = find_helper_program(m_name, path ? path : "");
+    m_program = find_helper_program(m_name, m_search_path ? *m_search_path : (path ? path : ""));
     if (!m_program) {
       return fail("not found on PATH");
     }

@@ -135,7 +135,8 @@ std::optional<std::string> Keychain::default_helper() {
 
 std::unique_ptr<CredentialStore> Keychain::open(const StoreChoice& choice) {
   if (choice.kind == StoreKind::helper) {
-    return std::make_unique<HelperStore>(choice.helper, m_runner, m_options.helper_timeout);
+    return std::make_unique<HelperStore>(choice.helper, m_runner, m_options.helper_timeout,
+                                         m_options.search_path);
   }
   return std::make_unique<FileStore>(m_options.config_path, m_options.save);
 }
@@ -269,7 +270,8 @@ Result<Listing> Keychain::list() {
     helper_store = {StoreKind::helper, config->creds_store(), "credsStore"};
   }
   if (helper_store.kind == StoreKind::helper && helper_store.origin != "default") {
-    HelperStore helper(helper_store.helper, m_runner, m_options.helper_timeout);
+    HelperStore helper(helper_store.helper, m_runner, m_options.helper_timeout,
+                       m_options.search_path);
     if (auto entries = helper.list(); entries) {
       for (const auto& [key, user] : *entries) {
         add(key, helper.description(), user);
@@ -279,7 +281,7 @@ Result<Listing> Keychain::list() {
     }
   }
   for (const auto& [key, name] : config->cred_helpers()) {
-    HelperStore helper(name, m_runner, m_options.helper_timeout);
+    HelperStore helper(name, m_runner, m_options.helper_timeout, m_options.search_path);
     auto normalized = config::normalize_registry_key(key);
     auto found = helper.get(normalized ? *normalized : key);
     if (!found) {

@@ -99,8 +99,8 @@ std::string entry_name(archive_entry* entry) {
 struct Catalog {
   std::string manifest_json;
   bool has_manifest = false;
-  std::set<std::string> files;               // regular files
-  std::map<std::string, std::string> links;  // symlinks and hard links, resolved to root paths
+  std::set<std::string> files;              // regular files
+  std::map<std::string, std::string> links; // symlinks and hard links, resolved to root paths
 };
 
 Result<Catalog> read_catalog(const std::string& path) {
@@ -194,8 +194,9 @@ bool has_repo_tag(const json& entry, const std::string& wanted) {
   if (tags == entry.end() || !tags->is_array()) {
     return false;
   }
-  return std::any_of(tags->begin(), tags->end(),
-                     [&](const json& tag) { return tag.is_string() && tag.get<std::string>() == wanted; });
+  return std::any_of(tags->begin(), tags->end(), [&](const json& tag) {
+    return tag.is_string() && tag.get<std::string>() == wanted;
+  });
 }
 
 Result<ImageEntry> choose_entry(const std::string& text, const std::string& repo_tag,
@@ -235,8 +236,8 @@ Result<ImageEntry> choose_entry(const std::string& text, const std::string& repo
         }
       }
       return make_error(ErrorKind::not_found,
-                        description + ": no image tagged \"" + wanted + "\"; available tags: " +
-                            (available.empty() ? "none" : available));
+                        description + ": no image tagged \"" + wanted +
+                            "\"; available tags: " + (available.empty() ? "none" : available));
     }
   }
   if (!chosen->is_object()) {
@@ -400,7 +401,7 @@ public:
 private:
   // Streams the archive once: hashes the wanted files and keeps the config's bytes.
   Result<std::map<std::string, Hashed>> hash_entries(const std::set<std::string>& wanted,
-                                                      const std::string& config_path) {
+                                                     const std::string& config_path) {
     auto handle = open_archive(m_path);
     if (!handle) {
       return handle.error();
@@ -453,8 +454,7 @@ private:
   Result<void> check_blob_name(const std::string& path, const std::string& digest) const {
     constexpr std::string_view k_prefix = "blobs/sha256/";
     if (path.rfind(k_prefix, 0) == 0 && "sha256:" + path.substr(k_prefix.size()) != digest) {
-      return make_error(ErrorKind::protocol,
-                        m_description + ": " + path + " has digest " + digest);
+      return make_error(ErrorKind::protocol, m_description + ": " + path + " has digest " + digest);
     }
     return {};
   }
@@ -479,8 +479,7 @@ private:
     nlohmann::ordered_json manifest = {
         {"schemaVersion", 2},
         {"mediaType", k_oci_manifest},
-        {"config",
-         {{"mediaType", k_oci_config}, {"digest", config.digest}, {"size", config.size}}},
+        {"config", {{"mediaType", k_oci_config}, {"digest", config.digest}, {"size", config.size}}},
         {"layers", layers},
     };
     auto bytes = manifest.dump();

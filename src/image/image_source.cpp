@@ -33,8 +33,8 @@ Result<std::unique_ptr<ImageSource>> open_oci(std::string_view rest) {
     tag = std::string(rest.substr(colon + 1));
   }
   if (directory.empty()) {
-    return make_error(ErrorKind::usage, "image source \"oci:" + std::string(rest) +
-                                            "\": expected oci:DIR[:TAG]");
+    return make_error(ErrorKind::usage,
+                      "image source \"oci:" + std::string(rest) + "\": expected oci:DIR[:TAG]");
   }
   return open_oci_layout(directory, tag);
 }
@@ -74,11 +74,13 @@ Result<std::unique_ptr<ImageSource>> open_image_source(const std::string& source
   }
   std::string quoted = "\"" + source + "\"";
   if (!source.empty() && source.find(':') == std::string::npos && !fs::exists(source, error)) {
-    return make_error(ErrorKind::not_found, "image source " + quoted + ": no such file or directory");
+    return make_error(ErrorKind::not_found,
+                      "image source " + quoted + ": no such file or directory");
   }
-  return make_error(ErrorKind::usage,
-                    "image source " + quoted +
-                        ": expected oci:DIR[:TAG], docker-archive:FILE, a directory or a .tar file");
+  return make_error(
+      ErrorKind::usage,
+      "image source " + quoted +
+          ": expected oci:DIR[:TAG], docker-archive:FILE, a directory or a .tar file");
 }
 
 std::string sha256_digest(std::string_view bytes) {

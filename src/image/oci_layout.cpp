@@ -52,7 +52,7 @@ bool is_distributable(std::string_view type) {
 }
 
 struct FileClose {
-  void operator()(std::FILE* file) const { std::fclose(file); } // NOLINT(cppcoreguidelines-owning-memory)
+  void operator()(std::FILE* file) const { std::fclose(file); }
 };
 using FilePtr = std::unique_ptr<std::FILE, FileClose>;
 
@@ -63,7 +63,7 @@ Error open_error(const fs::path& path, int error_number) {
 
 // Reads a whole file of at most `limit` bytes.
 Result<std::string> read_file(const fs::path& path, std::uint64_t limit) {
-  FilePtr file(std::fopen(path.c_str(), "rb")); // NOLINT(cppcoreguidelines-owning-memory)
+  FilePtr file(std::fopen(path.c_str(), "rb"));
   if (!file) {
     return open_error(path, errno);
   }
@@ -137,7 +137,8 @@ Result<Descriptor> parse_descriptor(const json& value, const std::string& where)
   }
   if (auto annotations = value.find("annotations");
       annotations != value.end() && annotations->is_object()) {
-    if (auto name = annotations->find(k_ref_name); name != annotations->end() && name->is_string()) {
+    if (auto name = annotations->find(k_ref_name);
+        name != annotations->end() && name->is_string()) {
       descriptor.ref_name = name->get<std::string>();
     }
   }
@@ -146,7 +147,8 @@ Result<Descriptor> parse_descriptor(const json& value, const std::string& where)
 
 class FileBlobReader final : public BlobReader {
 public:
-  FileBlobReader(FilePtr file, std::string path) : m_file(std::move(file)), m_path(std::move(path)) {}
+  FileBlobReader(FilePtr file, std::string path)
+      : m_file(std::move(file)), m_path(std::move(path)) {}
 
   Result<std::size_t> read(char* buffer, std::size_t size) override {
     auto n = std::fread(buffer, 1, size, m_file.get());
@@ -175,7 +177,7 @@ public:
       return valid.error();
     }
     auto path = blob_path(blob.digest);
-    FilePtr file(std::fopen(path.c_str(), "rb")); // NOLINT(cppcoreguidelines-owning-memory)
+    FilePtr file(std::fopen(path.c_str(), "rb"));
     if (!file) {
       int error_number = errno;
       if (error_number == ENOENT) {
@@ -258,8 +260,7 @@ private:
       }
     }
     if (matches.size() > 1) {
-      return make_error(ErrorKind::protocol, m_description + ": " +
-                                                 std::to_string(matches.size()) +
+      return make_error(ErrorKind::protocol, m_description + ": " + std::to_string(matches.size()) +
                                                  " manifests are tagged \"" + tag + "\"");
     }
     if (matches.size() == 1) {
@@ -286,12 +287,13 @@ private:
     if (available.empty()) {
       available = "none";
     }
-    std::string head =
-        descriptors.empty()
-            ? m_description + ": index.json lists no manifests"
-        : tag.empty() ? m_description + ": index.json lists " +
-                            std::to_string(descriptors.size()) + " manifests; name a tag"
-                      : m_description + ": no manifest tagged \"" + tag + "\"";
+    std::string head = m_description + ": no manifest tagged \"" + tag + "\"";
+    if (descriptors.empty()) {
+      head = m_description + ": index.json lists no manifests";
+    } else if (tag.empty()) {
+      head = m_description + ": index.json lists " + std::to_string(descriptors.size()) +
+             " manifests; name a tag";
+    }
     return head + "; available tags: " + available;
   }
 
@@ -311,10 +313,10 @@ private:
       return bytes.error();
     }
     if (bytes->size() != descriptor.size) {
-      return make_error(ErrorKind::protocol,
-                        m_description + ": manifest " + descriptor.digest + " has " +
-                            std::to_string(bytes->size()) + " bytes, its descriptor says " +
-                            std::to_string(descriptor.size));
+      return make_error(ErrorKind::protocol, m_description + ": manifest " + descriptor.digest +
+                                                 " has " + std::to_string(bytes->size()) +
+                                                 " bytes, its descriptor says " +
+                                                 std::to_string(descriptor.size));
     }
     auto algorithm = std::string_view(descriptor.digest).substr(0, descriptor.digest.find(':'));
     if (auto actual = digest_with(algorithm, *bytes); actual != descriptor.digest) {
@@ -362,7 +364,8 @@ private:
       }
       std::vector<Descriptor> parsed;
       for (std::size_t i = 0; i < children->size(); ++i) {
-        auto child = parse_descriptor((*children)[i], where + ": manifests[" + std::to_string(i) + "]");
+        auto child =
+            parse_descriptor((*children)[i], where + ": manifests[" + std::to_string(i) + "]");
         if (!child) {
           return child.error();
         }
@@ -378,7 +381,8 @@ private:
         return added;
       }
     } else {
-      return make_error(ErrorKind::protocol, where + ": unsupported media type \"" + media_type + "\"");
+      return make_error(ErrorKind::protocol,
+                        where + ": unsupported media type \"" + media_type + "\"");
     }
     m_seen_manifests.insert(descriptor.digest);
     m_manifests.push_back(Manifest{media_type, descriptor.digest, std::move(*bytes), is_index});
@@ -424,10 +428,10 @@ private:
   Result<void> add_blob(const Descriptor& descriptor) {
     if (auto seen = m_blob_sizes.find(descriptor.digest); seen != m_blob_sizes.end()) {
       if (seen->second != descriptor.size) {
-        return make_error(ErrorKind::protocol,
-                          m_description + ": blob " + descriptor.digest +
-                              " is described with sizes " + std::to_string(seen->second) +
-                              " and " + std::to_string(descriptor.size));
+        return make_error(ErrorKind::protocol, m_description + ": blob " + descriptor.digest +
+                                                   " is described with sizes " +
+                                                   std::to_string(seen->second) + " and " +
+                                                   std::to_string(descriptor.size));
       }
       return {};
     }
@@ -443,10 +447,10 @@ private:
       return make_error(ErrorKind::io, "reading " + path.string() + ": " + error.message());
     }
     if (size != descriptor.size) {
-      return make_error(ErrorKind::protocol,
-                        m_description + ": blob " + descriptor.digest + " has " +
-                            std::to_string(size) + " bytes, its descriptor says " +
-                            std::to_string(descriptor.size));
+      return make_error(ErrorKind::protocol, m_description + ": blob " + descriptor.digest +
+                                                 " has " + std::to_string(size) +
+                                                 " bytes, its descriptor says " +
+                                                 std::to_string(descriptor.size));
     }
     m_blob_sizes.emplace(descriptor.digest, descriptor.size);
     m_blobs.push_back(BlobDescriptor{descriptor.digest, descriptor.size, descriptor.media_type});

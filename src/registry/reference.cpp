@@ -10,9 +10,9 @@
 //   reference      := name [ ":" tag ] [ "@" digest ]
 //   name           := [ domain "/" ] path-component [ "/" path-component ]*
 //   domain         := host [ ":" port ]   host := domain-name | "[" ipv6 "]"
-//   domain-name    := component [ "." component ]*   component := [a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?
-//   path-component := [a-z0-9]+ ( ( [._] | "__" | "-"+ ) [a-z0-9]+ )*
-//   tag            := [\w][\w.-]{0,127}
+//   domain-name    := component [ "." component ]*   component :=
+//   [a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])? path-component := [a-z0-9]+ ( ( [._] | "__" | "-"+ )
+//   [a-z0-9]+ )* tag            := [\w][\w.-]{0,127}
 namespace regauth::registry {
 namespace {
 
@@ -153,7 +153,8 @@ bool valid_domain(std::string_view domain) {
 
 bool valid_tag(std::string_view tag) {
   return !tag.empty() && tag.size() <= k_max_tag && is_word(tag.front()) &&
-         std::all_of(tag.begin(), tag.end(), [](char c) { return is_word(c) || c == '.' || c == '-'; });
+         std::all_of(tag.begin(), tag.end(),
+                     [](char c) { return is_word(c) || c == '.' || c == '-'; });
 }
 
 bool is_docker_hub(std::string_view domain) {
@@ -229,8 +230,8 @@ Result<Reference> parse_reference(std::string_view text) {
   }
 
   // The tag follows the last ':' unless a '/' comes after it (then the ':' was a port).
-  if (auto colon = name.rfind(':'); colon != std::string_view::npos &&
-                                    name.find('/', colon) == std::string_view::npos) {
+  if (auto colon = name.rfind(':');
+      colon != std::string_view::npos && name.find('/', colon) == std::string_view::npos) {
     auto tag = name.substr(colon + 1);
     if (!valid_tag(tag)) {
       return fail("invalid tag format");
@@ -268,9 +269,8 @@ Result<Reference> parse_reference(std::string_view text) {
 
   if (domain.empty() || is_docker_hub(domain)) {
     reference.registry = std::string(k_docker_hub_registry);
-    reference.repository = path.find('/') == std::string_view::npos
-                               ? "library/" + std::string(path)
-                               : std::string(path);
+    reference.repository = path.find('/') == std::string_view::npos ? "library/" + std::string(path)
+                                                                    : std::string(path);
   } else {
     reference.registry = std::string(domain);
     reference.repository = std::string(path);

@@ -204,3 +204,80 @@ def test_lock_timeout_names_the_holder(run_regauth, htpasswd_registry, config_di
                        "--lock-timeout", "0.3")
     assert result.returncode == 3
     assert f"held by process {os.getpid()}" in result.stderr
+
+
+def test_symlink_to_another_file_system(run_regauth, htpasswd_registry, config_dir):
+    """The temp file goes beside the real target, so the rename never crosses file systems."""
+    import tempfile
+    shm = tempfile.mkdtemp(dir="/dev/shm")
+    try:
+        target = os.path.join(shm, "config.json")
+        with open(target, "w") as f:
+            f.write('{"auths": {}}')
+        os.symlink(target, os.path.join(config_dir, "config.json"))
+        result = login(run_regauth, config_dir, htpasswd_registry.hostport, *ALICE)
+        assert result.returncode == 0, result.stderr
+        assert os.path.islink(os.path.join(config_dir, "config.json"))
+        assert htpasswd_registry.hostport in json.load(open(target))["auths"]
+    finally:
+        import shutil
+        shutil.rmtree(shm)
+
+
+def test_read_only_target_with_no_change_is_fine(run_regauth, htpasswd_registry, config_dir):
+    assert login(run_regauth, config_dir, htpasswd_registry.hostport, *ALICE).returncode == 0
+    path = os.path.join(config_dir, "config.json")
+    os.chmod(path, 0o400)
+    before = open(path, "rb").read()
+    result = login(run_regauth, config_dir, htpasswd_registry.hostport, *ALICE)
+    assert result.returncode == 0, result.stderr
+    assert open(path, "rb").read() == before
+    assert mode_of(path) == 0o400
+
+
+ENOSPC_SHIM = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+/* Fails writes to regauth's temp config files with ENOSPC after a few bytes: a full disk. */
+ssize_t write(int fd, const void *buf, size_t count) {
+  static ssize_t (*real_write)(int, const void *, size_t);
+  if (!real_write) real_write = (ssize_t (*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
+  char link[64], target[4096];
+  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  ssize_t n = readlink(link, target, sizeof target - 1);
+  if (n > 0) {
+    target[n] = 0;
+    if (strstr(target, ".config.json.tmp-") && count > 16) {
+      real_write(fd, buf, 16);
+      errno = ENOSPC;
+      return -1;
+    }
+  }
+  return real_write(fd, buf, count);
+}
+"""
+
+
+def test_full_disk_during_save_keeps_the_old_file(regauth, htpasswd_registry, config_dir,
+                                                  tmp_path):
+    source = tmp_path / "enospc.c"
+    source.write_text(ENOSPC_SHIM)
+    shim = tmp_path / "enospc.so"
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(shim), str(source), "-ldl"], check=True,
+                   timeout=60)
+    path = write_config(config_dir, {"auths": {"keep.example": {"auth": auth_of("k", "v")}}})
+    before = open(path, "rb").read()
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "LD_PRELOAD": str(shim),
+           "PASSWORD_STORE_DIR": str(tmp_path / "none"),
+           "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"}
+    result = subprocess.run([regauth, "--config", config_dir, "login", "-u", "alice",
+                             "--password-stdin", htpasswd_registry.hostport], input="alicepw\n",
+                            capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 10, result.stderr
+    assert "No space left on device" in result.stderr
+    assert open(path, "rb").read() == before
+    assert sorted(os.listdir(config_dir)) == ["config.json", "config.json.lock"]

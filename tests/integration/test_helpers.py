@@ -169,3 +169,46 @@ def test_secret_never_reaches_helper_argv(run_regauth, stub_bin, htpasswd_regist
     message = json.loads((tmp_path / "argv.log.stdin").read_text().strip())
     assert message == {"ServerURL": htpasswd_registry.hostport, "Username": "alice",
                        "Secret": "alicepw"}
+
+
+def test_helper_with_huge_output_is_cut_off(run_regauth, stub_bin, config_dir):
+    make_helper(stub_bin, "flood", "cat >/dev/null\nyes '{\"Username\":\"x\",' | head -c 50000000\n")
+    configure_helper(config_dir, "r.example", "flood")
+    result = run_regauth(["--config", config_dir, "logout", "r.example"],
+                         env=with_stub_path(stub_bin), timeout=30)
+    assert result.returncode == 4
+    assert "output larger than" in result.stderr
+    assert len(result.stderr) < 2000
+
+
+def test_helper_exiting_without_reading_stdin(run_regauth, stub_bin, htpasswd_registry,
+                                              config_dir):
+    make_helper(stub_bin, "early", "exit 0\n")
+    configure_helper(config_dir, htpasswd_registry.hostport, "early")
+    # a 200 KiB password does not fit a pipe buffer: the write side sees EPIPE, not a hang
+    big = "p" * 200_000
+    result = run_regauth(["--config", config_dir, "login", "-u", "alice", "--password-stdin",
+                          htpasswd_registry.hostport], input=big, env=with_stub_path(stub_bin),
+                         timeout=30)
+    assert result.returncode == 5, result.stderr  # the registry refuses that password first
+
+
+def test_missing_helper(run_regauth, config_dir):
+    write_config(config_dir, {"credsStore": "nonexistent-helper"})
+    result = run_regauth(["--config", config_dir, "ls"])
+    assert result.returncode == 0
+    assert "docker-credential-nonexistent-helper list: not found on PATH" in result.stderr
+    logout = run_regauth(["--config", config_dir, "logout", "r.example"])
+    assert logout.returncode == 4
+    assert "not found on PATH" in logout.stderr
+
+
+def test_server_url_with_control_characters_never_reaches_a_helper(run_regauth, stub_bin,
+                                                                   config_dir, tmp_path):
+    marker = tmp_path / "ran"
+    make_helper(stub_bin, "spy", f"touch {marker}\n")
+    write_config(config_dir, {"credsStore": "spy"})
+    result = run_regauth(["--config", config_dir, "logout", "r.example\nevil.example"],
+                         env=with_stub_path(stub_bin))
+    assert result.returncode == 2
+    assert not marker.exists()

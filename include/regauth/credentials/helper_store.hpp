@@ -24,7 +24,9 @@ std::optional<std::filesystem::path> find_helper_program(std::string_view name,
 
 class HelperStore final : public CredentialStore {
 public:
-  HelperStore(std::string name, ProcessRunner& runner, std::chrono::milliseconds timeout);
+  // `search_path` is the PATH to find the program on; nullopt means the environment's PATH.
+  HelperStore(std::string name, ProcessRunner& runner, std::chrono::milliseconds timeout,
+              std::optional<std::string> search_path = std::nullopt);
 
   [[nodiscard]] std::string description() const override;
   Result<std::optional<Credentials>> get(const std::string& key) override;
@@ -42,6 +44,7 @@ private:
   std::string m_name;
   ProcessRunner& m_runner;
   std::chrono::milliseconds m_timeout;
+  std::optional<std::string> m_search_path;
   std::optional<std::filesystem::path> m_program;
 };
 

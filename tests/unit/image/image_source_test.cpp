@@ -127,9 +127,9 @@ public:
   }
 
   void write_index(const json& manifests) {
-    write_file(m_dir / "index.json",
-               json{{"schemaVersion", 2}, {"mediaType", k_oci_index}, {"manifests", manifests}}
-                   .dump());
+    write_file(
+        m_dir / "index.json",
+        json{{"schemaVersion", 2}, {"mediaType", k_oci_index}, {"manifests", manifests}}.dump());
   }
 
   [[nodiscard]] const fs::path& dir() const { return m_dir; }
@@ -241,8 +241,8 @@ TEST_CASE("oci layout: tags select among several manifests", "[image]") {
   auto v2 = layout.add_image({"layer-two"}, R"({"v":2})");
   layout.write_index(json::array({tagged(descriptor(k_oci_manifest, v1), "v1"),
                                   tagged(descriptor(k_oci_manifest, v2), "v2")}));
-  for (const auto& [tag, bytes] : std::vector<std::pair<std::string, std::string>>{
-           {"v1", v1}, {"v2", v2}}) {
+  for (const auto& [tag, bytes] :
+       std::vector<std::pair<std::string, std::string>>{{"v1", v1}, {"v2", v2}}) {
     INFO("tag: " << tag);
     auto source = open_oci_layout(temp.path().string(), tag);
     REQUIRE(source.has_value());
@@ -327,21 +327,21 @@ TEST_CASE("oci layout: an index with two platforms pushes both manifests, then t
     for (const auto& blob : (*source)->blobs()) {
       digests.push_back(blob.digest);
     }
-    CHECK(digests == std::vector<std::string>{
-                         sha256_digest(R"({"architecture":"amd64"})"), sha256_digest(shared),
-                         sha256_digest("amd64-layer"), sha256_digest(R"({"architecture":"arm64"})"),
-                         sha256_digest("arm64-layer")});
+    CHECK(digests == std::vector<std::string>{sha256_digest(R"({"architecture":"amd64"})"),
+                                              sha256_digest(shared), sha256_digest("amd64-layer"),
+                                              sha256_digest(R"({"architecture":"arm64"})"),
+                                              sha256_digest("arm64-layer")});
   }
 }
 
-TEST_CASE("oci layout: a bad digest in index.json is rejected before any file access",
-          "[image]") {
+TEST_CASE("oci layout: a bad digest in index.json is rejected before any file access", "[image]") {
   TempDir temp;
   Layout layout(temp.path() / "layout");
   // What blobs/sha256/../../outside would reach: a valid manifest, so only validation stops it.
   auto manifest = layout.add_image({"layer"}, k_config);
   write_file(layout.dir() / "outside", manifest);
-  for (const auto& bad : std::vector<std::string>{"sha256:../../outside", "sha256:../../../etc/passwd",
+  for (const auto& bad :
+       std::vector<std::string>{"sha256:../../outside", "sha256:../../../etc/passwd",
                                 "sha256:" + std::string(64, 'A'), "md5:abc", "sha256"}) {
     INFO("digest: " << bad);
     json d = {{"mediaType", k_oci_manifest}, {"digest", bad}, {"size", manifest.size()}};
@@ -361,8 +361,8 @@ TEST_CASE("oci layout: a bad digest in a manifest's layers is rejected", "[image
                    {"mediaType", k_oci_manifest},
                    {"config", descriptor(k_oci_config, k_config)},
                    {"layers", json::array({{{"mediaType", k_layer_gzip},
-                                             {"digest", "sha256:../../../oci-layout"},
-                                             {"size", 30}}})}};
+                                            {"digest", "sha256:../../../oci-layout"},
+                                            {"size", 30}}})}};
   auto bytes = manifest.dump();
   layout.add_blob(bytes);
   layout.write_index(json::array({descriptor(k_oci_manifest, bytes)}));
@@ -407,8 +407,7 @@ TEST_CASE("oci layout: a manifest whose bytes do not match its digest is rejecte
   CHECK_THAT(source.error().message, Catch::Contains("has digest " + sha256_digest(tampered)));
 }
 
-TEST_CASE("oci layout: a manifest size that differs from its descriptor is rejected",
-          "[image]") {
+TEST_CASE("oci layout: a manifest size that differs from its descriptor is rejected", "[image]") {
   TempDir temp;
   Layout layout(temp.path());
   auto manifest = layout.add_image({"layer"}, k_config);
@@ -466,10 +465,9 @@ TEST_CASE("oci layout: missing pieces fail as not found", "[image]") {
 }
 
 TEST_CASE("oci layout: malformed index.json fails as a protocol error", "[image]") {
-  for (const auto& text : std::vector<std::string>{"{", "[]", R"({"manifests":{}})",
-                                 R"({"manifests":[{"digest":1,"size":2}]})",
-                                 R"({"manifests":[{"digest":"sha256:)" + std::string(64, 'a') +
-                                     R"(","size":-1}]})"}) {
+  for (const auto& text : std::vector<std::string>{
+           "{", "[]", R"({"manifests":{}})", R"({"manifests":[{"digest":1,"size":2}]})",
+           R"({"manifests":[{"digest":"sha256:)" + std::string(64, 'a') + R"(","size":-1}]})"}) {
     INFO("index.json: " << text);
     TempDir temp;
     Layout layout(temp.path());
@@ -500,10 +498,10 @@ TEST_CASE("docker archive: legacy docker save becomes an OCI manifest", "[image]
   std::string layer1 = random_bytes(200000, 3);
   std::string layer2 = "\x1f\x8b" + random_bytes(5000, 4);
   auto config_name = hex_of(sha256_digest(k_config)) + ".json";
-  json manifest_json = json::array(
-      {{{"Config", config_name},
-        {"RepoTags", {"app:1"}},
-        {"Layers", {"aaa/layer.tar", "bbb/layer.tar", "ccc/layer.tar"}}}});
+  json manifest_json =
+      json::array({{{"Config", config_name},
+                    {"RepoTags", {"app:1"}},
+                    {"Layers", {"aaa/layer.tar", "bbb/layer.tar", "ccc/layer.tar"}}}});
   auto path = temp.path() / "app.tar";
   write_tar(path, {
                       {"aaa/VERSION", "1.0", ""},
@@ -552,8 +550,8 @@ TEST_CASE("docker archive: Docker 25 OCI-style paths", "[image]") {
   std::string layer = random_bytes(70000, 5);
   auto config_path = "blobs/sha256/" + hex_of(sha256_digest(k_config));
   auto layer_path = "blobs/sha256/" + hex_of(sha256_digest(layer));
-  json manifest_json = json::array(
-      {{{"Config", config_path}, {"RepoTags", {"app:2"}}, {"Layers", {layer_path}}}});
+  json manifest_json =
+      json::array({{{"Config", config_path}, {"RepoTags", {"app:2"}}, {"Layers", {layer_path}}}});
   auto path = temp.path() / "app.tar";
   write_tar(path, {
                       {config_path, k_config, ""},
@@ -682,11 +680,11 @@ TEST_CASE("image source: the forms the push command takes", "[image]") {
   auto manifest = layout.add_image({"layer"}, k_config);
   layout.write_index(json::array({tagged(descriptor(k_oci_manifest, manifest), "v1")}));
   auto archive = temp.path() / "app.tar";
-  write_tar(archive, {{"l/layer.tar", "layer", ""},
-                      {"c.json", k_config, ""},
-                      {"manifest.json",
-                       R"([{"Config":"c.json","RepoTags":["app:1"],"Layers":["l/layer.tar"]}])",
-                       ""}});
+  write_tar(archive,
+            {{"l/layer.tar", "layer", ""},
+             {"c.json", k_config, ""},
+             {"manifest.json",
+              R"([{"Config":"c.json","RepoTags":["app:1"],"Layers":["l/layer.tar"]}])", ""}});
   const auto dir = layout.dir().string();
 
   struct Case {

@@ -91,8 +91,7 @@ TEST_CASE("reference: digests alone or with a tag are kept", "[registry]") {
   }
 }
 
-TEST_CASE("reference: path component separators follow the distribution grammar",
-          "[registry]") {
+TEST_CASE("reference: path component separators follow the distribution grammar", "[registry]") {
   for (const auto& c : {
            Case{"r.example/a.b_c__d-e---f", "r.example", "a.b_c__d-e---f", "latest", ""},
            Case{"r.example/0/1", "r.example", "0/1", "latest", ""},
@@ -166,9 +165,9 @@ TEST_CASE("reference: manifest_reference prefers the tag, then the digest", "[re
 }
 
 TEST_CASE("reference: to_string writes what parses back to the same reference", "[registry]") {
-  for (const auto& input : std::vector<std::string>
-       {"alpine", "r.example:5000/team/app:1.0", "[::1]:5000/app@" + k_digest,
-        "r.example/app:v1@" + k_digest}) {
+  for (const auto& input :
+       std::vector<std::string>{"alpine", "r.example:5000/team/app:1.0",
+                                "[::1]:5000/app@" + k_digest, "r.example/app:v1@" + k_digest}) {
     INFO("input: " << input);
     auto parsed = parse_reference(input);
     REQUIRE(parsed.has_value());
