@@ -17,7 +17,7 @@ std::string base64_encode(std::string_view bytes) {
 
 std::optional<std::string> base64_decode(std::string_view text) {
   std::unique_ptr<EVP_ENCODE_CTX, decltype(&EVP_ENCODE_CTX_free)> context(EVP_ENCODE_CTX_new(),
-                                                                           &EVP_ENCODE_CTX_free);
+                                                                          &EVP_ENCODE_CTX_free);
   if (!context) {
     return std::nullopt;
   }

@@ -38,7 +38,7 @@ const char* to_string(ErrorKind kind);
 
 template <typename T> class [[nodiscard]] Result {
 public:
-  Result(T value) : m_state(std::in_place_index<0>, std::move(value)) {} // NOLINT
+  Result(T value) : m_state(std::in_place_index<0>, std::move(value)) {}     // NOLINT
   Result(Error error) : m_state(std::in_place_index<1>, std::move(error)) {} // NOLINT
 
   [[nodiscard]] bool has_value() const { return m_state.index() == 0; }

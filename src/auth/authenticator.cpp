@@ -119,8 +119,8 @@ Result<LoginProof> Authenticator::login() {
       return make_error(ErrorKind::unauthorized, "unauthorized: authentication required");
     }
     check.headers.push_back(
-        {"Authorization", "Basic " + base64_encode(m_credentials->username + ":" +
-                                                   m_credentials->password)});
+        {"Authorization",
+         "Basic " + base64_encode(m_credentials->username + ":" + m_credentials->password)});
   } else {
     if (m_credentials && !m_credentials->registry_token.empty()) {
       check.headers.push_back({"Authorization", "Bearer " + m_credentials->registry_token});

@@ -6,10 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include <libpsl.h>
-
 #include <algorithm>
 #include <ctime>
+#include <libpsl.h>
 
 namespace regauth::auth {
 namespace {
@@ -45,9 +44,8 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(const std::st
 }
 
 bool is_header_safe(std::string_view token) {
-  return !token.empty() && std::all_of(token.begin(), token.end(), [](char c) {
-    return c > 0x20 && c < 0x7f;
-  });
+  return !token.empty() &&
+         std::all_of(token.begin(), token.end(), [](char c) { return c > 0x20 && c < 0x7f; });
 }
 
 std::string registrable_domain(const std::string& host) {
@@ -145,9 +143,8 @@ Result<void> check_realm(std::string_view realm, std::string_view registry_url,
                          const std::vector<std::string>& trusted_hosts) {
   auto realm_url = http::parse_url(realm);
   if (!realm_url) {
-    return make_error(ErrorKind::protocol,
-                      "refusing token realm \"" + http::printable(realm) +
-                          "\": not an http(s) URL");
+    return make_error(ErrorKind::protocol, "refusing token realm \"" + http::printable(realm) +
+                                               "\": not an http(s) URL");
   }
   auto registry = http::parse_url(registry_url);
   if (!registry) {
@@ -156,8 +153,8 @@ Result<void> check_realm(std::string_view realm, std::string_view registry_url,
   auto refuse = [&](const std::string& why) {
     return make_error(ErrorKind::protocol,
                       "refusing to contact token realm \"" + http::printable(realm) + "\" for " +
-                          registry->host_port() + ": " + why +
-                          " (pass --trust-realm " + realm_url->host + " if it is yours)");
+                          registry->host_port() + ": " + why + " (pass --trust-realm " +
+                          realm_url->host + " if it is yours)");
   };
   if (realm_url->scheme == "http" && registry->scheme != "http") {
     return refuse("plain http for a registry reached over https");

@@ -66,8 +66,9 @@ std::vector<Command> commands() {
          command.add_option("server", options->server,
                             "Registry (default: Docker Hub), e.g. registry.example:5000");
          command.add_option("-u,--username", options->username, "Username");
-         command.add_option("-p,--password", options->password,
-                            "Password (insecure: visible to other processes; use --password-stdin)");
+         command.add_option(
+             "-p,--password", options->password,
+             "Password (insecure: visible to other processes; use --password-stdin)");
          command.add_flag("--password-stdin", options->password_stdin,
                           "Read the password from stdin (one trailing newline is removed)");
          add_format(command, options->format);
@@ -85,11 +86,11 @@ std::vector<Command> commands() {
       {"push", "Push an image (OCI layout or docker-archive) to a registry, gated on push rights",
        [](CLI::App& command, Context& context, int& code) {
          auto options = std::make_shared<PushOptions>();
-         command.add_option("source", options->source,
-                            "oci:DIR[:TAG], docker-archive:FILE, a layout folder or a .tar")
+         command
+             .add_option("source", options->source,
+                         "oci:DIR[:TAG], docker-archive:FILE, a layout folder or a .tar")
              ->required();
-         command.add_option("reference", options->reference,
-                            "[registry/]repository[:tag|@digest]")
+         command.add_option("reference", options->reference, "[registry/]repository[:tag|@digest]")
              ->required();
          command.add_flag("--check", options->check,
                           "Only check that these credentials may push there, then stop");

@@ -20,8 +20,8 @@ Result<credentials::Keychain> Context::keychain() const {
   }
   credentials::KeychainOptions options;
   options.config_path = *path;
-  options.helper_timeout = std::chrono::milliseconds(
-      static_cast<long long>(global.helper_timeout_seconds * 1000));
+  options.helper_timeout =
+      std::chrono::milliseconds(static_cast<long long>(global.helper_timeout_seconds * 1000));
   options.save.lock_timeout =
       std::chrono::milliseconds(static_cast<long long>(global.lock_timeout_seconds * 1000));
   if (const char* env = std::getenv("DOCKER_AUTH_CONFIG"); env && *env) {

@@ -4,16 +4,26 @@ namespace regauth {
 
 const char* to_string(ErrorKind kind) {
   switch (kind) {
-  case ErrorKind::usage: return "usage";
-  case ErrorKind::config: return "config";
-  case ErrorKind::not_found: return "not_found";
-  case ErrorKind::unauthorized: return "unauthorized";
-  case ErrorKind::denied: return "denied";
-  case ErrorKind::network: return "network";
-  case ErrorKind::protocol: return "protocol";
-  case ErrorKind::helper: return "helper";
-  case ErrorKind::io: return "io";
-  case ErrorKind::internal: return "internal";
+  case ErrorKind::usage:
+    return "usage";
+  case ErrorKind::config:
+    return "config";
+  case ErrorKind::not_found:
+    return "not_found";
+  case ErrorKind::unauthorized:
+    return "unauthorized";
+  case ErrorKind::denied:
+    return "denied";
+  case ErrorKind::network:
+    return "network";
+  case ErrorKind::protocol:
+    return "protocol";
+  case ErrorKind::helper:
+    return "helper";
+  case ErrorKind::io:
+    return "io";
+  case ErrorKind::internal:
+    return "internal";
   }
   return "internal";
 }
@@ -23,16 +33,26 @@ namespace cli {
 // Keep in step with docs/exit-codes.md and the --help footer.
 int exit_code_for(ErrorKind kind) {
   switch (kind) {
-  case ErrorKind::usage: return 2;
-  case ErrorKind::config: return 3;
-  case ErrorKind::helper: return 4;
-  case ErrorKind::unauthorized: return 5;
-  case ErrorKind::denied: return 6;
-  case ErrorKind::network: return 7;
-  case ErrorKind::not_found: return 8;
-  case ErrorKind::protocol: return 9;
-  case ErrorKind::io: return 10;
-  case ErrorKind::internal: return 1;
+  case ErrorKind::usage:
+    return 2;
+  case ErrorKind::config:
+    return 3;
+  case ErrorKind::helper:
+    return 4;
+  case ErrorKind::unauthorized:
+    return 5;
+  case ErrorKind::denied:
+    return 6;
+  case ErrorKind::network:
+    return 7;
+  case ErrorKind::not_found:
+    return 8;
+  case ErrorKind::protocol:
+    return 9;
+  case ErrorKind::io:
+    return 10;
+  case ErrorKind::internal:
+    return 1;
   }
   return 1;
 }

@@ -54,10 +54,9 @@ Result<credentials::Credentials> gather(const LoginOptions& options, Context& co
     return given;
   }
   if (!stdin_is_terminal()) {
-    return make_error(ErrorKind::usage,
-                      "no credentials for " + shown_server +
-                          " and no terminal to ask for them: pass --username and "
-                          "--password-stdin");
+    return make_error(ErrorKind::usage, "no credentials for " + shown_server +
+                                            " and no terminal to ask for them: pass --username and "
+                                            "--password-stdin");
   }
   if (given.username.empty()) {
     auto username = prompt_line("Username: ", false, context.err);

@@ -39,7 +39,8 @@ int run_ls(const LsOptions& options, Context& context) {
     user_width = std::max(user_width, entry.username.size());
   }
   context.out << std::left << std::setw(static_cast<int>(key_width + 2)) << "REGISTRY"
-              << std::setw(static_cast<int>(user_width + 2)) << "USERNAME" << "STORE\n";
+              << std::setw(static_cast<int>(user_width + 2)) << "USERNAME"
+              << "STORE\n";
   for (const auto& entry : registries) {
     context.out << std::left << std::setw(static_cast<int>(key_width + 2)) << entry.key
                 << std::setw(static_cast<int>(user_width + 2)) << entry.username << entry.store

@@ -38,14 +38,22 @@ std::string human_bytes(std::uint64_t bytes) {
 
 const char* event_name(push::EventKind kind) {
   switch (kind) {
-  case push::EventKind::gate: return "gate";
-  case push::EventKind::blob_started: return "blob_started";
-  case push::EventKind::blob_progress: return "blob_progress";
-  case push::EventKind::blob_skipped: return "blob_skipped";
-  case push::EventKind::blob_mounted: return "blob_mounted";
-  case push::EventKind::blob_uploaded: return "blob_uploaded";
-  case push::EventKind::manifest: return "manifest";
-  case push::EventKind::done: return "done";
+  case push::EventKind::gate:
+    return "gate";
+  case push::EventKind::blob_started:
+    return "blob_started";
+  case push::EventKind::blob_progress:
+    return "blob_progress";
+  case push::EventKind::blob_skipped:
+    return "blob_skipped";
+  case push::EventKind::blob_mounted:
+    return "blob_mounted";
+  case push::EventKind::blob_uploaded:
+    return "blob_uploaded";
+  case push::EventKind::manifest:
+    return "manifest";
+  case push::EventKind::done:
+    return "done";
   }
   return "event";
 }
@@ -82,21 +90,34 @@ public:
     std::string id = short_id(event.digest);
     std::string text;
     switch (event.kind) {
-    case push::EventKind::blob_started: text = "Pushing"; break;
-    case push::EventKind::blob_progress: text = progress_text(event); break;
-    case push::EventKind::blob_skipped: text = "Layer already exists"; break;
-    case push::EventKind::blob_mounted: text = "Mounted from " + event.detail; break;
-    case push::EventKind::blob_uploaded: text = "Pushed " + human_bytes(event.total); break;
-    default: return;
+    case push::EventKind::blob_started:
+      text = "Pushing";
+      break;
+    case push::EventKind::blob_progress:
+      text = progress_text(event);
+      break;
+    case push::EventKind::blob_skipped:
+      text = "Layer already exists";
+      break;
+    case push::EventKind::blob_mounted:
+      text = "Mounted from " + event.detail;
+      break;
+    case push::EventKind::blob_uploaded:
+      text = "Pushed " + human_bytes(event.total);
+      break;
+    default:
+      return;
     }
     if (!m_live) {
-      if (event.kind != push::EventKind::blob_progress && event.kind != push::EventKind::blob_started) {
+      if (event.kind != push::EventKind::blob_progress &&
+          event.kind != push::EventKind::blob_started) {
         m_out << id << ": " << text << '\n' << std::flush;
       }
       return;
     }
     auto now = std::chrono::steady_clock::now();
-    if (event.kind == push::EventKind::blob_progress && now - m_last_draw < std::chrono::milliseconds(100)) {
+    if (event.kind == push::EventKind::blob_progress &&
+        now - m_last_draw < std::chrono::milliseconds(100)) {
       set_line(id, text);
       return;
     }
@@ -119,10 +140,11 @@ private:
       start = now;
     }
     double seconds = std::chrono::duration<double>(now - start).count();
-    std::string rate = seconds > 0.2
-                           ? "  " + human_bytes(static_cast<std::uint64_t>(
-                                        static_cast<double>(event.bytes) / seconds)) + "/s"
-                           : "";
+    std::string rate = seconds > 0.2 ? "  " +
+                                           human_bytes(static_cast<std::uint64_t>(
+                                               static_cast<double>(event.bytes) / seconds)) +
+                                           "/s"
+                                     : "";
     int width = 30;
     int filled = event.total ? static_cast<int>(static_cast<double>(width) *
                                                 static_cast<double>(event.bytes) /
@@ -205,7 +227,8 @@ int run_push(const PushOptions& options, Context& context) {
       return report(context,
                     make_error(ErrorKind::helper,
                                "docker-credential-" + choice->helper + " has no credentials for " +
-                                   *key + " (it answered: credentials not found); nothing was "
+                                   *key +
+                                   " (it answered: credentials not found); nothing was "
                                    "sent: configure the helper, or remove its credHelpers entry"));
     }
   }
@@ -226,7 +249,8 @@ int run_push(const PushOptions& options, Context& context) {
   auth::Authenticator authenticator(*auth_client, target->registry, credentials, auth_options);
 
   bool json = options.format == "json";
-  ProgressView view(context.out, json, options.quiet, !json && !options.quiet && ::isatty(STDOUT_FILENO) == 1);
+  ProgressView view(context.out, json, options.quiet,
+                    !json && !options.quiet && ::isatty(STDOUT_FILENO) == 1);
   push::PushOptions push_options;
   push_options.jobs = options.jobs;
   push_options.mount_from = options.mount_from;
@@ -275,7 +299,8 @@ int run_push(const PushOptions& options, Context& context) {
     }
     if (!cancelled) {
       context.warn("the upload session regauth opened could not be cancelled; it expires on "
-                   "its own: " + cancelled.error().message);
+                   "its own: " +
+                   cancelled.error().message);
     }
     return 0;
   }

@@ -82,19 +82,16 @@ Result<void> check_types(const Json& json) {
       if (!entry.is_object() && !entry.is_null()) {
         return make_error(ErrorKind::config, "\"auths\" entry \"" + key + "\" is not an object");
       }
-      for (const char* field :
-           {"auth", "username", "password", "identitytoken", "registrytoken"}) {
+      for (const char* field : {"auth", "username", "password", "identitytoken", "registrytoken"}) {
         if (auto value = entry.find(field);
-            entry.is_object() && value != entry.end() && !value->is_string() &&
-            !value->is_null()) {
-          return make_error(ErrorKind::config, "\"auths\" entry \"" + key + "\": \"" + field +
-                                                   "\" is not a string");
+            entry.is_object() && value != entry.end() && !value->is_string() && !value->is_null()) {
+          return make_error(ErrorKind::config,
+                            "\"auths\" entry \"" + key + "\": \"" + field + "\" is not a string");
         }
       }
     }
   }
-  if (auto it = json.find("credsStore");
-      it != json.end() && !it->is_string() && !it->is_null()) {
+  if (auto it = json.find("credsStore"); it != json.end() && !it->is_string() && !it->is_null()) {
     return make_error(ErrorKind::config, "\"credsStore\" is not a string");
   }
   if (auto it = json.find("credHelpers"); it != json.end() && !it->is_null()) {
@@ -117,13 +114,27 @@ void append_go_string(std::string& out, const std::string& text) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     auto c = static_cast<unsigned char>(text[i]);
     switch (c) {
-    case '"': out += "\\\""; break;
-    case '\\': out += "\\\\"; break;
-    case '\n': out += "\\n"; break;
-    case '\r': out += "\\r"; break;
-    case '\t': out += "\\t"; break;
-    case '\b': out += "\\b"; break;
-    case '\f': out += "\\f"; break;
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
+    case '\b':
+      out += "\\b";
+      break;
+    case '\f':
+      out += "\\f";
+      break;
     case '<':
     case '>':
     case '&':
@@ -136,7 +147,8 @@ void append_go_string(std::string& out, const std::string& text) {
         out += "\\u00";
         out += k_hex[c >> 4];
         out += k_hex[c & 0xf];
-      } else if (c == 0xE2 && i + 2 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0x80 &&
+      } else if (c == 0xE2 && i + 2 < text.size() &&
+                 static_cast<unsigned char>(text[i + 1]) == 0x80 &&
                  (static_cast<unsigned char>(text[i + 2]) == 0xA8 ||
                   static_cast<unsigned char>(text[i + 2]) == 0xA9)) {
         out += static_cast<unsigned char>(text[i + 2]) == 0xA8 ? "\\u2028" : "\\u2029";
@@ -225,7 +237,8 @@ Result<ConfigFile> ConfigFile::parse(std::string_view bytes) {
     return ConfigFile();
   }
   ErrorLocator locator;
-  bool ok = Json::sax_parse(bytes.begin(), bytes.end(), &locator, nlohmann::detail::input_format_t::json, true);
+  bool ok = Json::sax_parse(bytes.begin(), bytes.end(), &locator,
+                            nlohmann::detail::input_format_t::json, true);
   if (!ok) {
     if (locator.too_deep) {
       return make_error(ErrorKind::config,

@@ -73,8 +73,7 @@ public:
         return io_error("locking", lock_path, errno);
       }
       if (std::chrono::steady_clock::now() >= deadline) {
-        return make_error(ErrorKind::config, "timed out after " +
-                                                 std::to_string(timeout.count()) +
+        return make_error(ErrorKind::config, "timed out after " + std::to_string(timeout.count()) +
                                                  " ms waiting for the lock " + lock_path.string() +
                                                  holder_description(lock_path));
       }
@@ -203,8 +202,8 @@ Result<void> replace_file(const fs::path& target, std::string_view bytes, mode_t
     return error;
   };
   if (auto written = write_all(fd, bytes); !written) {
-    return fail(make_error(ErrorKind::io, "writing " + temp_path.string() + ": " +
-                                              written.error().message));
+    return fail(make_error(ErrorKind::io,
+                           "writing " + temp_path.string() + ": " + written.error().message));
   }
   if (::fchmod(fd, mode) != 0) {
     return fail(io_error("setting permissions of", temp_path, errno));

@@ -48,8 +48,7 @@ bool valid_ipv6_literal(std::string_view inside) {
 // Validates "host[:port]" or "[v6]:port" and returns it in lower case.
 Result<std::string> check_host_port(std::string_view hostport, std::string_view original) {
   auto fail = [&](const std::string& why) {
-    return make_error(ErrorKind::usage,
-                      "invalid registry '" + std::string(original) + "': " + why);
+    return make_error(ErrorKind::usage, "invalid registry '" + std::string(original) + "': " + why);
   };
   if (hostport.empty()) {
     return fail("no host");
@@ -93,8 +92,8 @@ Result<std::string> check_host_port(std::string_view hostport, std::string_view 
 }
 
 bool is_docker_hub_host(std::string_view host) {
-  static constexpr std::array<std::string_view, 3> k_hub_hosts = {
-      "docker.io", "index.docker.io", "registry-1.docker.io"};
+  static constexpr std::array<std::string_view, 3> k_hub_hosts = {"docker.io", "index.docker.io",
+                                                                  "registry-1.docker.io"};
   return std::find(k_hub_hosts.begin(), k_hub_hosts.end(), host) != k_hub_hosts.end();
 }
 
@@ -124,8 +123,8 @@ Result<std::string> normalize_registry_key(std::string_view server) {
   std::string_view hostport = rest.substr(0, end);
   if (auto at = hostport.rfind('@'); at != std::string_view::npos) {
     // Quote the input with the user information (maybe a password) left out.
-    std::string shown = std::string(server.substr(0, server.size() - rest.size())) +
-                        "[redacted]" + std::string(rest.substr(at));
+    std::string shown = std::string(server.substr(0, server.size() - rest.size())) + "[redacted]" +
+                        std::string(rest.substr(at));
     return make_error(ErrorKind::usage, "invalid registry '" + shown +
                                             "': user information is not allowed in the address");
   }

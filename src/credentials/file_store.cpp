@@ -31,8 +31,8 @@ Result<void> FileStore::store(const std::string& key, const Credentials& credent
       m_config_path,
       [&](config::ConfigFile& config) -> Result<bool> {
         const config::Json* existing = config.auth_entry(key);
-        config.set_auth_entry(key, encode_auth_entry(existing ? *existing : config::Json::object(),
-                                                     credentials));
+        config.set_auth_entry(
+            key, encode_auth_entry(existing ? *existing : config::Json::object(), credentials));
         return true;
       },
       m_options);

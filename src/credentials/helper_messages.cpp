@@ -45,9 +45,7 @@ std::string make_store_message(std::string_view server_url, const Credentials& c
   return message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-bool is_not_found_message(std::string_view output) {
-  return trim(output) == k_not_found_message;
-}
+bool is_not_found_message(std::string_view output) { return trim(output) == k_not_found_message; }
 
 Result<std::optional<Credentials>> parse_get_response(std::string_view output) {
   auto json = parse_object(output, "get");
@@ -97,9 +95,9 @@ Result<std::map<std::string, std::string>> parse_list_response(std::string_view 
 
 bool is_safe_server_url(std::string_view server_url) {
   return !server_url.empty() && std::none_of(server_url.begin(), server_url.end(), [](char c) {
-           auto byte = static_cast<unsigned char>(c);
-           return byte < 0x20 || byte == 0x7f;
-         });
+    auto byte = static_cast<unsigned char>(c);
+    return byte < 0x20 || byte == 0x7f;
+  });
 }
 
 std::string sanitize_helper_message(std::string_view output, std::string_view secret) {

@@ -3,10 +3,10 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <optional>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <optional>
 #include <poll.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -70,9 +70,9 @@ public:
     posix_spawnattr_setsigdefault(&attributes, &defaults);
     posix_spawnattr_setsigmask(&attributes, &empty);
     posix_spawnattr_setpgroup(&attributes, 0);
-    posix_spawnattr_setflags(&attributes, static_cast<short>(POSIX_SPAWN_SETPGROUP |
-                                                             POSIX_SPAWN_SETSIGDEF |
-                                                             POSIX_SPAWN_SETSIGMASK));
+    posix_spawnattr_setflags(
+        &attributes,
+        static_cast<short>(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK));
     std::vector<std::string> argv_strings;
     argv_strings.push_back(request.program.filename().string());
     argv_strings.insert(argv_strings.end(), request.args.begin(), request.args.end());
@@ -82,13 +82,13 @@ public:
     }
     argv.push_back(nullptr);
     pid_t pid = 0;
-    int spawned = ::posix_spawn(&pid, request.program.c_str(), &actions, &attributes,
-                                argv.data(), environ);
+    int spawned =
+        ::posix_spawn(&pid, request.program.c_str(), &actions, &attributes, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attributes);
     if (spawned != 0) {
-      return make_error(ErrorKind::helper, "starting " + request.program.string() + ": " +
-                                               std::strerror(spawned));
+      return make_error(ErrorKind::helper,
+                        "starting " + request.program.string() + ": " + std::strerror(spawned));
     }
     input.close_read();
     output.close_write();

@@ -67,8 +67,8 @@ std::optional<std::filesystem::path> find_helper_program(std::string_view name,
   }
 }
 
-HelperStore::HelperStore(std::string name, ProcessRunner& runner,
-                         std::chrono::milliseconds timeout, std::optional<std::string> search_path)
+HelperStore::HelperStore(std::string name, ProcessRunner& runner, std::chrono::milliseconds timeout,
+                         std::optional<std::string> search_path)
     : m_name(std::move(name)), m_runner(runner), m_timeout(timeout),
       m_search_path(std::move(search_path)) {}
 
@@ -125,7 +125,8 @@ Result<std::optional<Credentials>> HelperStore::get(const std::string& key) {
   }
   auto outcome = run("get", key, {});
   if (!outcome) {
-    return outcome.error().with_context(std::string(action_verb("get")) + " credentials for " + key);
+    return outcome.error().with_context(std::string(action_verb("get")) + " credentials for " +
+                                        key);
   }
   if (outcome->exit_status != 0) {
     return std::optional<Credentials>(); // the not-found answer
@@ -149,8 +150,8 @@ Result<void> HelperStore::store(const std::string& key, const Credentials& crede
     return outcome.error().with_context("storing credentials for " + key);
   }
   if (outcome->exit_status != 0) {
-    return make_error(ErrorKind::helper, "storing credentials for " + key + ": " +
-                                             program_name() + " store: exited with status " +
+    return make_error(ErrorKind::helper, "storing credentials for " + key + ": " + program_name() +
+                                             " store: exited with status " +
                                              std::to_string(outcome->exit_status));
   }
   return {};

@@ -171,7 +171,8 @@ Result<std::optional<FoundCredentials>> Keychain::get(const std::string& key) {
   if (!*found) {
     return std::optional<FoundCredentials>();
   }
-  return std::optional<FoundCredentials>(FoundCredentials{std::move(**found), store->description()});
+  return std::optional<FoundCredentials>(
+      FoundCredentials{std::move(**found), store->description()});
 }
 
 Result<StoreOutcome> Keychain::store(const std::string& key, const Credentials& credentials) {

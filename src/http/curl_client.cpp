@@ -243,16 +243,15 @@ public:
         return next_url.error();
       }
       if (url->scheme == "https" && next_url->scheme == "http") {
-        return make_error(ErrorKind::protocol, "refusing a redirect from https to http (" +
-                                                   strip_query(*next) + ")");
+        return make_error(ErrorKind::protocol,
+                          "refusing a redirect from https to http (" + strip_query(*next) + ")");
       }
       bool keeps_method = response->status == 307 || response->status == 308;
       bool has_body = !request.body.empty() || request.body_source;
       if (has_body && keeps_method) {
         if (next_url->origin() != url->origin() || request.body_source) {
-          return make_error(ErrorKind::protocol,
-                            "refusing to send a request body on to " + strip_query(*next) +
-                                " after a redirect");
+          return make_error(ErrorKind::protocol, "refusing to send a request body on to " +
+                                                     strip_query(*next) + " after a redirect");
         }
       } else if (has_body || response->status == 303) {
         request.method = request.method == "HEAD" ? "HEAD" : "GET";
@@ -361,10 +360,9 @@ private:
       return *transfer.source_error;
     }
     if (transfer.body_too_large) {
-      return make_error(ErrorKind::protocol, strip_query(request.url) +
-                                                 ": response body larger than " +
-                                                 std::to_string(request.max_response_body) +
-                                                 " bytes");
+      return make_error(ErrorKind::protocol,
+                        strip_query(request.url) + ": response body larger than " +
+                            std::to_string(request.max_response_body) + " bytes");
     }
     if (code != CURLE_OK) {
       return network_error(strip_query(request.url), code, error_buffer);
@@ -410,11 +408,10 @@ std::string redact_header_line(std::string_view line) {
         value.remove_prefix(1);
       }
       auto space = value.find(' ');
-      std::string scheme =
-          space == std::string_view::npos || equals_ignore_case(name, "Cookie") ||
-                  equals_ignore_case(name, "Set-Cookie")
-              ? std::string()
-              : std::string(value.substr(0, space)) + " ";
+      std::string scheme = space == std::string_view::npos || equals_ignore_case(name, "Cookie") ||
+                                   equals_ignore_case(name, "Set-Cookie")
+                               ? std::string()
+                               : std::string(value.substr(0, space)) + " ";
       return std::string(name) + ": " + scheme + std::string(k_redacted);
     }
   }

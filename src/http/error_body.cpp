@@ -21,21 +21,36 @@ std::string string_member(const nlohmann::json& object, const char* name) {
 
 const char* reason_phrase(long status) {
   switch (status) {
-  case 400: return "Bad Request";
-  case 401: return "Unauthorized";
-  case 403: return "Forbidden";
-  case 404: return "Not Found";
-  case 405: return "Method Not Allowed";
-  case 408: return "Request Timeout";
-  case 409: return "Conflict";
-  case 413: return "Payload Too Large";
-  case 416: return "Range Not Satisfiable";
-  case 429: return "Too Many Requests";
-  case 500: return "Internal Server Error";
-  case 502: return "Bad Gateway";
-  case 503: return "Service Unavailable";
-  case 504: return "Gateway Timeout";
-  default: return "";
+  case 400:
+    return "Bad Request";
+  case 401:
+    return "Unauthorized";
+  case 403:
+    return "Forbidden";
+  case 404:
+    return "Not Found";
+  case 405:
+    return "Method Not Allowed";
+  case 408:
+    return "Request Timeout";
+  case 409:
+    return "Conflict";
+  case 413:
+    return "Payload Too Large";
+  case 416:
+    return "Range Not Satisfiable";
+  case 429:
+    return "Too Many Requests";
+  case 500:
+    return "Internal Server Error";
+  case 502:
+    return "Bad Gateway";
+  case 503:
+    return "Service Unavailable";
+  case 504:
+    return "Gateway Timeout";
+  default:
+    return "";
   }
 }
 
@@ -45,9 +60,10 @@ const char* reason_phrase(long status) {
 std::size_t utf8_sequence(std::string_view text, std::size_t at) {
   auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
   unsigned char lead = byte(at);
-  std::size_t length = lead >= 0xF0 && lead <= 0xF4 ? 4 : lead >= 0xE0 && lead < 0xF0 ? 3
-                       : lead >= 0xC2 && lead < 0xE0                   ? 2
-                                                                       : 0;
+  std::size_t length = lead >= 0xF0 && lead <= 0xF4  ? 4
+                       : lead >= 0xE0 && lead < 0xF0 ? 3
+                       : lead >= 0xC2 && lead < 0xE0 ? 2
+                                                     : 0;
   if (length == 0 || at + length > text.size()) {
     return 0;
   }
@@ -139,12 +155,17 @@ std::string describe_error_body(std::string_view body) {
 
 ErrorKind kind_for_status(long status) {
   switch (status) {
-  case 401: return ErrorKind::unauthorized;
-  case 403: return ErrorKind::denied;
-  case 404: return ErrorKind::not_found;
+  case 401:
+    return ErrorKind::unauthorized;
+  case 403:
+    return ErrorKind::denied;
+  case 404:
+    return ErrorKind::not_found;
   case 408:
-  case 429: return ErrorKind::network;
-  default: return status >= 500 ? ErrorKind::network : ErrorKind::protocol;
+  case 429:
+    return ErrorKind::network;
+  default:
+    return status >= 500 ? ErrorKind::network : ErrorKind::protocol;
   }
 }
 

@@ -34,8 +34,8 @@ std::string shown_url(std::string_view text) {
   auto scheme_end = shown.find("://");
   std::size_t start = scheme_end == std::string::npos ? 0 : scheme_end + 3;
   auto authority_end = shown.find_first_of("/?#", start);
-  auto authority = shown.substr(
-      start, authority_end == std::string::npos ? std::string::npos : authority_end - start);
+  auto authority = shown.substr(start, authority_end == std::string::npos ? std::string::npos
+                                                                          : authority_end - start);
   if (auto at = authority.rfind('@'); at != std::string::npos) {
     shown.replace(start, at, "[redacted]");
   }

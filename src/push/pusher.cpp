@@ -13,8 +13,7 @@ constexpr const char* k_denied = "denied: requested access to the resource is de
 
 Pusher::Pusher(std::function<std::unique_ptr<http::HttpClient>()> make_client,
                auth::Authenticator& authenticator, http::HttpClient& auth_client,
-               registry::Reference target, Identity identity, PushOptions options,
-               EventSink events)
+               registry::Reference target, Identity identity, PushOptions options, EventSink events)
     : m_make_client(std::move(make_client)), m_authenticator(authenticator),
       m_auth_client(auth_client), m_target(std::move(target)), m_identity(std::move(identity)),
       m_options(std::move(options)), m_events(std::move(events)) {}
@@ -37,9 +36,8 @@ Error Pusher::gate_refusal(const registry::Refusal& refusal, const Error& error)
   }
   std::string context = " (" + (said.empty() ? std::string() : "registry said: " + said + "; ") +
                         who + "; nothing was sent)";
-  if (refusal.status == 403 ||
-      (refusal.status == 401 && !m_identity.username.empty() &&
-       refusal.challenge_error == "insufficient_scope")) {
+  if (refusal.status == 403 || (refusal.status == 401 && !m_identity.username.empty() &&
+                                refusal.challenge_error == "insufficient_scope")) {
     return make_error(ErrorKind::denied, k_denied + context);
   }
   if (refusal.status == 401) {
@@ -57,20 +55,19 @@ Result<void> Pusher::run_gate() {
     if (!authorization) {
       const Error& error = authorization.error();
       if (error.kind == ErrorKind::unauthorized) {
-        std::string who = m_identity.username.empty()
-                              ? "no credentials for " + m_target.registry
-                              : "credentials of " + m_identity.username + " from " +
-                                    m_identity.source;
-        std::string words = error.message == k_unauthorized ? "" : "token server said: " +
-                                                                      error.message + "; ";
+        std::string who = m_identity.username.empty() ? "no credentials for " + m_target.registry
+                                                      : "credentials of " + m_identity.username +
+                                                            " from " + m_identity.source;
+        std::string words =
+            error.message == k_unauthorized ? "" : "token server said: " + error.message + "; ";
         return make_error(ErrorKind::unauthorized,
                           std::string(k_unauthorized) + " (" + words + who + "; nothing was sent)");
       }
       return error;
     }
   }
-  registry::RegistryClient client(m_authenticator, m_auth_mutex, m_auth_client,
-                                  m_target.repository, scopes(), m_options.upload);
+  registry::RegistryClient client(m_authenticator, m_auth_mutex, m_auth_client, m_target.repository,
+                                  scopes(), m_options.upload);
   registry::Refusal refusal;
   auto session = client.start_upload(&refusal);
   if (!session) {
@@ -91,8 +88,8 @@ Result<void> Pusher::cancel_gate_session() {
   if (!m_gate_session) {
     return {};
   }
-  registry::RegistryClient client(m_authenticator, m_auth_mutex, m_auth_client,
-                                  m_target.repository, scopes(), m_options.upload);
+  registry::RegistryClient client(m_authenticator, m_auth_mutex, m_auth_client, m_target.repository,
+                                  scopes(), m_options.upload);
   auto cancelled = client.cancel_upload(*m_gate_session);
   m_gate_session.reset();
   return cancelled;
@@ -166,8 +163,7 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
             std::lock_guard lock(state_mutex);
             ++result.mounted;
           }
-          emit({EventKind::blob_mounted, blob.digest, blob.size, blob.size,
-                *m_options.mount_from});
+          emit({EventKind::blob_mounted, blob.digest, blob.size, blob.size, *m_options.mount_from});
           continue;
         }
         if (mounted && mounted->session) {
@@ -186,8 +182,8 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
         session = std::move(*started);
       }
       emit({EventKind::blob_started, blob.digest, 0, blob.size, blob.media_type});
-      auto opener = [&source, &blob]()
-          -> Result<std::function<Result<std::size_t>(char*, std::size_t)>> {
+      auto opener = [&source,
+                     &blob]() -> Result<std::function<Result<std::size_t>(char*, std::size_t)>> {
         auto reader = source.open_blob(blob);
         if (!reader) {
           return reader.error();
@@ -199,8 +195,8 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
       auto progress = [&](std::uint64_t sent) {
         emit({EventKind::blob_progress, blob.digest, sent, blob.size, ""});
       };
-      auto uploaded = client.upload_blob(std::move(*session), blob.digest, blob.size, opener,
-                                         progress);
+      auto uploaded =
+          client.upload_blob(std::move(*session), blob.digest, blob.size, opener, progress);
       if (!uploaded) {
         fail(uploaded.error());
         return;
@@ -227,8 +223,8 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
   }
   // An unused gate session is left to expire: cancelling needs the delete action.
   m_gate_session.reset();
-  registry::RegistryClient client(m_authenticator, m_auth_mutex, m_auth_client,
-                                  m_target.repository, scopes(), m_options.upload);
+  registry::RegistryClient client(m_authenticator, m_auth_mutex, m_auth_client, m_target.repository,
+                                  scopes(), m_options.upload);
   for (std::size_t i = 0; i < manifests.size(); ++i) {
     const auto& manifest = manifests[i];
     bool top = i + 1 == manifests.size();
@@ -238,8 +234,8 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
       return put.error();
     }
     if (!put->digest.empty() && put->digest != manifest.digest) {
-      return make_error(ErrorKind::protocol, "the registry stored manifest " + reference +
-                                                 " as " + put->digest + ", but its digest is " +
+      return make_error(ErrorKind::protocol, "the registry stored manifest " + reference + " as " +
+                                                 put->digest + ", but its digest is " +
                                                  manifest.digest);
     }
     emit({EventKind::manifest, manifest.digest, manifest.bytes.size(), manifest.bytes.size(),

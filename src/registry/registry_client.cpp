@@ -73,7 +73,8 @@ public:
   Result<void> skip_to(std::uint64_t offset) {
     std::vector<char> buffer(1 << 16);
     while (m_offset < offset) {
-      auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), offset - m_offset));
+      auto want =
+          static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), offset - m_offset));
       auto got = read(buffer.data(), want);
       if (!got) {
         return got.error();
@@ -201,8 +202,8 @@ Result<UploadSession> RegistryClient::session_from(const http::Response& respons
                                                    const std::string& base) {
   auto location = response.header("Location");
   if (!location || location->empty()) {
-    return make_error(ErrorKind::protocol, base + ": " + std::to_string(response.status) +
-                                               " without a Location header");
+    return make_error(ErrorKind::protocol,
+                      base + ": " + std::to_string(response.status) + " without a Location header");
   }
   auto absolute = http::resolve_url(base, *location);
   if (!absolute) {
@@ -323,11 +324,12 @@ Result<void> RegistryClient::upload_monolithic(UploadSession session, const std:
     } else if (response->status == 201 || response->status == 204) {
       if (stream->offset() != size) {
         return make_error(ErrorKind::io, "uploading " + digest + ": the source gave " +
-                                             std::to_string(stream->offset()) + " bytes, expected " +
-                                             std::to_string(size));
+                                             std::to_string(stream->offset()) +
+                                             " bytes, expected " + std::to_string(size));
       }
       if (auto sent = stream->finish(); sent != digest) {
-        return make_error(ErrorKind::io, "uploading " + digest + ": the bytes sent hash to " + sent);
+        return make_error(ErrorKind::io,
+                          "uploading " + digest + ": the bytes sent hash to " + sent);
       }
       return {};
     } else if (response->status == 401 && !renewed) {
@@ -372,9 +374,9 @@ Result<void> RegistryClient::upload_chunked(UploadSession session, const std::st
     http::Request request;
     request.method = "PATCH";
     request.url = session.location;
-    request.headers = {{"Content-Type", "application/octet-stream"},
-                       {"Content-Range", std::to_string(start) + "-" +
-                                             std::to_string(start + length - 1)}};
+    request.headers = {
+        {"Content-Type", "application/octet-stream"},
+        {"Content-Range", std::to_string(start) + "-" + std::to_string(start + length - 1)}};
     request.body_size = length;
     request.body_source = [stream, remaining, &progress](char* buffer, std::size_t want) {
       auto limited = static_cast<std::size_t>(std::min<std::uint64_t>(want, *remaining));
@@ -391,8 +393,8 @@ Result<void> RegistryClient::upload_chunked(UploadSession session, const std::st
       return got;
     };
     auto response = send_once(request);
-    bool ok = response && (response->status == 202 || response->status == 204 ||
-                           response->status == 201);
+    bool ok =
+        response && (response->status == 202 || response->status == 204 || response->status == 201);
     if (ok) {
       failures = 0;
       acknowledged = start + length;

@@ -1,6 +1,7 @@
 // `auths` entries: decoding never fails with the secret in the message; encode/decode round-trips.
-#include "fuzz_check.hpp"
 #include "regauth/credentials/auth_entry.hpp"
+
+#include "fuzz_check.hpp"
 
 #include <cstdint>
 #include <string_view>
@@ -14,7 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto& credentials = **decoded;
     FUZZ_CHECK(!credentials.username.empty());
     FUZZ_CHECK(credentials.username.find(':') == std::string::npos);
-    auto encoded = regauth::credentials::encode_auth_entry(regauth::config::Json::object(), credentials);
+    auto encoded =
+        regauth::credentials::encode_auth_entry(regauth::config::Json::object(), credentials);
     auto again = regauth::credentials::decode_auth_entry(encoded, "fuzz.example");
     FUZZ_CHECK(again && *again);
     FUZZ_CHECK((*again)->username == credentials.username);

@@ -1,6 +1,7 @@
 // WWW-Authenticate: a parsed challenge list re-serializes to headers that parse to the same list.
-#include "fuzz_check.hpp"
 #include "regauth/auth/challenge.hpp"
+
+#include "fuzz_check.hpp"
 
 #include <cstdint>
 #include <string_view>

@@ -1,6 +1,7 @@
 // config.json: an accepted file serializes to JSON that parses back to the same document.
-#include "fuzz_check.hpp"
 #include "regauth/config/config_file.hpp"
+
+#include "fuzz_check.hpp"
 
 #include <cstdint>
 #include <string_view>

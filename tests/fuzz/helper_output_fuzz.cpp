@@ -1,6 +1,7 @@
 // Credential helper output: parsing never crashes; sanitized messages hold no control bytes.
-#include "fuzz_check.hpp"
 #include "regauth/credentials/helper_messages.hpp"
+
+#include "fuzz_check.hpp"
 
 #include <cstdint>
 #include <string_view>

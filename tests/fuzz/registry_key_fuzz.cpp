@@ -1,6 +1,7 @@
 // Registry keys: an accepted key has no control bytes or spaces, is stable, and matches itself.
-#include "fuzz_check.hpp"
 #include "regauth/config/registry_key.hpp"
+
+#include "fuzz_check.hpp"
 
 #include <cstdint>
 #include <string_view>

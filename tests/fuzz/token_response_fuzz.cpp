@@ -1,6 +1,7 @@
 // Token responses: an accepted token can go in a header and never expires before a minute.
-#include "fuzz_check.hpp"
 #include "regauth/auth/token.hpp"
+
+#include "fuzz_check.hpp"
 
 #include <cstdint>
 #include <string_view>

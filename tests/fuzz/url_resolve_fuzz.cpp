@@ -1,14 +1,16 @@
 // Location resolution: a reference resolved against an https base never yields a URL with
 // control bytes, and only http(s).
-#include "fuzz_check.hpp"
 #include "regauth/http/url.hpp"
+
+#include "fuzz_check.hpp"
 
 #include <cstdint>
 #include <string_view>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
-  auto resolved = regauth::http::resolve_url("https://registry.example/v2/app/blobs/uploads/", input);
+  auto resolved =
+      regauth::http::resolve_url("https://registry.example/v2/app/blobs/uploads/", input);
   if (!resolved) {
     return 0;
   }

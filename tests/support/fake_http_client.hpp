@@ -46,8 +46,8 @@ public:
       }
     }
     if (!best || best->answers.empty()) {
-      return make_error(ErrorKind::network,
-                        "FakeHttpClient: no scripted answer for " + request.method + " " + request.url);
+      return make_error(ErrorKind::network, "FakeHttpClient: no scripted answer for " +
+                                                request.method + " " + request.url);
     }
     std::size_t index = std::min(best->next, best->answers.size() - 1);
     ++best->next;

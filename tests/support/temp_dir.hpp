@@ -16,8 +16,7 @@ namespace regauth::testing {
 class TempDir {
 public:
   TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "regauth-unit-XXXXXX").string();
+    std::string pattern = (std::filesystem::temp_directory_path() / "regauth-unit-XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) {
       throw std::runtime_error("mkdtemp failed for " + pattern);
     }

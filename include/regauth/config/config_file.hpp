@@ -55,7 +55,8 @@ public:
   // True when no `auths` entry, `credsStore` or `credHelpers` exists (the Docker CLI then
   // detects a platform default credential helper).
   [[nodiscard]] bool has_no_auth_settings() const;
-  // True when some `auths` entry holds a secret inline (auth, password, identitytoken, registrytoken).
+  // True when some `auths` entry holds a secret inline (auth, password, identitytoken,
+  // registrytoken).
   [[nodiscard]] bool has_inline_secrets() const;
 
 private:

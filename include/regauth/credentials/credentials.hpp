@@ -18,8 +18,7 @@ struct Credentials {
   std::string registry_token; // a bearer token sent to the registry as is
 
   [[nodiscard]] bool empty() const {
-    return username.empty() && password.empty() && identity_token.empty() &&
-           registry_token.empty();
+    return username.empty() && password.empty() && identity_token.empty() && registry_token.empty();
   }
 };
 

@@ -51,7 +51,8 @@ struct KeychainOptions {
 
 struct FoundCredentials {
   Credentials credentials;
-  std::string source; // "config.json path", "credential helper docker-credential-x", "DOCKER_AUTH_CONFIG"
+  std::string
+      source; // "config.json path", "credential helper docker-credential-x", "DOCKER_AUTH_CONFIG"
 };
 
 struct StoreOutcome {

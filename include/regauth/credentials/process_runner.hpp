@@ -14,8 +14,8 @@ namespace regauth::credentials {
 
 struct ProcessRequest {
   std::filesystem::path program; // absolute path; never looked up through a shell
-  std::vector<std::string> args;  // argv[1..]; never holds a secret
-  std::string input;              // written to stdin, which is then closed
+  std::vector<std::string> args; // argv[1..]; never holds a secret
+  std::string input;             // written to stdin, which is then closed
   std::chrono::milliseconds timeout{30000};
   std::size_t max_output = 1024 * 1024;
 };

@@ -20,7 +20,7 @@ struct TransportOptions {
   std::vector<std::string> resolve;              // HOST:PORT:ADDRESS, as curl's --resolve
   std::vector<std::filesystem::path> certs_dirs; // each holds HOST[:PORT]/{*.crt,*.cert,*.key}
   std::chrono::milliseconds connect_timeout{15000};
-  std::chrono::milliseconds stall_timeout{30000}; // no byte moved for this long
+  std::chrono::milliseconds stall_timeout{30000};    // no byte moved for this long
   std::chrono::milliseconds request_timeout{120000}; // whole request, except streamed bodies
   int max_redirects = 5;
   std::string user_agent = "regauth";

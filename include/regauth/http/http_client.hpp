@@ -18,15 +18,16 @@ struct Header {
   std::string value;
 };
 
-// Produces the next bytes of a streamed request body into `buffer`; returns how many (0 at the end).
+// Produces the next bytes of a streamed request body into `buffer`; returns how many (0 at the
+// end).
 using BodySource = std::function<Result<std::size_t>(char* buffer, std::size_t size)>;
 
 struct Request {
   std::string method = "GET";
   std::string url;
   std::vector<Header> headers;
-  std::string body;                       // sent when body_source is empty
-  BodySource body_source;                 // streamed body of body_size bytes
+  std::string body;       // sent when body_source is empty
+  BodySource body_source; // streamed body of body_size bytes
   std::uint64_t body_size = 0;
   std::size_t max_response_body = 1 << 20; // larger bodies fail the request (protocol)
   bool follow_redirects = true;

@@ -36,7 +36,8 @@ Result<std::string> resolve_url(std::string_view base, std::string_view referenc
 std::string url_encode(std::string_view text);
 
 // Appends `name=value` pairs (encoded) to a URL, keeping its existing query.
-std::string append_query(std::string url, const std::vector<std::pair<std::string, std::string>>& params);
+std::string append_query(std::string url,
+                         const std::vector<std::pair<std::string, std::string>>& params);
 
 // True for 127.0.0.0/8, ::1 and "localhost".
 bool is_loopback_host(std::string_view host);

@@ -18,7 +18,7 @@ namespace regauth::registry {
 
 // An open upload session: where the next request goes.
 struct UploadSession {
-  std::string location; // absolute URL, query kept
+  std::string location;        // absolute URL, query kept
   std::uint64_t min_chunk = 0; // OCI-Chunk-Min-Length, when the registry asks for one
 };
 
@@ -52,8 +52,8 @@ struct Refusal {
 class RegistryClient {
 public:
   RegistryClient(auth::Authenticator& authenticator, std::mutex& auth_mutex,
-                 http::HttpClient& client, std::string repository,
-                 std::vector<auth::Scope> scopes, UploadPolicy policy = {});
+                 http::HttpClient& client, std::string repository, std::vector<auth::Scope> scopes,
+                 UploadPolicy policy = {});
 
   // The blob's size when the registry has it; nullopt on 404.
   Result<std::optional<std::uint64_t>> head_blob(const std::string& digest);
@@ -84,9 +84,8 @@ private:
   Result<void> upload_monolithic(UploadSession session, const std::string& digest,
                                  std::uint64_t size, const BlobOpener& open,
                                  const ProgressSink& progress);
-  Result<void> upload_chunked(UploadSession session, const std::string& digest,
-                              std::uint64_t size, const BlobOpener& open,
-                              const ProgressSink& progress);
+  Result<void> upload_chunked(UploadSession session, const std::string& digest, std::uint64_t size,
+                              const BlobOpener& open, const ProgressSink& progress);
   std::string url(const std::string& path) const;
 
   auth::Authenticator& m_authenticator;

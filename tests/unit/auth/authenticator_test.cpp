@@ -1,7 +1,7 @@
 #include "regauth/auth/authenticator.hpp"
-
 #include "regauth/base64.hpp"
 #include "regauth/http/url.hpp"
+
 #include "support/fake_http_client.hpp"
 
 #include <catch2/catch.hpp>
@@ -13,8 +13,8 @@
 using regauth::base64_encode;
 using regauth::ErrorKind;
 using regauth::Result;
-using regauth::auth::AuthOptions;
 using regauth::auth::Authenticator;
+using regauth::auth::AuthOptions;
 using regauth::auth::repository_scope;
 using regauth::credentials::Credentials;
 using regauth::http::Header;
@@ -173,11 +173,12 @@ TEST_CASE("authenticator: Basic login sends the credentials only to the registry
 TEST_CASE("authenticator: Basic login with wrong credentials gives the registry's words",
           "[auth]") {
   FakeHttpClient client;
-  client.on("GET", k_ping,
-            std::vector<Result<Response>>{
-                basic_challenge(),
-                make_response(401, R"({"errors":[{"code":"UNAUTHORIZED","message":"bad password"}]})",
-                              {{"WWW-Authenticate", "Basic realm=\"r\""}})});
+  client.on(
+      "GET", k_ping,
+      std::vector<Result<Response>>{
+          basic_challenge(),
+          make_response(401, R"({"errors":[{"code":"UNAUTHORIZED","message":"bad password"}]})",
+                        {{"WWW-Authenticate", "Basic realm=\"r\""}})});
   Authenticator authenticator(client, "r.example", k_alice, {});
   auto proof = authenticator.login();
   REQUIRE_FALSE(proof);
@@ -269,9 +270,8 @@ TEST_CASE("authenticator: a token server failure names the realm and status", "[
 }
 
 TEST_CASE("authenticator: a realm on another domain is refused and never contacted", "[auth]") {
-  for (const std::string realm :
-       {"https://evil.test/token", "http://auth.r.example/token", "https://169.254.169.254/token",
-        "file:///etc/passwd"}) {
+  for (const std::string realm : {"https://evil.test/token", "http://auth.r.example/token",
+                                  "https://169.254.169.254/token", "file:///etc/passwd"}) {
     CAPTURE(realm);
     FakeHttpClient client;
     client.on("GET", k_ping, bearer_challenge(realm));
@@ -387,7 +387,8 @@ TEST_CASE("authenticator: a registry token is sent as is", "[auth]") {
 TEST_CASE("authenticator: tokens are fetched per scope and cached", "[auth]") {
   FakeHttpClient client;
   client.on("GET", k_ping, bearer_challenge());
-  client.on("GET", k_realm, std::vector<Result<Response>>{token_response("T1"), token_response("T2")});
+  client.on("GET", k_realm,
+            std::vector<Result<Response>>{token_response("T1"), token_response("T2")});
   Authenticator authenticator(client, "r.example", k_alice, {});
   auto pull = std::vector{repository_scope("app", {"pull"})};
   auto push = std::vector{repository_scope("app", {"pull", "push"})};
@@ -421,7 +422,8 @@ TEST_CASE("authenticator: send retries exactly once after a 401", "[auth]") {
   SECTION("the retry succeeds with a fresh token") {
     FakeHttpClient client;
     client.on("GET", k_ping, bearer_challenge());
-    client.on("GET", k_realm, std::vector<Result<Response>>{token_response("T1"), token_response("T2")});
+    client.on("GET", k_realm,
+              std::vector<Result<Response>>{token_response("T1"), token_response("T2")});
     client.on("GET", manifest,
               std::vector<Result<Response>>{make_response(401), make_response(200, "{}")});
     Authenticator authenticator(client, "r.example", k_alice, {});
@@ -440,11 +442,12 @@ TEST_CASE("authenticator: send retries exactly once after a 401", "[auth]") {
   SECTION("a second 401 is returned, not retried again") {
     FakeHttpClient client;
     client.on("GET", k_ping, bearer_challenge());
-    client.on("GET", k_realm, std::vector<Result<Response>>{token_response("T1"), token_response("T2"),
-                                                             token_response("T3")});
-    client.on("GET", manifest,
-              std::vector<Result<Response>>{make_response(401), make_response(401),
-                                            make_response(200)});
+    client.on("GET", k_realm,
+              std::vector<Result<Response>>{token_response("T1"), token_response("T2"),
+                                            token_response("T3")});
+    client.on(
+        "GET", manifest,
+        std::vector<Result<Response>>{make_response(401), make_response(401), make_response(200)});
     Authenticator authenticator(client, "r.example", k_alice, {});
     Request request;
     request.url = manifest;

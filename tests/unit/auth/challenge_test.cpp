@@ -53,7 +53,8 @@ TEST_CASE("challenge: headers parse to schemes, parameters and token68", "[auth]
       {R"(Basic realm="")", {make("basic", {{"realm", ""}})}},
       {R"(Basic realm="a, b=c")", {make("basic", {{"realm", "a, b=c"}})}},
       {"Negotiate abc==", {make("negotiate", {}, "abc==")}},
-      {"Negotiate YIIB+/x=, Basic realm=r", {make("negotiate", {}, "YIIB+/x="), make("basic", {{"realm", "r"}})}},
+      {"Negotiate YIIB+/x=, Basic realm=r",
+       {make("negotiate", {}, "YIIB+/x="), make("basic", {{"realm", "r"}})}},
       {"Negotiate", {make("negotiate")}},
       {"Negotiate, Basic realm=r", {make("negotiate"), make("basic", {{"realm", "r"}})}},
       {"Basic realm = \"spaced\" , charset=\"UTF-8\"",
@@ -74,9 +75,9 @@ TEST_CASE("challenge: headers parse to schemes, parameters and token68", "[auth]
 }
 
 TEST_CASE("challenge: several headers are parsed in order", "[auth]") {
-  auto parsed = parse_challenge_headers(
-      {R"(Bearer realm="https://r.example/token",service="r.example")", "Basic realm=\"r\"",
-       "Negotiate abc=="});
+  auto parsed =
+      parse_challenge_headers({R"(Bearer realm="https://r.example/token",service="r.example")",
+                               "Basic realm=\"r\"", "Negotiate abc=="});
   REQUIRE(parsed);
   REQUIRE(parsed->size() == 3);
   CHECK((*parsed)[0].scheme == "bearer");
@@ -117,7 +118,8 @@ TEST_CASE("challenge: malformed headers are protocol errors", "[auth]") {
     auto parsed = parse_challenges(c.header);
     REQUIRE_FALSE(parsed);
     CHECK(parsed.error().kind == ErrorKind::protocol);
-    CHECK_THAT(parsed.error().message, Catch::StartsWith("malformed WWW-Authenticate header at byte"));
+    CHECK_THAT(parsed.error().message,
+               Catch::StartsWith("malformed WWW-Authenticate header at byte"));
     CHECK_THAT(parsed.error().message, Catch::Contains(c.words));
   }
 }
@@ -162,7 +164,8 @@ TEST_CASE("challenge: choosing fails without a usable challenge", "[auth]") {
   };
   const std::vector<Case> cases = {
       {{}, "offered: none"},
-      {{make("negotiate", {}, "abc=="), make("digest", {{"realm", "r"}})}, "offered: negotiate, digest"},
+      {{make("negotiate", {}, "abc=="), make("digest", {{"realm", "r"}})},
+       "offered: negotiate, digest"},
       {{make("bearer", {{"service", "r.example"}})}, "no realm"},
       {{make("bearer", {{"realm", ""}}), make("basic", {{"realm", "r"}})}, "no realm"},
   };

@@ -51,7 +51,8 @@ TEST_CASE("token: the token and its lifetime are read from the response", "[auth
       {R"({"token":"T","expires_in":300,"issued_at":"2023-11-14T21:53:20-00:30"})", "T",
        seconds(300) + minutes(10), ""},
       // A clock hours away from ours, or an unreadable date, is not believed.
-      {R"({"token":"T","expires_in":300,"issued_at":"2020-01-01T00:00:00Z"})", "T", seconds(300), ""},
+      {R"({"token":"T","expires_in":300,"issued_at":"2020-01-01T00:00:00Z"})", "T", seconds(300),
+       ""},
       {R"({"token":"T","expires_in":300,"issued_at":"yesterday"})", "T", seconds(300), ""},
       {R"({"token":"T","refresh_token":"R"})", "T", seconds(60), "R"},
       {R"({"access_token":"A","refresh_token":"R","expires_in":3600,"scope":"x"})", "A",

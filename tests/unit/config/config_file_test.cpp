@@ -366,6 +366,7 @@ TEST_CASE("config file: deep nesting is an error, not a crash", "[config]") {
     CHECK_THAT(parsed.error().message, Catch::Contains("nested deeper"));
   }
   // Moderate nesting in an unknown field is fine.
-  auto moderate = ConfigFile::parse("{\"x\":" + std::string(100, '[') + std::string(100, ']') + "}");
+  auto moderate =
+      ConfigFile::parse("{\"x\":" + std::string(100, '[') + std::string(100, ']') + "}");
   CHECK(moderate);
 }

@@ -347,7 +347,8 @@ TEST_CASE("config store: a held lock times out naming its holder", "[config]") {
   CHECK_FALSE(called);
   CHECK_THAT(saved.error().message, Catch::Contains("timed out after 200 ms"));
   CHECK_THAT(saved.error().message, Catch::Contains(lock_path.string()));
-  CHECK_THAT(saved.error().message, Catch::Contains("held by process " + std::to_string(::getpid())));
+  CHECK_THAT(saved.error().message,
+             Catch::Contains("held by process " + std::to_string(::getpid())));
   CHECK(waited >= std::chrono::milliseconds(200));
   CHECK(waited < std::chrono::seconds(5));
   CHECK(read_file(path) == k_without_secret);

@@ -1,6 +1,5 @@
-#include "regauth/credentials/auth_entry.hpp"
-
 #include "regauth/base64.hpp"
+#include "regauth/credentials/auth_entry.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -74,10 +73,8 @@ TEST_CASE("auth entry: decoding finds username, password and tokens", "[credenti
 
 TEST_CASE("auth entry: an entry without credentials is absent, not an error", "[credentials]") {
   const std::vector<Json> entries = {
-      Json::object(),
-      Json{{"email", "a@example.com"}},
-      Json{{"auth", ""}},
-      Json{{"auth", ""}, {"identitytoken", ""}},
+      Json::object(),     Json{{"email", "a@example.com"}},
+      Json{{"auth", ""}}, Json{{"auth", ""}, {"identitytoken", ""}},
       Json(nullptr),
   };
   for (const auto& entry : entries) {
@@ -142,7 +139,8 @@ TEST_CASE("auth entry: an identity token drops the password", "[credentials]") {
   CHECK((*decoded)->identity_token == "idt");
 }
 
-TEST_CASE("auth entry: empty credentials leave a placeholder with unknown fields", "[credentials]") {
+TEST_CASE("auth entry: empty credentials leave a placeholder with unknown fields",
+          "[credentials]") {
   Json entry = {{"auth", "YTpi"}, {"email", "a@example.com"}, {"registrytoken", "rt"}};
   CHECK(encode_auth_entry(entry, Credentials{}) == Json{{"email", "a@example.com"}});
   CHECK(encode_auth_entry(Json::object(), Credentials{}) == Json::object());

@@ -34,7 +34,8 @@ TEST_CASE("helper messages: an identity token is filed under <token>", "[credent
 TEST_CASE("helper messages: a secret that is not UTF-8 does not throw", "[credentials]") {
   // Go's encoding/json (and so the Docker CLI) writes invalid UTF-8 as U+FFFD.
   std::string message;
-  REQUIRE_NOTHROW(message = make_store_message("r.example", Credentials{"alice", "pw\xff\xfe", "", ""}));
+  REQUIRE_NOTHROW(message =
+                      make_store_message("r.example", Credentials{"alice", "pw\xff\xfe", "", ""}));
   auto parsed = nlohmann::json::parse(message, nullptr, false);
   REQUIRE_FALSE(parsed.is_discarded());
   CHECK(parsed["Secret"] == "pw\xEF\xBF\xBD\xEF\xBF\xBD");
@@ -65,9 +66,8 @@ TEST_CASE("helper messages: get answers are parsed", "[credentials]") {
 }
 
 TEST_CASE("helper messages: an empty get answer means no credentials", "[credentials]") {
-  for (const std::string output :
-       {R"({"ServerURL":"r.example","Username":"","Secret":""})", "{}",
-        R"({"Username":null,"Secret":null})"}) {
+  for (const std::string output : {R"({"ServerURL":"r.example","Username":"","Secret":""})", "{}",
+                                   R"({"Username":null,"Secret":null})"}) {
     CAPTURE(output);
     auto parsed = parse_get_response(output);
     REQUIRE(parsed);
@@ -162,7 +162,8 @@ TEST_CASE("helper messages: helper output is made safe to show", "[credentials]"
       {"two\nlines", "", "two lines"},
       {"wrong secret hunter2 for alice", "hunter2", "wrong secret [redacted] for alice"},
       {"hunter2 and hunter2 again", "hunter2", "[redacted] and [redacted] again"},
-      {"secret e in text e", "e", "s[redacted]cr[redacted]t [redacted] in t[redacted]xt [redacted]"},
+      {"secret e in text e", "e",
+       "s[redacted]cr[redacted]t [redacted] in t[redacted]xt [redacted]"},
       {"nothing secret", "", "nothing secret"},
       {"bell\a and nul", "", "bell and nul"},
   };

@@ -246,8 +246,8 @@ TEST_CASE("helper store: a timeout, a signal or too much output are errors", "[c
 TEST_CASE("helper store: invalid helper names are refused without running anything",
           "[credentials]") {
   HelperPath path({"fake"});
-  for (const std::string& name : std::vector<std::string>{"../x", "-rf", "a b", "a/b", "", ".hidden", "..", "x\n",
-                                 "x;rm", std::string(65, 'a')}) {
+  for (const std::string& name : std::vector<std::string>{
+           "../x", "-rf", "a b", "a/b", "", ".hidden", "..", "x\n", "x;rm", std::string(65, 'a')}) {
     CAPTURE(name);
     CHECK_FALSE(is_valid_helper_name(name));
     FakeProcessRunner runner;
@@ -261,8 +261,8 @@ TEST_CASE("helper store: invalid helper names are refused without running anythi
     CHECK_FALSE(store.list());
     CHECK(runner.requests().empty());
   }
-  for (const std::string& name : std::vector<std::string>{"pass", "secretservice", "ecr-login", "gcloud", "a.b_c-d",
-                                 std::string(64, 'a')}) {
+  for (const std::string& name : std::vector<std::string>{
+           "pass", "secretservice", "ecr-login", "gcloud", "a.b_c-d", std::string(64, 'a')}) {
     CAPTURE(name);
     CHECK(is_valid_helper_name(name));
   }
@@ -280,8 +280,7 @@ TEST_CASE("helper store: a helper missing from PATH is an error without running 
   CHECK(runner.requests().empty());
 }
 
-TEST_CASE("helper store: server URLs with control bytes never reach the helper",
-          "[credentials]") {
+TEST_CASE("helper store: server URLs with control bytes never reach the helper", "[credentials]") {
   HelperPath path({"fake"});
   FakeProcessRunner runner;
   HelperStore store("fake", runner, k_timeout);
@@ -295,8 +294,7 @@ TEST_CASE("helper store: server URLs with control bytes never reach the helper",
   CHECK(runner.requests().empty());
 }
 
-TEST_CASE("helper store: a failing list is empty, a malformed list is an error",
-          "[credentials]") {
+TEST_CASE("helper store: a failing list is empty, a malformed list is an error", "[credentials]") {
   HelperPath path({"fake"});
   FakeProcessRunner runner;
   HelperStore store("fake", runner, k_timeout);
@@ -355,8 +353,8 @@ TEST_CASE("helper store: PATH lookup skips what is not an executable file", "[cr
   write_file(temp / "plain/docker-credential-x", "#!/bin/sh\n", 0644);
   fs::create_directories(temp / "folder/docker-credential-x");
   make_executable(temp / "good/docker-credential-x");
-  std::string search_path = (temp / "plain").string() + ":" + (temp / "folder").string() + ":" +
-                            (temp / "good").string();
+  std::string search_path =
+      (temp / "plain").string() + ":" + (temp / "folder").string() + ":" + (temp / "good").string();
   CHECK(find_helper_program("x", search_path) == temp / "good/docker-credential-x");
   CHECK_FALSE(find_helper_program("y", search_path));
   // A name that is not a helper name is never looked up, even when such a file exists.

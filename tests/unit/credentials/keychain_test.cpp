@@ -1,6 +1,5 @@
-#include "regauth/credentials/keychain.hpp"
-
 #include "regauth/base64.hpp"
+#include "regauth/credentials/keychain.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -40,26 +39,29 @@ TEST_CASE("keychain: credHelpers beats credsStore beats the file", "[credentials
   const std::vector<Case> cases = {
       {"credHelpers entry wins", R"({"credsStore":"pass","credHelpers":{"r.example":"ecr"}})",
        "r.example", "secretservice", StoreKind::helper, "ecr", "credHelpers"},
-      {"credHelpers legacy spelling", R"({"credsStore":"pass","credHelpers":{"https://r.example/":"ecr"}})",
-       "r.example", std::nullopt, StoreKind::helper, "ecr", "credHelpers"},
-      {"credHelpers for another registry", R"({"credsStore":"pass","credHelpers":{"o.example":"ecr"}})",
-       "r.example", std::nullopt, StoreKind::helper, "pass", "credsStore"},
-      {"empty credHelpers entry falls through", R"({"credsStore":"pass","credHelpers":{"r.example":""}})",
-       "r.example", std::nullopt, StoreKind::helper, "pass", "credsStore"},
-      {"credsStore", R"({"credsStore":"pass","auths":{"r.example":{"auth":"YTpi"}}})",
-       "r.example", "secretservice", StoreKind::helper, "pass", "credsStore"},
-      {"file when nothing is named", R"({"auths":{"r.example":{"auth":"YTpi"}}})",
-       "r.example", std::nullopt, StoreKind::file, "", "file"},
-      {"default helper for a config without auth settings", "{}",
-       "r.example", "pass", StoreKind::helper, "pass", "default"},
-      {"default helper with unrelated fields", R"({"psFormat":"x","auths":{}})",
-       "r.example", "secretservice", StoreKind::helper, "secretservice", "default"},
-      {"no default helper once auths has an entry", R"({"auths":{"o.example":{}}})",
-       "r.example", "pass", StoreKind::file, "", "file"},
+      {"credHelpers legacy spelling",
+       R"({"credsStore":"pass","credHelpers":{"https://r.example/":"ecr"}})", "r.example",
+       std::nullopt, StoreKind::helper, "ecr", "credHelpers"},
+      {"credHelpers for another registry",
+       R"({"credsStore":"pass","credHelpers":{"o.example":"ecr"}})", "r.example", std::nullopt,
+       StoreKind::helper, "pass", "credsStore"},
+      {"empty credHelpers entry falls through",
+       R"({"credsStore":"pass","credHelpers":{"r.example":""}})", "r.example", std::nullopt,
+       StoreKind::helper, "pass", "credsStore"},
+      {"credsStore", R"({"credsStore":"pass","auths":{"r.example":{"auth":"YTpi"}}})", "r.example",
+       "secretservice", StoreKind::helper, "pass", "credsStore"},
+      {"file when nothing is named", R"({"auths":{"r.example":{"auth":"YTpi"}}})", "r.example",
+       std::nullopt, StoreKind::file, "", "file"},
+      {"default helper for a config without auth settings", "{}", "r.example", "pass",
+       StoreKind::helper, "pass", "default"},
+      {"default helper with unrelated fields", R"({"psFormat":"x","auths":{}})", "r.example",
+       "secretservice", StoreKind::helper, "secretservice", "default"},
+      {"no default helper once auths has an entry", R"({"auths":{"o.example":{}}})", "r.example",
+       "pass", StoreKind::file, "", "file"},
       {"no default helper once credHelpers exists", R"({"credHelpers":{"o.example":"ecr"}})",
        "r.example", "pass", StoreKind::file, "", "file"},
-      {"file without a default helper", "{}",
-       "r.example", std::nullopt, StoreKind::file, "", "file"},
+      {"file without a default helper", "{}", "r.example", std::nullopt, StoreKind::file, "",
+       "file"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.name);
@@ -70,12 +72,11 @@ TEST_CASE("keychain: credHelpers beats credsStore beats the file", "[credentials
   }
 }
 
-TEST_CASE("keychain: DOCKER_AUTH_CONFIG entries are parsed with normalized keys",
-          "[credentials]") {
+TEST_CASE("keychain: DOCKER_AUTH_CONFIG entries are parsed with normalized keys", "[credentials]") {
   std::string value = R"({"auths":{)"
-                      R"("https://R.Example:5000/v2/":{"auth":")" + base64_encode("alice:alicepw") +
-                      R"("},"docker.io":{"auth":")" + base64_encode("bob:bobpw") +
-                      R"("},"empty.example":{}}})";
+                      R"("https://R.Example:5000/v2/":{"auth":")" +
+                      base64_encode("alice:alicepw") + R"("},"docker.io":{"auth":")" +
+                      base64_encode("bob:bobpw") + R"("},"empty.example":{}}})";
   auto parsed = parse_auth_config_env(value);
   REQUIRE(parsed);
   CHECK(parsed->size() == 2);

@@ -10,8 +10,8 @@ using regauth::http::describe_error_body;
 using regauth::http::kind_for_status;
 using regauth::http::parse_error_body;
 using regauth::http::printable;
-using regauth::http::response_error;
 using regauth::http::Response;
+using regauth::http::response_error;
 
 TEST_CASE("error body: servers' own words are read from every known format", "[http]") {
   struct Case {

@@ -1,6 +1,5 @@
-#include "regauth/http/url.hpp"
-
 #include "regauth/http/curl_client.hpp"
+#include "regauth/http/url.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -28,7 +27,8 @@ TEST_CASE("url: absolute http(s) URLs are split into parts", "[http]") {
     std::string host_port;
   };
   const std::vector<Case> cases = {
-      {"https://r.example", "https", "r.example", 443, "/", "", "https://r.example:443", "r.example"},
+      {"https://r.example", "https", "r.example", 443, "/", "", "https://r.example:443",
+       "r.example"},
       {"https://R.Example:5000/v2/?a=b&c=d", "https", "r.example", 5000, "/v2/", "a=b&c=d",
        "https://r.example:5000", "r.example:5000"},
       {"HTTP://r.example/v2/x", "http", "r.example", 80, "/v2/x", "", "http://r.example:80",
@@ -110,7 +110,8 @@ TEST_CASE("url: references are resolved against the base", "[http]") {
        "https://r.example/v2/app/blobs/uploads/abc?_state=a%2Fb%3D%3D&x=1"},
       {uploads, "../manifests/1.0", "https://r.example/v2/app/blobs/manifests/1.0"},
       {uploads, "?_state=only", "https://r.example/v2/app/blobs/uploads/?_state=only"},
-      {uploads, "https://storage.example/bucket/obj?sig=1", "https://storage.example/bucket/obj?sig=1"},
+      {uploads, "https://storage.example/bucket/obj?sig=1",
+       "https://storage.example/bucket/obj?sig=1"},
       {uploads, "//cdn.example/blob", "https://cdn.example/blob"},
       {"http://127.0.0.1:5000/v2/", "/token", "http://127.0.0.1:5000/token"},
       {"https://r.example:5000/v2/", "/token?service=r", "https://r.example:5000/token?service=r"},
@@ -126,12 +127,8 @@ TEST_CASE("url: references are resolved against the base", "[http]") {
 TEST_CASE("url: dangerous references are refused", "[http]") {
   const std::string base = "https://r.example/v2/";
   const std::vector<std::string> cases = {
-      "/v2/x\r\nSet-Cookie: a=b",
-      "/v2/x\n",
-      "/v2/a b",
-      "file:///etc/passwd",
-      "ftp://r.example/x",
-      "https://user:hunter2@other.example/",
+      "/v2/x\r\nSet-Cookie: a=b", "/v2/x\n",           "/v2/a b",
+      "file:///etc/passwd",       "ftp://r.example/x", "https://user:hunter2@other.example/",
   };
   for (const auto& reference : cases) {
     CAPTURE(reference);
@@ -157,8 +154,11 @@ TEST_CASE("url: query parameters are appended and encoded", "[http]") {
       {"https://a.example/token?x=1&", {{"a", "b"}}, "https://a.example/token?x=1&a=b"},
       {"https://a.example/token#frag", {{"a", "b"}}, "https://a.example/token?a=b"},
       {"https://a.example/token?x=1", {}, "https://a.example/token?x=1"},
-      {"https://a.example/t", {{"account", "a b&c=d"}}, "https://a.example/t?account=a%20b%26c%3Dd"},
-      {"", {{"grant_type", "refresh_token"}, {"client_id", "regauth"}},
+      {"https://a.example/t",
+       {{"account", "a b&c=d"}},
+       "https://a.example/t?account=a%20b%26c%3Dd"},
+      {"",
+       {{"grant_type", "refresh_token"}, {"client_id", "regauth"}},
        "?grant_type=refresh_token&client_id=regauth"},
   };
   for (const auto& c : cases) {
