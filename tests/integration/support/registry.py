@@ -72,6 +72,7 @@ class Registry:
         token_server=None,
         tls: tuple[str, str] | None = None,
         log_level: str = "info",
+        port: int = 0,
     ):
         if auth not in ("none", "htpasswd", "token"):
             raise ValueError(f"unknown auth mode {auth!r}")
@@ -87,6 +88,7 @@ class Registry:
         self.config_path = os.path.join(self.state_dir, "config.yml")
         self.log_path = os.path.join(self.state_dir, "registry.log")
         self.port = 0
+        self.fixed_port = port  # listen on this port instead of a free one (e.g. 443)
         self._proc: subprocess.Popen | None = None
         self._log_file = None
         self._sync_seq = 0
@@ -110,7 +112,7 @@ class Registry:
             self._write_htpasswd()
         last_error = ""
         for _ in range(_START_ATTEMPTS):
-            self.port = free_port()
+            self.port = self.fixed_port or free_port()
             self._write_config()
             self._spawn()
             try:

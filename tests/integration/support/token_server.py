@@ -121,6 +121,8 @@ class TokenServer:
         downgrade: bool = False,
         tls: tuple[str, str] | None = None,
         state_dir: str | None = None,
+        address: tuple[str, int] = ("127.0.0.1", 0),
+        public_realm: str | None = None,
     ):
         self.users: Users = dict(users or {})
         self.anonymous: Grants = dict(anonymous or {})
@@ -131,6 +133,8 @@ class TokenServer:
         self.post_supported = post_supported
         self.downgrade = downgrade
         self.tls = tls
+        self.address = address  # where to listen: a loopback address and port (0: free)
+        self.public_realm = public_realm  # the realm URL as clients see it (e.g. a DNS name)
         self._own_dir = state_dir is None
         self.state_dir = state_dir or tempfile.mkdtemp(prefix="regauth-token-")
         os.makedirs(self.state_dir, exist_ok=True)
@@ -149,7 +153,7 @@ class TokenServer:
     # ---- lifecycle -------------------------------------------------------
 
     def start(self) -> "TokenServer":
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
+        httpd = ThreadingHTTPServer(self.address, _make_handler(self))
         httpd.daemon_threads = True
         if self.tls:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -191,12 +195,12 @@ class TokenServer:
     @property
     def url(self) -> str:
         """Base URL, e.g. http://127.0.0.1:PORT"""
-        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.address[0]}:{self.port}"
 
     @property
     def realm(self) -> str:
         """The realm URL the registry puts in its Bearer challenge."""
-        return self.url + self.realm_path
+        return self.public_realm or self.url + self.realm_path
 
     # ---- recorded requests -----------------------------------------------
 

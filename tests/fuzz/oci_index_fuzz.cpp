@@ -1,0 +1,47 @@
+// OCI layout index.json: the bytes become index.json of a layout in a temp dir (the parser reads
+// a folder). Whatever it accepts has only valid digests, and no path outside the layout is read.
+#include "regauth/image/oci_layout.hpp"
+#include "regauth/registry/reference.hpp"
+
+#include "fuzz_check.hpp"
+
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <string_view>
+
+namespace {
+
+std::filesystem::path layout_dir() {
+  static std::filesystem::path dir = [] {
+    char pattern[] = "/tmp/regauth-fuzz-oci-XXXXXX";
+    std::filesystem::path made = ::mkdtemp(pattern);
+    std::filesystem::create_directories(made / "blobs" / "sha256");
+    std::ofstream(made / "oci-layout") << R"({"imageLayoutVersion":"1.0.0"})";
+    return made;
+  }();
+  return dir;
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  auto dir = layout_dir();
+  {
+    std::ofstream out(dir / "index.json", std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
+  }
+  auto source = regauth::image::open_oci_layout(dir.string(), "");
+  if (!source) {
+    return 0;
+  }
+  for (const auto& blob : (*source)->blobs()) {
+    FUZZ_CHECK(regauth::registry::validate_digest(blob.digest).has_value());
+  }
+  for (const auto& manifest : (*source)->manifests()) {
+    FUZZ_CHECK(regauth::registry::validate_digest(manifest.digest).has_value());
+  }
+  return 0;
+}
