@@ -247,3 +247,83 @@ def test_docker_auth_config_credentials_are_used(run_regauth, htpasswd_registry,
                   f"{htpasswd_registry.hostport}/env/app:1", env=env)
     assert result.returncode == 0, result.stderr
     assert not os.path.exists(os.path.join(config_dir, "config.json"))
+
+
+def test_mount_from_another_repository(run_regauth, token_registry, token_server, config_dir,
+                                       tmp_path):
+    make_oci_layout(str(tmp_path / "oci"), layer_sizes=[60_000, 6_000])
+    assert login(run_regauth, config_dir, token_registry.hostport, *ALICE).returncode == 0
+    first = push(run_regauth, config_dir, str(tmp_path / "oci"),
+                 f"{token_registry.hostport}/team/base:1")
+    assert first.returncode == 0, first.stderr
+    token_registry.clear_requests()
+    token_server.clear_requests()
+    result = push(run_regauth, config_dir, str(tmp_path / "oci"),
+                  f"{token_registry.hostport}/team/derived:1", "--mount-from", "team/base",
+                  "--format", "json")
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [e["event"] for e in events].count("blob_mounted") == 3
+    assert not any(r.method == "PATCH" for r in token_registry.requests())
+    request = token_server.token_requests()[0]
+    # the stored identity token makes it a refresh-token POST: one space-separated scope field
+    scopes = request.form.get("scope", [""])[0].split(" ") + request.query.get("scope", [])
+    assert "repository:team/base:pull" in scopes
+    assert "repository:team/derived:pull,push" in scopes
+
+
+def test_quiet_prints_only_the_final_line(run_regauth, htpasswd_registry, config_dir, tmp_path):
+    make_oci_layout(str(tmp_path / "oci"), layer_sizes=[1000])
+    stored_inline(config_dir, htpasswd_registry, *ALICE)
+    result = push(run_regauth, config_dir, str(tmp_path / "oci"),
+                  f"{htpasswd_registry.hostport}/q/app:2", "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 1
+    assert result.stdout.startswith("2: digest: sha256:")
+
+
+@pytest.mark.parametrize("reference,fragment", [
+    ("127.0.0.1:5000/Upper/app:1", "lowercase"),
+    ("127.0.0.1:5000/app:bad tag", "invalid"),
+    ("127.0.0.1:5000/app@sha256:1234", "digest"),
+])
+def test_bad_references_fail_before_anything_is_sent(run_regauth, config_dir, tmp_path,
+                                                     reference, fragment):
+    make_oci_layout(str(tmp_path / "oci"), layer_sizes=[1000])
+    result = push(run_regauth, config_dir, str(tmp_path / "oci"), reference)
+    assert result.returncode == 2, result.stderr
+    assert fragment in result.stderr
+
+
+def test_terminal_shows_live_lines_per_layer(regauth, htpasswd_registry, config_dir, tmp_path):
+    import pty
+    import select
+    import time
+
+    make_oci_layout(str(tmp_path / "oci"), layer_sizes=[2_000_000, 500])
+    stored_inline(config_dir, htpasswd_registry, *ALICE)
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(regauth, [regauth, "--config", config_dir, "push", str(tmp_path / "oci"),
+                           f"{htpasswd_registry.hostport}/tty/app:1"])
+    output = b""
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.2)
+            if ready:
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                output += chunk
+        _, status = os.waitpid(pid, 0)
+    finally:
+        os.close(fd)
+    text = output.decode(errors="replace")
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, text
+    assert "\x1b[" in text  # lines redrawn in place
+    assert text.count("Pushed") >= 3
+    assert "1: digest: sha256:" in text
