@@ -11,7 +11,6 @@ int main(int argc, char** argv) {
   // A helper or server that hangs up must give regauth an error, not kill it.
   std::signal(SIGPIPE, SIG_IGN);
   try {
-    regauth::http::initialise_http();
     auto runner = regauth::credentials::make_system_process_runner();
     regauth::cli::Services services;
     services.process_runner = runner.get();

@@ -419,6 +419,7 @@ std::string redact_header_line(std::string_view line) {
 }
 
 std::unique_ptr<HttpClient> make_curl_client(const TransportOptions& options) {
+  initialise_http(); // on first use, so commands that never talk HTTP start faster
   return std::make_unique<CurlClient>(options);
 }
 
