@@ -101,7 +101,7 @@ std::vector<Command> commands() {
          command.add_option("--chunk-threshold", options->chunk_threshold_mib,
                             "Blobs larger than this many MiB are sent in chunks (default 512)");
          command.add_option("--chunk-size", options->chunk_size_mib,
-                            "Chunk size in MiB (default 64)");
+                            "Chunk size in MiB (default 256)");
          add_format(command, options->format);
          command.callback([options, &context, &code] { code = run_push(*options, context); });
        }},

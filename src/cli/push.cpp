@@ -84,7 +84,8 @@ public:
       return;
     }
     if (m_quiet || event.kind == push::EventKind::gate || event.kind == push::EventKind::done ||
-        event.kind == push::EventKind::manifest) {
+        event.kind == push::EventKind::manifest ||
+        (!m_live && event.kind == push::EventKind::blob_progress)) {
       return;
     }
     std::string id = short_id(event.digest);
@@ -278,7 +279,11 @@ int run_push(const PushOptions& options, Context& context) {
     return code;
   };
 
-  if (auto gate = pusher.run_gate(); !gate) {
+  std::string probe;
+  if (source && !source->blobs().empty()) {
+    probe = source->blobs().front().digest;
+  }
+  if (auto gate = pusher.run_gate(probe); !gate) {
     return fail(gate.error());
   }
   if (options.check) {

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <system_error>
 
@@ -62,20 +63,62 @@ HostTls find_host_tls(const std::vector<fs::path>& certs_dirs, const Url& url) {
   return tls;
 }
 
-// Adds the certs.d CAs to the system trust of one connection's SSL_CTX.
-CURLcode add_ca_files(CURL* /*curl*/, void* ssl_ctx, void* user) {
-  const auto* files = static_cast<const std::vector<fs::path>*>(user);
-  X509_STORE* store = SSL_CTX_get_cert_store(static_cast<SSL_CTX*>(ssl_ctx));
-  for (const auto& file : *files) {
+// Trust stores, built once per process and shared by every connection: the system CAs, plus a
+// host's certs.d CAs for that host only. Parsing the system bundle costs tens of milliseconds;
+// libcurl would otherwise do it for every new connection of every handle.
+class TrustStores {
+public:
+  TrustStores() = default;
+  TrustStores(const TrustStores&) = delete;
+  TrustStores& operator=(const TrustStores&) = delete;
+  ~TrustStores() {
+    for (auto& [key, store] : m_stores) {
+      X509_STORE_free(store);
+    }
+  }
+
+  // The store for these extra CA files (none: the system store). Owned by the cache.
+  X509_STORE* get(const std::vector<fs::path>& extra_ca_files) {
+    std::vector<std::string> key;
+    for (const auto& file : extra_ca_files) {
+      key.push_back(file.string());
+    }
+    std::lock_guard lock(m_mutex);
+    auto& store = m_stores[key];
+    if (!store) {
+      store = X509_STORE_new();
+      X509_STORE_set_default_paths(store); // OpenSSL's defaults; SSL_CERT_FILE/DIR honoured
+      for (const auto& file : extra_ca_files) {
+        add_pem_certificates(store, file);
+      }
+    }
+    return store;
+  }
+
+private:
+  static void add_pem_certificates(X509_STORE* store, const fs::path& file) {
     std::unique_ptr<FILE, decltype(&std::fclose)> in(std::fopen(file.c_str(), "r"), &std::fclose);
     if (!in) {
-      continue;
+      return;
     }
     while (X509* cert = PEM_read_X509(in.get(), nullptr, nullptr, nullptr)) {
       X509_STORE_add_cert(store, cert);
       X509_free(cert);
     }
   }
+
+  std::mutex m_mutex;
+  std::map<std::vector<std::string>, X509_STORE*> m_stores;
+};
+
+TrustStores& trust_stores() {
+  static TrustStores stores;
+  return stores;
+}
+
+// Gives one connection's SSL_CTX the shared trust store.
+CURLcode attach_trust_store(CURL* /*curl*/, void* ssl_ctx, void* user) {
+  SSL_CTX_set1_cert_store(static_cast<SSL_CTX*>(ssl_ctx), static_cast<X509_STORE*>(user));
   return CURLE_OK;
 }
 
@@ -322,13 +365,13 @@ private:
           (!is_loopback_host(url.host) || tls.ca_files.empty())) {
         curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
-      }
-      // The trust store must not be shared between hosts: one host's certs.d CA would
-      // otherwise be trusted for every other host.
-      curl_easy_setopt(curl, CURLOPT_CA_CACHE_TIMEOUT, 0L);
-      if (!tls.ca_files.empty()) {
-        curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, add_ca_files);
-        curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, &tls.ca_files);
+      } else {
+        // libcurl loads no CA file itself; the connection gets the shared store for this
+        // host (one host's certs.d CA never vouches for another host).
+        curl_easy_setopt(curl, CURLOPT_CAINFO, nullptr);
+        curl_easy_setopt(curl, CURLOPT_CAPATH, nullptr);
+        curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, attach_trust_store);
+        curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, trust_stores().get(tls.ca_files));
       }
       if (!tls.client_cert.empty()) {
         curl_easy_setopt(curl, CURLOPT_SSLCERT, tls.client_cert.c_str());

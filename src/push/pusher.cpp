@@ -46,7 +46,7 @@ Error Pusher::gate_refusal(const registry::Refusal& refusal, const Error& error)
   return error;
 }
 
-Result<void> Pusher::run_gate() {
+Result<void> Pusher::run_gate(const std::string& probe_digest) {
   // Steps: ping, a token for pull+push (anonymous without credentials), one upload session.
   // Token servers grant any subset they like, so only the registry's answer proves push rights.
   {
@@ -69,14 +69,17 @@ Result<void> Pusher::run_gate() {
   registry::RegistryClient client(m_authenticator, m_auth_mutex, m_auth_client, m_target.repository,
                                   scopes(), m_options.upload);
   registry::Refusal refusal;
-  auto session = client.start_upload(&refusal);
-  if (!session) {
+  auto opened =
+      client.open_gate(refusal, probe_digest, m_options.mount_from.value_or(m_target.repository));
+  if (!opened) {
     if (refusal.status == 401 || refusal.status == 403) {
-      return gate_refusal(refusal, session.error());
+      return gate_refusal(refusal, opened.error());
     }
-    return session.error();
+    return opened.error();
   }
-  m_gate_session = std::move(*session);
+  m_probe_digest = probe_digest;
+  m_probe_present = opened->mounted;
+  m_gate_session = std::move(opened->session);
   m_gate_passed = true;
   if (m_events) {
     m_events(Event{EventKind::gate, "", 0, 0, m_target.repository});
@@ -104,13 +107,13 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
     return make_error(ErrorKind::usage, "the image's digest is " + manifests.back().digest +
                                             ", not " + m_target.digest + " as the reference says");
   }
+  const auto& blobs = source.blobs();
   if (!m_gate_passed) {
-    if (auto gate = run_gate(); !gate) {
+    if (auto gate = run_gate(blobs.empty() ? std::string() : blobs.front().digest); !gate) {
       return gate.error();
     }
   }
   PushResult result;
-  const auto& blobs = source.blobs();
   std::atomic<std::size_t> next{0};
   std::mutex state_mutex;
   std::optional<Error> failure;
@@ -142,10 +145,27 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
         }
         stop = true;
       };
-      auto present = client.head_blob(blob.digest);
+      // The gate already asked about the probe blob: present (201), or its session is open.
+      bool probed = !m_probe_digest.empty() && blob.digest == m_probe_digest;
+      std::optional<registry::UploadSession> session;
+      if (probed && !m_probe_present) {
+        session = take_gate_session();
+      }
+      auto present =
+          probed ? Result<std::optional<std::uint64_t>>(
+                       m_probe_present ? std::optional<std::uint64_t>(blob.size) : std::nullopt)
+                 : client.head_blob(blob.digest);
       if (!present) {
         fail(present.error());
         return;
+      }
+      if (*present && probed && m_options.mount_from) {
+        {
+          std::lock_guard lock(state_mutex);
+          ++result.mounted; // the gate's probe mounted it from --mount-from
+        }
+        emit({EventKind::blob_mounted, blob.digest, blob.size, blob.size, *m_options.mount_from});
+        continue;
       }
       if (*present) {
         {
@@ -155,8 +175,7 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
         emit({EventKind::blob_skipped, blob.digest, blob.size, blob.size, blob.media_type});
         continue;
       }
-      std::optional<registry::UploadSession> session;
-      if (m_options.mount_from) {
+      if (m_options.mount_from && !session) {
         auto mounted = client.mount_blob(blob.digest, *m_options.mount_from);
         if (mounted && mounted->mounted) {
           {
@@ -170,8 +189,8 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
           session = std::move(mounted->session);
         }
       }
-      if (!session) {
-        session = take_gate_session();
+      if (!session && m_probe_digest.empty()) {
+        session = take_gate_session(); // no probe: the first upload takes the gate's session
       }
       if (!session) {
         auto started = client.start_upload();

@@ -3,7 +3,6 @@
 #include "regauth/auth/challenge.hpp"
 #include "regauth/http/error_body.hpp"
 #include "regauth/http/url.hpp"
-#include "regauth/image/sha256.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -54,22 +53,22 @@ std::optional<std::uint64_t> next_offset_from_range(const std::optional<std::str
   }
 }
 
-// Streams a blob through a hash, skipping what was already sent.
-class HashingStream {
+// Streams a blob, counting what was read, and skips what was already sent. No hashing here:
+// the registry checks what it received against ?digest= and answers DIGEST_INVALID.
+class BlobStream {
 public:
-  explicit HashingStream(std::function<Result<std::size_t>(char*, std::size_t)> source)
+  explicit BlobStream(std::function<Result<std::size_t>(char*, std::size_t)> source)
       : m_source(std::move(source)) {}
 
   Result<std::size_t> read(char* buffer, std::size_t size) {
     auto got = m_source(buffer, size);
     if (got && *got > 0) {
-      m_hash.update(std::string_view(buffer, *got));
       m_offset += *got;
     }
     return got;
   }
 
-  // Reads and hashes up to `offset` without sending.
+  // Reads up to `offset` without sending.
   Result<void> skip_to(std::uint64_t offset) {
     std::vector<char> buffer(1 << 16);
     while (m_offset < offset) {
@@ -87,11 +86,9 @@ public:
   }
 
   [[nodiscard]] std::uint64_t offset() const { return m_offset; }
-  std::string finish() { return m_hash.finish(); }
 
 private:
   std::function<Result<std::size_t>(char*, std::size_t)> m_source;
-  image::Sha256 m_hash;
   std::uint64_t m_offset = 0;
 };
 
@@ -241,6 +238,38 @@ Result<UploadSession> RegistryClient::start_upload(Refusal* refusal) {
   return session_from(*response, request.url);
 }
 
+Result<MountOutcome> RegistryClient::open_gate(Refusal& refusal, const std::string& probe_digest,
+                                               const std::string& from) {
+  http::Request request;
+  request.method = "POST";
+  request.url = url("/blobs/uploads/");
+  if (!probe_digest.empty()) {
+    request.url = http::append_query(
+        request.url, {{"mount", probe_digest}, {"from", from.empty() ? m_repository : from}});
+  }
+  auto response = send_once(request);
+  if (!response) {
+    return response.error();
+  }
+  MountOutcome outcome;
+  if (response->status == 201 && !probe_digest.empty()) {
+    outcome.mounted = true;
+    return outcome;
+  }
+  if (response->status != 202) {
+    refusal.status = response->status;
+    refusal.challenge_error = challenge_error(*response);
+    refusal.server_words = http::describe_error_body(response->body);
+    return http::response_error("POST " + url("/blobs/uploads/"), *response);
+  }
+  auto session = session_from(*response, request.url);
+  if (!session) {
+    return session.error();
+  }
+  outcome.session = std::move(*session);
+  return outcome;
+}
+
 Result<MountOutcome> RegistryClient::mount_blob(const std::string& digest,
                                                 const std::string& from) {
   http::Request request;
@@ -299,7 +328,7 @@ Result<void> RegistryClient::upload_monolithic(UploadSession session, const std:
     if (!source) {
       return source.error();
     }
-    auto stream = std::make_shared<HashingStream>(std::move(*source));
+    auto stream = std::make_shared<BlobStream>(std::move(*source));
     http::Request request;
     request.method = "PUT";
     request.url = http::append_query(session.location, {{"digest", digest}});
@@ -326,10 +355,6 @@ Result<void> RegistryClient::upload_monolithic(UploadSession session, const std:
         return make_error(ErrorKind::io, "uploading " + digest + ": the source gave " +
                                              std::to_string(stream->offset()) +
                                              " bytes, expected " + std::to_string(size));
-      }
-      if (auto sent = stream->finish(); sent != digest) {
-        return make_error(ErrorKind::io,
-                          "uploading " + digest + ": the bytes sent hash to " + sent);
       }
       return {};
     } else if (response->status == 401 && !renewed) {
@@ -362,7 +387,7 @@ Result<void> RegistryClient::upload_chunked(UploadSession session, const std::st
   if (!source) {
     return source.error();
   }
-  auto stream = std::make_shared<HashingStream>(std::move(*source));
+  auto stream = std::make_shared<BlobStream>(std::move(*source));
   std::uint64_t chunk = std::max(m_policy.chunk_size, session.min_chunk);
   int failures = 0;
   bool renewed = false;
@@ -441,14 +466,10 @@ Result<void> RegistryClient::upload_chunked(UploadSession session, const std::st
     if (!reopened) {
       return reopened.error();
     }
-    stream = std::make_shared<HashingStream>(std::move(*reopened));
+    stream = std::make_shared<BlobStream>(std::move(*reopened));
     if (auto skipped = stream->skip_to(resume_at); !skipped) {
       return skipped.error();
     }
-  }
-  std::string sent = stream->finish();
-  if (sent != digest) {
-    return make_error(ErrorKind::io, "uploading " + digest + ": the bytes sent hash to " + sent);
   }
   http::Request close;
   close.method = "PUT";

@@ -64,9 +64,11 @@ public:
          auth::Authenticator& authenticator, http::HttpClient& auth_client,
          registry::Reference target, Identity identity, PushOptions options, EventSink events);
 
-  // Runs the gate. Fails (unauthorized) when not authenticated, (denied) when authenticated
-  // but not allowed, with the registry's words, who was used, and nothing sent.
-  Result<void> run_gate();
+  // Runs the gate. With `probe_digest` (the first blob to push), the gate's upload session
+  // request also asks to mount that blob from the repository itself, which tells whether it is
+  // there already, saving its HEAD. Fails (unauthorized) when not authenticated, (denied) when
+  // authenticated but not allowed, with the registry's words, who was used, and nothing sent.
+  Result<void> run_gate(const std::string& probe_digest = "");
   // --check: cancels the session the gate opened. Fails with the registry's words when it
   // refuses (distribution needs the delete action for that).
   Result<void> cancel_gate_session();
@@ -86,6 +88,8 @@ private:
   EventSink m_events;
   std::mutex m_auth_mutex;
   std::optional<registry::UploadSession> m_gate_session;
+  std::string m_probe_digest;   // the blob the gate asked about
+  bool m_probe_present = false; // the gate found it in the repository (201)
   bool m_gate_passed = false;
 };
 

@@ -38,7 +38,7 @@ using ProgressSink = std::function<void(std::uint64_t sent)>;
 
 struct UploadPolicy {
   std::uint64_t chunk_threshold = 512ULL << 20; // blobs above this go in PATCH chunks
-  std::uint64_t chunk_size = 64ULL << 20;
+  std::uint64_t chunk_size = 256ULL << 20;
   int max_attempts = 4; // per request: network errors, 5xx and 429 are retried with backoff
 };
 
@@ -59,10 +59,17 @@ public:
   Result<std::optional<std::uint64_t>> head_blob(const std::string& digest);
   // POST /v2/<name>/blobs/uploads/: 202 and a Location. A 401/403 also fills `refusal`.
   Result<UploadSession> start_upload(Refusal* refusal = nullptr);
+  // The push gate's request: POST /v2/<name>/blobs/uploads/, with ?mount=<probe>&from=<name>
+  // when `probe_digest` is set, so that the one request also tells whether that blob is already
+  // in the repository (201) or opens the session to upload it (202). Sent once, without token
+  // renewal: the answer is the verdict. A 401/403 fills `refusal`.
+  // `from` is the repository to mount from (this one when empty).
+  Result<MountOutcome> open_gate(Refusal& refusal, const std::string& probe_digest,
+                                 const std::string& from = "");
   // POST ?mount=<digest>&from=<repository>: 201 mounted, 202 a plain session.
   Result<MountOutcome> mount_blob(const std::string& digest, const std::string& from);
   // Uploads `size` bytes of blob `digest` through `session` (consumed), monolithic or chunked
-  // by size; verifies the sha256 of what was sent. Retries and resumes as the policy allows.
+  // by size (the registry verifies the digest). Retries and resumes as the policy allows.
   Result<void> upload_blob(UploadSession session, const std::string& digest, std::uint64_t size,
                            const BlobOpener& open, const ProgressSink& progress);
   // DELETE the session. Fails with the registry's words (distribution needs the delete action).
