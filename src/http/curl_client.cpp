@@ -1,6 +1,8 @@
 // The only file that drives libcurl transfers.
 #include "regauth/http/curl_client.hpp"
 
+#include "libcurl.hpp"
+
 #include <curl/curl.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -23,8 +25,8 @@ struct CurlSlist {
   CurlSlist() = default;
   CurlSlist(const CurlSlist&) = delete;
   CurlSlist& operator=(const CurlSlist&) = delete;
-  ~CurlSlist() { curl_slist_free_all(list); }
-  void append(const std::string& line) { list = curl_slist_append(list, line.c_str()); }
+  ~CurlSlist() { libcurl().slist_free_all(list); }
+  void append(const std::string& line) { list = libcurl().slist_append(list, line.c_str()); }
 };
 
 // TLS material from Docker's certs.d layout for one host.
@@ -217,7 +219,7 @@ bool is_redirect(long status) {
 
 Error network_error(const std::string& url, CURLcode code, const char* detail) {
   std::string message = url + ": ";
-  message += (detail && *detail) ? detail : curl_easy_strerror(code);
+  message += (detail && *detail) ? detail : libcurl().easy_strerror(code);
   return make_error(ErrorKind::network, message);
 }
 
@@ -229,14 +231,14 @@ std::string strip_query(const std::string& url) {
 class CurlClient final : public HttpClient {
 public:
   explicit CurlClient(TransportOptions options) : m_options(std::move(options)) {
-    m_curl = curl_easy_init();
+    m_curl = libcurl().easy_init();
     for (const auto& entry : m_options.resolve) {
       m_resolve.append(entry);
     }
   }
   CurlClient(const CurlClient&) = delete;
   CurlClient& operator=(const CurlClient&) = delete;
-  ~CurlClient() override { curl_easy_cleanup(m_curl); }
+  ~CurlClient() override { libcurl().easy_cleanup(m_curl); }
 
   Result<Response> send(const Request& original) override {
     if (!m_curl) {
@@ -317,7 +319,7 @@ private:
 
   Result<Response> perform(const Request& request, const Url& url) {
     CURL* curl = m_curl;
-    curl_easy_reset(curl);
+    libcurl().easy_reset(curl);
     Transfer transfer;
     transfer.max_body = request.max_response_body;
     transfer.debug = &m_options.debug;
@@ -327,34 +329,34 @@ private:
     for (const auto& header : request.headers) {
       headers.append(header.name + ": " + header.value);
     }
-    curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
-    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
-    curl_easy_setopt(curl, CURLOPT_USERAGENT, m_options.user_agent.c_str());
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.list);
-    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-                     static_cast<long>(m_options.connect_timeout.count()));
-    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME,
-                     std::max(1L, static_cast<long>(m_options.stall_timeout.count() / 1000)));
+    libcurl().easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+    libcurl().easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    libcurl().easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    libcurl().easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
+    libcurl().easy_setopt(curl, CURLOPT_USERAGENT, m_options.user_agent.c_str());
+    libcurl().easy_setopt(curl, CURLOPT_HTTPHEADER, headers.list);
+    libcurl().easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+    libcurl().easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                          static_cast<long>(m_options.connect_timeout.count()));
+    libcurl().easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    libcurl().easy_setopt(curl, CURLOPT_LOW_SPEED_TIME,
+                          std::max(1L, static_cast<long>(m_options.stall_timeout.count() / 1000)));
     if (!request.body_source) {
-      curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
-                       static_cast<long>(m_options.request_timeout.count()));
+      libcurl().easy_setopt(curl, CURLOPT_TIMEOUT_MS,
+                            static_cast<long>(m_options.request_timeout.count()));
     }
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
-    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
-    curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
+    libcurl().easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    libcurl().easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
+    libcurl().easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+    libcurl().easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
+    libcurl().easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
     if (m_resolve.list) {
-      curl_easy_setopt(curl, CURLOPT_RESOLVE, m_resolve.list);
+      libcurl().easy_setopt(curl, CURLOPT_RESOLVE, m_resolve.list);
     }
     if (m_options.debug) {
-      curl_easy_setopt(curl, CURLOPT_VERBOSE, 1L);
-      curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, on_debug);
-      curl_easy_setopt(curl, CURLOPT_DEBUGDATA, &transfer);
+      libcurl().easy_setopt(curl, CURLOPT_VERBOSE, 1L);
+      libcurl().easy_setopt(curl, CURLOPT_DEBUGFUNCTION, on_debug);
+      libcurl().easy_setopt(curl, CURLOPT_DEBUGDATA, &transfer);
     }
     HostTls tls;
     if (url.scheme == "https") {
@@ -363,42 +365,42 @@ private:
       // loopback host whose certs.d names a CA, which is verified against it.
       if (allows_insecure(m_options, url) &&
           (!is_loopback_host(url.host) || tls.ca_files.empty())) {
-        curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+        libcurl().easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+        libcurl().easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
       } else {
         // libcurl loads no CA file itself; the connection gets the shared store for this
         // host (one host's certs.d CA never vouches for another host).
-        curl_easy_setopt(curl, CURLOPT_CAINFO, nullptr);
-        curl_easy_setopt(curl, CURLOPT_CAPATH, nullptr);
-        curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, attach_trust_store);
-        curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, trust_stores().get(tls.ca_files));
+        libcurl().easy_setopt(curl, CURLOPT_CAINFO, nullptr);
+        libcurl().easy_setopt(curl, CURLOPT_CAPATH, nullptr);
+        libcurl().easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, attach_trust_store);
+        libcurl().easy_setopt(curl, CURLOPT_SSL_CTX_DATA, trust_stores().get(tls.ca_files));
       }
       if (!tls.client_cert.empty()) {
-        curl_easy_setopt(curl, CURLOPT_SSLCERT, tls.client_cert.c_str());
-        curl_easy_setopt(curl, CURLOPT_SSLKEY, tls.client_key.c_str());
+        libcurl().easy_setopt(curl, CURLOPT_SSLCERT, tls.client_cert.c_str());
+        libcurl().easy_setopt(curl, CURLOPT_SSLKEY, tls.client_key.c_str());
       }
     }
     if (request.method == "HEAD") {
-      curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+      libcurl().easy_setopt(curl, CURLOPT_NOBODY, 1L);
     } else if (request.method == "GET") {
-      curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+      libcurl().easy_setopt(curl, CURLOPT_HTTPGET, 1L);
     } else {
-      curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+      libcurl().easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
       if (request.body_source) {
         transfer.source = &request.body_source;
-        curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
-        curl_easy_setopt(curl, CURLOPT_READFUNCTION, on_read);
-        curl_easy_setopt(curl, CURLOPT_READDATA, &transfer);
-        curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE,
-                         static_cast<curl_off_t>(request.body_size));
+        libcurl().easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+        libcurl().easy_setopt(curl, CURLOPT_READFUNCTION, on_read);
+        libcurl().easy_setopt(curl, CURLOPT_READDATA, &transfer);
+        libcurl().easy_setopt(curl, CURLOPT_INFILESIZE_LARGE,
+                              static_cast<curl_off_t>(request.body_size));
       } else {
-        curl_easy_setopt(curl, CURLOPT_POST, 1L);
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
-                         static_cast<curl_off_t>(request.body.size()));
+        libcurl().easy_setopt(curl, CURLOPT_POST, 1L);
+        libcurl().easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+        libcurl().easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                              static_cast<curl_off_t>(request.body.size()));
       }
     }
-    CURLcode code = curl_easy_perform(curl);
+    CURLcode code = libcurl().easy_perform(curl);
     if (transfer.source_error) {
       return *transfer.source_error;
     }
@@ -411,7 +413,7 @@ private:
       return network_error(strip_query(request.url), code, error_buffer);
     }
     long status = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    libcurl().easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     transfer.response.status = status;
     transfer.response.url = request.url;
     return std::move(transfer.response);
@@ -462,13 +464,9 @@ std::string redact_header_line(std::string_view line) {
 }
 
 std::unique_ptr<HttpClient> make_curl_client(const TransportOptions& options) {
-  initialise_http(); // on first use, so commands that never talk HTTP start faster
   return std::make_unique<CurlClient>(options);
 }
 
-void initialise_http() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
+void initialise_http() { (void)libcurl(); }
 
 } // namespace regauth::http

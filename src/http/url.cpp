@@ -1,5 +1,7 @@
 #include "regauth/http/url.hpp"
 
+#include "libcurl.hpp"
+
 #include <curl/curl.h>
 
 #include <algorithm>
@@ -9,7 +11,7 @@
 namespace regauth::http {
 namespace {
 
-using UrlHandle = std::unique_ptr<CURLU, decltype(&curl_url_cleanup)>;
+using UrlHandle = std::unique_ptr<CURLU, void (*)(CURLU*)>;
 
 std::string lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
@@ -19,11 +21,11 @@ std::string lower(std::string text) {
 
 std::string part(CURLU* handle, CURLUPart which, unsigned flags = 0) {
   char* value = nullptr;
-  if (curl_url_get(handle, which, &value, flags) != CURLUE_OK || !value) {
+  if (libcurl().url_get(handle, which, &value, flags) != CURLUE_OK || !value) {
     return {};
   }
   std::string out(value);
-  curl_free(value);
+  libcurl().free(value);
   return out;
 }
 
@@ -95,9 +97,9 @@ Result<Url> parse_url(std::string_view text) {
   if (has_unsafe_bytes(text)) {
     return make_error(ErrorKind::protocol, "invalid URL: contains spaces or control characters");
   }
-  UrlHandle handle(curl_url(), &curl_url_cleanup);
+  UrlHandle handle(libcurl().url(), libcurl().url_cleanup);
   std::string copy(text);
-  if (curl_url_set(handle.get(), CURLUPART_URL, copy.c_str(), 0) != CURLUE_OK) {
+  if (libcurl().url_set(handle.get(), CURLUPART_URL, copy.c_str(), 0) != CURLUE_OK) {
     return make_error(ErrorKind::protocol, "invalid URL \"" + shown_url(text) + "\"");
   }
   return from_handle(handle.get(), text);
@@ -108,11 +110,11 @@ Result<std::string> resolve_url(std::string_view base, std::string_view referenc
     return make_error(ErrorKind::protocol,
                       "refusing a URL with spaces or control characters from the server");
   }
-  UrlHandle handle(curl_url(), &curl_url_cleanup);
+  UrlHandle handle(libcurl().url(), libcurl().url_cleanup);
   std::string base_copy(base);
   std::string reference_copy(reference);
-  if (curl_url_set(handle.get(), CURLUPART_URL, base_copy.c_str(), 0) != CURLUE_OK ||
-      curl_url_set(handle.get(), CURLUPART_URL, reference_copy.c_str(), 0) != CURLUE_OK) {
+  if (libcurl().url_set(handle.get(), CURLUPART_URL, base_copy.c_str(), 0) != CURLUE_OK ||
+      libcurl().url_set(handle.get(), CURLUPART_URL, reference_copy.c_str(), 0) != CURLUE_OK) {
     return make_error(ErrorKind::protocol, "invalid URL \"" + shown_url(reference) + "\"");
   }
   auto checked = from_handle(handle.get(), reference);
@@ -123,9 +125,9 @@ Result<std::string> resolve_url(std::string_view base, std::string_view referenc
 }
 
 std::string url_encode(std::string_view text) {
-  char* encoded = curl_easy_escape(nullptr, text.data(), static_cast<int>(text.size()));
+  char* encoded = libcurl().easy_escape(nullptr, text.data(), static_cast<int>(text.size()));
   std::string out = encoded ? encoded : "";
-  curl_free(encoded);
+  libcurl().free(encoded);
   return out;
 }
 

@@ -3,6 +3,8 @@
 #include "regauth/image/image_source.hpp"
 #include "regauth/image/sha256.hpp"
 
+#include "libarchive.hpp"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <nlohmann/json.hpp>
@@ -36,30 +38,30 @@ constexpr std::size_t k_block = 64U * 1024U;
 constexpr int k_max_link_hops = 16;
 
 struct ArchiveFree {
-  void operator()(archive* handle) const { archive_read_free(handle); }
+  void operator()(archive* handle) const { libarchive().read_free(handle); }
 };
 using ArchivePtr = std::unique_ptr<archive, ArchiveFree>;
 
 Result<ArchivePtr> open_archive(const std::string& path) {
-  ArchivePtr handle(archive_read_new());
+  ArchivePtr handle(libarchive().read_new());
   if (!handle) {
     return make_error(ErrorKind::io, "reading " + path + ": out of memory");
   }
-  archive_read_support_format_tar(handle.get());
+  libarchive().read_support_format_tar(handle.get());
   // `docker save | gzip` is common and `docker load` takes it; compressed tarballs work too.
-  archive_read_support_filter_gzip(handle.get());
-  archive_read_support_filter_bzip2(handle.get());
-  archive_read_support_filter_xz(handle.get());
-  archive_read_support_filter_zstd(handle.get());
-  if (archive_read_open_filename(handle.get(), path.c_str(), k_block) != ARCHIVE_OK) {
-    const char* why = archive_error_string(handle.get());
+  libarchive().read_support_filter_gzip(handle.get());
+  libarchive().read_support_filter_bzip2(handle.get());
+  libarchive().read_support_filter_xz(handle.get());
+  libarchive().read_support_filter_zstd(handle.get());
+  if (libarchive().read_open_filename(handle.get(), path.c_str(), k_block) != ARCHIVE_OK) {
+    const char* why = libarchive().error_string(handle.get());
     return make_error(ErrorKind::io, "reading " + path + ": " + (why ? why : "cannot open"));
   }
   return handle;
 }
 
 Error archive_error(const std::string& path, archive* handle) {
-  const char* why = archive_error_string(handle);
+  const char* why = libarchive().error_string(handle);
   return make_error(ErrorKind::io, "reading " + path + ": " + (why ? why : "read error"));
 }
 
@@ -91,7 +93,7 @@ std::optional<std::string> normalize(std::string_view path) {
 }
 
 std::string entry_name(archive_entry* entry) {
-  const char* name = archive_entry_pathname(entry);
+  const char* name = libarchive().entry_pathname(entry);
   return normalize(name ? name : "").value_or("");
 }
 
@@ -111,21 +113,21 @@ Result<Catalog> read_catalog(const std::string& path) {
   Catalog catalog;
   archive_entry* entry = nullptr;
   int status = 0;
-  while ((status = archive_read_next_header(handle->get(), &entry)) == ARCHIVE_OK ||
+  while ((status = libarchive().read_next_header(handle->get(), &entry)) == ARCHIVE_OK ||
          status == ARCHIVE_WARN) {
     auto name = entry_name(entry);
     if (name.empty()) {
       continue;
     }
-    if (const char* hardlink = archive_entry_hardlink(entry); hardlink != nullptr) {
+    if (const char* hardlink = libarchive().entry_hardlink(entry); hardlink != nullptr) {
       if (auto target = normalize(hardlink)) {
         catalog.links[name] = *target;
       }
       continue;
     }
-    auto type = archive_entry_filetype(entry);
+    auto type = libarchive().entry_filetype(entry);
     if (type == AE_IFLNK) {
-      const char* target = archive_entry_symlink(entry);
+      const char* target = libarchive().entry_symlink(entry);
       auto parent = fs::path(name).parent_path().string();
       if (target != nullptr && target[0] != '/') {
         if (auto resolved = normalize(parent + "/" + target)) {
@@ -135,12 +137,12 @@ Result<Catalog> read_catalog(const std::string& path) {
     } else if (type == AE_IFREG) {
       catalog.files.insert(name);
       if (name == "manifest.json") {
-        if (archive_entry_size(entry) > static_cast<la_int64_t>(k_max_json)) {
+        if (libarchive().entry_size(entry) > static_cast<la_int64_t>(k_max_json)) {
           return make_error(ErrorKind::protocol, path + ": manifest.json is larger than 16 MiB");
         }
         std::array<char, k_block> buffer{};
         la_ssize_t n = 0;
-        while ((n = archive_read_data(handle->get(), buffer.data(), buffer.size())) > 0) {
+        while ((n = libarchive().read_data(handle->get(), buffer.data(), buffer.size())) > 0) {
           catalog.manifest_json.append(buffer.data(), static_cast<std::size_t>(n));
         }
         if (n < 0) {
@@ -299,7 +301,7 @@ public:
   ArchiveBlobReader(ArchivePtr handle, std::string path)
       : m_handle(std::move(handle)), m_path(std::move(path)) {}
   Result<std::size_t> read(char* buffer, std::size_t size) override {
-    auto n = archive_read_data(m_handle.get(), buffer, size);
+    auto n = libarchive().read_data(m_handle.get(), buffer, size);
     if (n < 0) {
       return archive_error(m_path, m_handle.get());
     }
@@ -334,10 +336,10 @@ public:
     }
     archive_entry* entry = nullptr;
     int status = 0;
-    while ((status = archive_read_next_header(handle->get(), &entry)) == ARCHIVE_OK ||
+    while ((status = libarchive().read_next_header(handle->get(), &entry)) == ARCHIVE_OK ||
            status == ARCHIVE_WARN) {
-      if (archive_entry_filetype(entry) == AE_IFREG && archive_entry_hardlink(entry) == nullptr &&
-          entry_name(entry) == where->second) {
+      if (libarchive().entry_filetype(entry) == AE_IFREG &&
+          libarchive().entry_hardlink(entry) == nullptr && entry_name(entry) == where->second) {
         return std::unique_ptr<BlobReader>(
             std::make_unique<ArchiveBlobReader>(std::move(*handle), m_path));
       }
@@ -410,9 +412,10 @@ private:
     std::array<char, k_block> buffer{};
     archive_entry* entry = nullptr;
     int status = 0;
-    while ((status = archive_read_next_header(handle->get(), &entry)) == ARCHIVE_OK ||
+    while ((status = libarchive().read_next_header(handle->get(), &entry)) == ARCHIVE_OK ||
            status == ARCHIVE_WARN) {
-      if (archive_entry_filetype(entry) != AE_IFREG || archive_entry_hardlink(entry) != nullptr) {
+      if (libarchive().entry_filetype(entry) != AE_IFREG ||
+          libarchive().entry_hardlink(entry) != nullptr) {
         continue;
       }
       auto name = entry_name(entry);
@@ -420,14 +423,14 @@ private:
         continue;
       }
       bool is_config = name == config_path;
-      if (is_config && archive_entry_size(entry) > static_cast<la_int64_t>(k_max_json)) {
+      if (is_config && libarchive().entry_size(entry) > static_cast<la_int64_t>(k_max_json)) {
         return make_error(ErrorKind::protocol,
                           m_description + ": config " + name + " is larger than 16 MiB");
       }
       Sha256 hash;
       Hashed result;
       la_ssize_t n = 0;
-      while ((n = archive_read_data(handle->get(), buffer.data(), buffer.size())) > 0) {
+      while ((n = libarchive().read_data(handle->get(), buffer.data(), buffer.size())) > 0) {
         std::string_view chunk(buffer.data(), static_cast<std::size_t>(n));
         hash.update(chunk);
         result.size += chunk.size();

@@ -77,20 +77,25 @@ def port_free(address: str, port: int) -> bool:
 def test_docker_hub_shaped(run_regauth, start_registry, test_ca, config_dir, tmp_path):
     """registry-1.docker.io with its realm on auth.docker.io and service registry.docker.io,
     both on port 443 of two loopback addresses; credentials filed under the legacy key."""
-    if not (port_free("127.0.0.1", 443) and port_free("127.0.0.2", 443)):
-        pytest.fail("port 443 on 127.0.0.1/127.0.0.2 is taken: the Docker Hub shape cannot run")
+    # two random loopback addresses, so that parallel runs of the suite do not collide on 443
+    import random
+    hub, auth = (f"127.{random.randint(1, 254)}.{random.randint(1, 254)}.{random.randint(1, 254)}"
+                 for _ in range(2))
+    if not (port_free(hub, 443) and port_free(auth, 443)):
+        pytest.fail(f"port 443 on {hub}/{auth} is taken: the Docker Hub shape cannot run")
     registry_tls = test_ca.issue(["registry-1.docker.io"], str(tmp_path / "hub-tls"))
     auth_tls = test_ca.issue(["auth.docker.io"], str(tmp_path / "auth-tls"))
     server = TokenServer(users={"alice": ("alicepw", {"*": {"pull", "push"}})},
                          service="registry.docker.io", tls=auth_tls,
-                         address=("127.0.0.2", 443), public_realm="https://auth.docker.io/token",
+                         address=(auth, 443), public_realm="https://auth.docker.io/token",
                          state_dir=str(tmp_path / "hub-token")).start()
     try:
-        registry = start_registry(auth="token", token_server=server, tls=registry_tls, port=443)
+        registry = start_registry(auth="token", token_server=server, tls=registry_tls, port=443,
+                                  address=hub)
         certs = test_ca.certs_dir(str(tmp_path / "certs.d"),
                                   ["registry-1.docker.io", "auth.docker.io"])
-        flags = ["--resolve", "registry-1.docker.io:443:127.0.0.1",
-                 "--resolve", "auth.docker.io:443:127.0.0.2", "--certs-dir", certs]
+        flags = ["--resolve", f"registry-1.docker.io:443:{hub}",
+                 "--resolve", f"auth.docker.io:443:{auth}", "--certs-dir", certs]
         for spelling in ("", "docker.io", "index.docker.io", "https://index.docker.io/v1/"):
             result = run_regauth(["--config", config_dir, *flags, "login", "-u", "alice",
                                   "--password-stdin", *([spelling] if spelling else [])],

@@ -38,7 +38,7 @@ std::string redact_header_line(std::string_view line);
 // command, and use one per parallel job.
 std::unique_ptr<HttpClient> make_curl_client(const TransportOptions& options);
 
-// Initialises libcurl once per process (make_curl_client calls it; thread-safe).
+// Loads and initialises libcurl now rather than on first use (thread-safe, idempotent).
 void initialise_http();
 
 } // namespace regauth::http

@@ -73,6 +73,7 @@ class Registry:
         tls: tuple[str, str] | None = None,
         log_level: str = "info",
         port: int = 0,
+        address: str = "127.0.0.1",
     ):
         if auth not in ("none", "htpasswd", "token"):
             raise ValueError(f"unknown auth mode {auth!r}")
@@ -89,6 +90,7 @@ class Registry:
         self.log_path = os.path.join(self.state_dir, "registry.log")
         self.port = 0
         self.fixed_port = port  # listen on this port instead of a free one (e.g. 443)
+        self.address = address  # a loopback address to listen on
         self._proc: subprocess.Popen | None = None
         self._log_file = None
         self._sync_seq = 0
@@ -98,7 +100,7 @@ class Registry:
 
     @property
     def hostport(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return f"{self.address}:{self.port}"
 
     @property
     def url(self) -> str:
@@ -188,9 +190,9 @@ class Registry:
         """Plain GET (no auth, no cert check) -> (status, API version header)."""
         if self.tls:
             ctx = ssl._create_unverified_context()
-            conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=timeout, context=ctx)
+            conn = http.client.HTTPSConnection(self.address, self.port, timeout=timeout, context=ctx)
         else:
-            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+            conn = http.client.HTTPConnection(self.address, self.port, timeout=timeout)
         try:
             conn.request("GET", path)
             resp = conn.getresponse()
