@@ -100,14 +100,23 @@ bool is_safe_server_url(std::string_view server_url) {
   });
 }
 
+namespace {
+
+void redact(std::string& text, std::string_view secret) {
+  if (secret.empty()) {
+    return;
+  }
+  for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
+    text.replace(at, secret.size(), "[redacted]");
+    at += 10;
+  }
+}
+
+} // namespace
+
 std::string sanitize_helper_message(std::string_view output, std::string_view secret) {
   std::string text(trim(output));
-  if (!secret.empty()) {
-    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
-      text.replace(at, secret.size(), "[redacted]");
-      at += 10;
-    }
-  }
+  redact(text, secret);
   std::string clean;
   for (char c : text) {
     auto byte = static_cast<unsigned char>(c);
@@ -117,6 +126,8 @@ std::string sanitize_helper_message(std::string_view output, std::string_view se
       clean += c;
     }
   }
+  // Dropping control bytes can join the pieces of a secret a helper split with them.
+  redact(clean, secret);
   if (clean.size() > k_max_message) {
     clean.resize(k_max_message);
     clean += "...";
