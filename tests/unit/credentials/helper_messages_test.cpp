@@ -191,3 +191,11 @@ TEST_CASE("helper messages: long helper output is capped", "[credentials]") {
   CHECK_THAT(shown, Catch::EndsWith("..."));
   CHECK(sanitize_helper_message(std::string(100, 'x')) == std::string(100, 'x'));
 }
+
+TEST_CASE("helper messages: a secret split by control bytes is still redacted (fuzz finding)",
+          "[credentials]") {
+  std::string output = std::string("error: s3cr\x7f") + '\0' + "et here";
+  auto shown = regauth::credentials::sanitize_helper_message(output, "s3cret");
+  CHECK(shown.find("s3cret") == std::string::npos);
+  CHECK(shown.find("[redacted]") != std::string::npos);
+}
