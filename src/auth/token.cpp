@@ -36,6 +36,10 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(const std::st
   } else if (*rest != 'Z' && *rest != 'z') {
     return std::nullopt;
   }
+  // system_clock counts nanoseconds in 64 bits (up to year 2262): refuse what would overflow.
+  if (tm.tm_year < 70 || tm.tm_year > 300) {
+    return std::nullopt;
+  }
   time_t seconds = timegm(&tm);
   if (seconds == static_cast<time_t>(-1)) {
     return std::nullopt;

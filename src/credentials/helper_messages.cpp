@@ -102,6 +102,19 @@ bool is_safe_server_url(std::string_view server_url) {
 
 namespace {
 
+std::string strip_controls(std::string_view text) {
+  std::string clean;
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    if (c == '\n' || c == '\t') {
+      clean += ' ';
+    } else if (byte >= 0x20 && byte != 0x7f) {
+      clean += c;
+    }
+  }
+  return clean;
+}
+
 void redact(std::string& text, std::string_view secret) {
   if (secret.empty()) {
     return;
@@ -115,19 +128,10 @@ void redact(std::string& text, std::string_view secret) {
 } // namespace
 
 std::string sanitize_helper_message(std::string_view output, std::string_view secret) {
-  std::string text(trim(output));
-  redact(text, secret);
-  std::string clean;
-  for (char c : text) {
-    auto byte = static_cast<unsigned char>(c);
-    if (c == '\n' || c == '\t') {
-      clean += ' ';
-    } else if (byte >= 0x20 && byte != 0x7f) {
-      clean += c;
-    }
-  }
-  // Dropping control bytes can join the pieces of a secret a helper split with them.
-  redact(clean, secret);
+  // Control bytes go first, from the text and from the secret alike, so that a secret split by
+  // control bytes is whole again when it is looked for.
+  std::string clean = strip_controls(trim(output));
+  redact(clean, strip_controls(secret));
   if (clean.size() > k_max_message) {
     clean.resize(k_max_message);
     clean += "...";

@@ -284,3 +284,39 @@ def test_huge_config_is_refused(run_regauth, config_dir):
     result = run_regauth(["--config", config_dir, "ls"])
     assert result.returncode == 3
     assert "larger than 64 MiB" in result.stderr
+
+
+def test_token_redirect_to_another_port_loses_authorization(run_regauth, config_dir, servers):
+    other = servers(lambda r: Reply(200, [], b'{"token":"t2"}'))
+
+    def route(request):
+        if request.path == "/token":
+            return Reply(307, [("Location", f"http://127.0.0.1:{other.port}/token")])
+        if request.headers.get("authorization") == "Bearer t2":
+            return Reply(200)
+        return challenge(f'Bearer realm="http://127.0.0.1:{registry.port}/token"')
+    registry = servers(route)
+    result = try_login(run_regauth, config_dir, registry.hostport)
+    assert result.returncode == 0, result.stderr
+    assert len(other.requests) == 1
+    assert "authorization" not in other.requests[0].headers  # same host, other port: new origin
+
+
+def test_redirect_from_https_to_http_is_refused(run_regauth, config_dir, servers, test_ca,
+                                                tmp_path):
+    plain = servers(lambda r: Reply(200, [], b'{"token":"t"}'))
+    tls = test_ca.issue(["registry.test"], str(tmp_path / "tls"))
+
+    def route(request):
+        if request.path == "/token":
+            return Reply(302, [("Location", f"http://registry.test:{plain.port}/token")])
+        return challenge(f'Bearer realm="https://registry.test:{secure.port}/token"')
+    secure = servers(route, tls=tls)
+    name = f"registry.test:{secure.port}"
+    certs = test_ca.certs_dir(str(tmp_path / "certs.d"), [name])
+    result = try_login(run_regauth, config_dir, name, "--resolve", f"{name}:127.0.0.1",
+                       "--resolve", f"registry.test:{plain.port}:127.0.0.1", "--certs-dir",
+                       certs, "--insecure-registry", f"registry.test:{plain.port}")
+    assert result.returncode == 9, result.stderr
+    assert "https to http" in result.stderr
+    assert plain.requests == []

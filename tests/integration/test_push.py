@@ -330,3 +330,26 @@ def test_terminal_shows_live_lines_per_layer(regauth, htpasswd_registry, config_
     assert "\x1b[" in text  # lines redrawn in place
     assert text.count("Pushed") >= 3
     assert "1: digest: sha256:" in text
+
+
+def test_push_to_token_registry_over_tls(run_regauth, start_token_server, start_registry,
+                                         test_ca, config_dir, tmp_path):
+    """Registry and token server both on TLS, reached by names through --resolve."""
+    tls = test_ca.issue(["registry.test", "auth.registry.test"], str(tmp_path / "tls"))
+    server = start_token_server(tls=tls)
+    server.public_realm = f"https://auth.registry.test:{server.port}/token"
+    registry = start_registry(auth="token", token_server=server, tls=tls)
+    name = f"registry.test:{registry.port}"
+    certs = test_ca.certs_dir(str(tmp_path / "certs.d"),
+                              [name, f"auth.registry.test:{server.port}"])
+    flags = ["--resolve", f"registry.test:{registry.port}:127.0.0.1",
+             "--resolve", f"auth.registry.test:{server.port}:127.0.0.1", "--certs-dir", certs]
+    image = make_oci_layout(str(tmp_path / "oci"), layer_sizes=[30_000])
+    assert login(run_regauth, config_dir, name, *ALICE, *flags).returncode == 0
+    result = run_regauth(["--config", config_dir, *flags, "push", str(tmp_path / "oci"),
+                          f"{name}/secure/app:1"], timeout=120)
+    assert result.returncode == 0, result.stderr
+    # skopeo cannot use --resolve; the registry's storage is the witness instead
+    assert image["manifest"]["digest"] in {f"sha256:{d.split(':')[1]}" for d in
+                                           registry.blobs_on_disk()}
+    assert registry.manifests_on_disk()["secure/app"]["tags"] == ["1"]

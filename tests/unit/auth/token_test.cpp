@@ -178,3 +178,12 @@ TEST_CASE("token: a refused realm is named and the way out is shown", "[auth]") 
         "refusing to contact token realm \"https://evil.test/token\" for r.example:5000: a host "
         "outside the registry's domain (pass --trust-realm evil.test if it is yours)");
 }
+
+TEST_CASE("token: an issued_at far in the future is ignored, not overflowed (fuzz finding)",
+          "[auth]") {
+  auto now = std::chrono::system_clock::now();
+  auto token = regauth::auth::parse_token_response(
+      R"({"token":"abc","expires_in":300,"issued_at":"4052-11-27T07:00:00Z"})", now);
+  REQUIRE(token.has_value());
+  CHECK(token->expires_at == now + std::chrono::seconds(300));
+}
