@@ -99,9 +99,11 @@ std::vector<Command> commands() {
                             "Try to mount blobs from this repository of the same registry");
          command.add_flag("-q,--quiet", options->quiet, "Print only the final line");
          command.add_option("--chunk-threshold", options->chunk_threshold_mib,
-                            "Blobs larger than this many MiB are sent in chunks (default 512)");
-         command.add_option("--chunk-size", options->chunk_size_mib,
-                            "Chunk size in MiB (default 256)");
+                            "Blobs larger than this many MiB go by resumable PATCH (default 512)");
+         command
+             .add_option("--chunk-size", options->chunk_size_mib,
+                         "MiB per PATCH (default 0: the rest of the blob in one PATCH)")
+             ->check(CLI::NonNegativeNumber);
          add_format(command, options->format);
          command.callback([options, &context, &code] { code = run_push(*options, context); });
        }},

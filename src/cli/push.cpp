@@ -257,8 +257,7 @@ int run_push(const PushOptions& options, Context& context) {
   push_options.mount_from = options.mount_from;
   push_options.upload.chunk_threshold =
       static_cast<std::uint64_t>(options.chunk_threshold_mib * 1024 * 1024);
-  push_options.upload.chunk_size =
-      std::max<std::uint64_t>(static_cast<std::uint64_t>(options.chunk_size_mib * 1024 * 1024), 1);
+  push_options.upload.chunk_size = static_cast<std::uint64_t>(options.chunk_size_mib * 1024 * 1024);
   auto make_client = [&context, transport] { return context.services.make_http_client(transport); };
   push::Pusher pusher(make_client, authenticator, *auth_client, *target, identity, push_options,
                       [&view](const push::Event& event) { view.on_event(event); });

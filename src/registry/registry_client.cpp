@@ -388,7 +388,8 @@ Result<void> RegistryClient::upload_chunked(UploadSession session, const std::st
     return source.error();
   }
   auto stream = std::make_shared<BlobStream>(std::move(*source));
-  std::uint64_t chunk = std::max(m_policy.chunk_size, session.min_chunk);
+  std::uint64_t chunk =
+      m_policy.chunk_size == 0 ? size : std::max(m_policy.chunk_size, session.min_chunk);
   int failures = 0;
   bool renewed = false;
   std::uint64_t acknowledged = 0; // bytes the registry confirmed

@@ -94,9 +94,11 @@ def test_429_with_retry_after_is_honoured(run_regauth, config_dir, image, fake):
     assert len(puts) >= 3  # the refused one, its retry, the other blob and the manifest
 
 
-def test_dropped_connection_mid_blob_resumes(run_regauth, config_dir, image, fake):
+@pytest.mark.parametrize("flags", [CHUNKED, ["--chunk-threshold", "0.05"]],
+                         ids=["chunks", "one-streamed-patch"])
+def test_dropped_connection_mid_blob_resumes(run_regauth, config_dir, image, fake, flags):
     fake.inject("PATCH", Reply(reset=True))
-    uploaded_ok(fake, push(run_regauth, config_dir, image, fake, *CHUNKED))
+    uploaded_ok(fake, push(run_regauth, config_dir, image, fake, *flags))
     assert any(r.method == "GET" and r.path.startswith("/v2/upload/") for r in fake.requests)
 
 

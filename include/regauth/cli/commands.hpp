@@ -42,7 +42,7 @@ struct PushOptions {
   bool quiet = false;
   std::string format;
   double chunk_threshold_mib = 512;
-  double chunk_size_mib = 256;
+  double chunk_size_mib = 0; // 0: the rest of the blob in one PATCH
 };
 int run_push(const PushOptions& options, Context& context);
 

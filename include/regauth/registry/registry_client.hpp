@@ -37,8 +37,10 @@ using BlobOpener = std::function<Result<std::function<Result<std::size_t>(char*,
 using ProgressSink = std::function<void(std::uint64_t sent)>;
 
 struct UploadPolicy {
-  std::uint64_t chunk_threshold = 512ULL << 20; // blobs above this go in PATCH chunks
-  std::uint64_t chunk_size = 256ULL << 20;
+  std::uint64_t chunk_threshold = 512ULL << 20; // blobs above this go by PATCH, resumable
+  // Bytes per PATCH; 0 sends the rest of the blob in one streamed PATCH (two requests for the
+  // whole blob, as skopeo), and after an error the next PATCH resumes at the registry's offset.
+  std::uint64_t chunk_size = 0;
   int max_attempts = 4; // per request: network errors, 5xx and 429 are retried with backoff
 };
 
