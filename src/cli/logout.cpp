@@ -70,13 +70,7 @@ int run_logout(const LogoutOptions& options, Context& context) {
   } else if (options.all && keys.empty()) {
     context.out << "No credentials stored\n";
   }
-  if (failure) {
-    if (options.format == "json") {
-      return exit_code_for(failure->kind);
-    }
-    return exit_code_for(failure->kind);
-  }
-  return 0;
+  return failure ? exit_code_for(failure->kind) : 0;
 }
 
 } // namespace regauth::cli

@@ -40,6 +40,10 @@ struct ErrorLocator : nlohmann::json_sax<Json> {
     if (colon != std::string::npos) {
       what = what.substr(colon + 2);
     }
+    // and appends "; last read: '<token>'", which may be a secret (an `auth` value): drop it.
+    if (auto last_read = what.find("; last read:"); last_read != std::string::npos) {
+      what.resize(last_read);
+    }
     return false;
   }
 

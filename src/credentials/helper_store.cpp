@@ -13,19 +13,6 @@
 namespace regauth::credentials {
 namespace {
 
-const char* action_verb(std::string_view action) {
-  if (action == "get") {
-    return "getting";
-  }
-  if (action == "store") {
-    return "storing";
-  }
-  if (action == "erase") {
-    return "erasing";
-  }
-  return "listing";
-}
-
 // "30 s", or "250 ms" when not a whole number of seconds.
 std::string describe_timeout(std::chrono::milliseconds timeout) {
   return timeout.count() % 1000 == 0 ? std::to_string(timeout.count() / 1000) + " s"
@@ -125,8 +112,7 @@ Result<std::optional<Credentials>> HelperStore::get(const std::string& key) {
   }
   auto outcome = run("get", key, {});
   if (!outcome) {
-    return outcome.error().with_context(std::string(action_verb("get")) + " credentials for " +
-                                        key);
+    return outcome.error().with_context("getting credentials for " + key);
   }
   if (outcome->exit_status != 0) {
     return std::optional<Credentials>(); // the not-found answer

@@ -5,6 +5,7 @@
 #include "regauth/credentials/file_store.hpp"
 #include "regauth/credentials/helper_store.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <set>
 #include <sys/stat.h>
@@ -214,13 +215,15 @@ Result<StoreOutcome> Keychain::store(const std::string& key, const Credentials& 
 }
 
 Result<EraseOutcome> Keychain::erase(const std::string& key) {
-  auto choice = choice_for(key);
-  if (!choice) {
-    return choice.error();
+  // One read decides everything; the file is only locked and rewritten when it holds the key.
+  auto config = load();
+  if (!config) {
+    return config.error();
   }
+  auto choice = choose_store(*config, key, default_helper());
   EraseOutcome outcome;
-  if (choice->kind == StoreKind::helper) {
-    auto helper = open(*choice);
+  if (choice.kind == StoreKind::helper) {
+    auto helper = open(choice);
     auto found = helper->get(key);
     if (!found) {
       return found.error();
@@ -233,16 +236,32 @@ Result<EraseOutcome> Keychain::erase(const std::string& key) {
       outcome.removed_from.push_back(helper->description());
     }
   }
-  FileStore file(m_options.config_path, m_options.save);
-  auto inline_credentials = file.get(key);
-  auto erased = file.erase(key);
-  if (!erased) {
-    return erased.error();
+  auto stored_keys = config->matching_auth_keys(key);
+  if (stored_keys.empty()) {
+    return outcome;
   }
-  if (*erased && inline_credentials && *inline_credentials) {
-    outcome.removed_from.push_back(file.description());
+  // A `{}` placeholder is not a login; an entry that does not decode is reported as removed.
+  bool held_secret = std::any_of(stored_keys.begin(), stored_keys.end(), [&](const auto& stored) {
+    auto decoded = decode_auth_entry(*config->auth_entry(stored), stored);
+    return !decoded || decoded->has_value();
+  });
+  auto saved = config::update_config(
+      m_options.config_path,
+      [&](config::ConfigFile& latest) -> Result<bool> {
+        bool removed = false;
+        for (const auto& stored : latest.matching_auth_keys(key)) {
+          removed = latest.erase_auth_entry(stored) || removed;
+        }
+        return removed;
+      },
+      m_options.save);
+  if (!saved) {
+    return saved.error();
   }
-  outcome.warnings = file.take_warnings();
+  if (held_secret) {
+    outcome.removed_from.push_back(m_options.config_path.string());
+  }
+  outcome.warnings = std::move(saved->warnings);
   return outcome;
 }
 

@@ -1,50 +1,31 @@
 #include "libcurl.hpp"
 
-#include <cstdio>
-#include <cstdlib>
-#include <dlfcn.h>
+#include "dynamic_library.hpp"
+
 #include <mutex>
 
 namespace regauth::http {
 namespace {
 
-[[noreturn]] void fail(const char* what) {
-  const char* detail = ::dlerror();
-  std::fprintf(stderr, "regauth: error: cannot load libcurl.so.4 (%s): %s\n", what,
-               detail ? detail : "unknown error");
-  std::_Exit(1);
-}
-
-template <typename Function> void resolve(void* library, const char* name, Function& target) {
-  void* symbol = ::dlsym(library, name);
-  if (!symbol) {
-    fail(name);
-  }
-  target = reinterpret_cast<Function>(symbol);
-}
-
 LibCurl load() {
-  void* library = ::dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-  if (!library) {
-    fail("dlopen");
-  }
+  const DynamicLibrary library("libcurl.so.4");
   LibCurl api{};
-  resolve(library, "curl_global_init", api.global_init);
-  resolve(library, "curl_easy_init", api.easy_init);
-  resolve(library, "curl_easy_cleanup", api.easy_cleanup);
-  resolve(library, "curl_easy_reset", api.easy_reset);
-  resolve(library, "curl_easy_setopt", api.easy_setopt);
-  resolve(library, "curl_easy_perform", api.easy_perform);
-  resolve(library, "curl_easy_getinfo", api.easy_getinfo);
-  resolve(library, "curl_easy_strerror", api.easy_strerror);
-  resolve(library, "curl_easy_escape", api.easy_escape);
-  resolve(library, "curl_free", api.free);
-  resolve(library, "curl_slist_append", api.slist_append);
-  resolve(library, "curl_slist_free_all", api.slist_free_all);
-  resolve(library, "curl_url", api.url);
-  resolve(library, "curl_url_cleanup", api.url_cleanup);
-  resolve(library, "curl_url_set", api.url_set);
-  resolve(library, "curl_url_get", api.url_get);
+  library.resolve("curl_global_init", api.global_init);
+  library.resolve("curl_easy_init", api.easy_init);
+  library.resolve("curl_easy_cleanup", api.easy_cleanup);
+  library.resolve("curl_easy_reset", api.easy_reset);
+  library.resolve("curl_easy_setopt", api.easy_setopt);
+  library.resolve("curl_easy_perform", api.easy_perform);
+  library.resolve("curl_easy_getinfo", api.easy_getinfo);
+  library.resolve("curl_easy_strerror", api.easy_strerror);
+  library.resolve("curl_easy_escape", api.easy_escape);
+  library.resolve("curl_free", api.free);
+  library.resolve("curl_slist_append", api.slist_append);
+  library.resolve("curl_slist_free_all", api.slist_free_all);
+  library.resolve("curl_url", api.url);
+  library.resolve("curl_url_cleanup", api.url_cleanup);
+  library.resolve("curl_url_set", api.url_set);
+  library.resolve("curl_url_get", api.url_get);
   api.global_init(CURL_GLOBAL_DEFAULT);
   return api; // the library stays loaded for the life of the process
 }

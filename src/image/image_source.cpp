@@ -83,10 +83,6 @@ Result<std::unique_ptr<ImageSource>> open_image_source(const std::string& source
           ": expected oci:DIR[:TAG], docker-archive:FILE, a directory or a .tar file");
 }
 
-std::string sha256_digest(std::string_view bytes) {
-  Sha256 hash;
-  hash.update(bytes);
-  return hash.finish();
-}
+std::string sha256_digest(std::string_view bytes) { return digest_of("sha256", bytes); }
 
 } // namespace regauth::image

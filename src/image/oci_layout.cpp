@@ -1,10 +1,10 @@
 #include "regauth/image/oci_layout.hpp"
 
 #include "regauth/image/image_source.hpp"
+#include "regauth/image/sha256.hpp"
 #include "regauth/registry/reference.hpp"
 
 #include <nlohmann/json.hpp>
-#include <openssl/evp.h>
 
 #include <array>
 #include <cerrno>
@@ -87,25 +87,6 @@ Result<std::string> read_file(const fs::path& path, std::uint64_t limit) {
 }
 
 // "algorithm:hex" of `bytes` for the algorithms validate_digest accepts.
-std::string digest_with(std::string_view algorithm, std::string_view bytes) {
-  if (algorithm == "sha256") {
-    return sha256_digest(bytes);
-  }
-  std::array<unsigned char, EVP_MAX_MD_SIZE> hash{};
-  unsigned int length = 0;
-  if (algorithm != "sha512" ||
-      EVP_Digest(bytes.data(), bytes.size(), hash.data(), &length, EVP_sha512(), nullptr) != 1) {
-    return "";
-  }
-  constexpr std::string_view k_hex = "0123456789abcdef";
-  std::string out = "sha512:";
-  for (unsigned int i = 0; i < length; ++i) {
-    out += k_hex[hash[i] >> 4U];
-    out += k_hex[hash[i] & 0x0fU];
-  }
-  return out;
-}
-
 // Parses an OCI descriptor; `where` names it in messages ("index.json: manifests[1]").
 Result<Descriptor> parse_descriptor(const json& value, const std::string& where) {
   auto fail = [&](const std::string& why) {
@@ -319,7 +300,7 @@ private:
                                                  std::to_string(descriptor.size));
     }
     auto algorithm = std::string_view(descriptor.digest).substr(0, descriptor.digest.find(':'));
-    if (auto actual = digest_with(algorithm, *bytes); actual != descriptor.digest) {
+    if (auto actual = digest_of(algorithm, *bytes); actual != descriptor.digest) {
       return make_error(ErrorKind::protocol, m_description + ": manifest " + descriptor.digest +
                                                  " has digest " + actual);
     }

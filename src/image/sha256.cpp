@@ -5,6 +5,35 @@
 #include <array>
 
 namespace regauth::image {
+namespace {
+
+// "<algorithm>:<lower-case hex>" as registries spell digests.
+std::string format_digest(std::string_view algorithm, const unsigned char* hash,
+                          unsigned int length) {
+  constexpr std::string_view k_hex = "0123456789abcdef";
+  std::string out(algorithm);
+  out += ':';
+  for (unsigned int i = 0; i < length; ++i) {
+    out += k_hex[hash[i] >> 4U];
+    out += k_hex[hash[i] & 0x0fU];
+  }
+  return out;
+}
+
+} // namespace
+
+std::string digest_of(std::string_view algorithm, std::string_view bytes) {
+  const EVP_MD* md = algorithm == "sha256"   ? EVP_sha256()
+                     : algorithm == "sha512" ? EVP_sha512()
+                                             : nullptr;
+  std::array<unsigned char, EVP_MAX_MD_SIZE> hash{};
+  unsigned int length = 0;
+  if (md == nullptr ||
+      EVP_Digest(bytes.data(), bytes.size(), hash.data(), &length, md, nullptr) != 1) {
+    return "";
+  }
+  return format_digest(algorithm, hash.data(), length);
+}
 
 struct Sha256::Context {
   struct Free {
@@ -38,13 +67,7 @@ std::string Sha256::finish() {
   if (!ok) {
     return "";
   }
-  constexpr std::string_view k_hex = "0123456789abcdef";
-  std::string out = "sha256:";
-  for (unsigned int i = 0; i < length; ++i) {
-    out += k_hex[hash[i] >> 4U];
-    out += k_hex[hash[i] & 0x0fU];
-  }
-  return out;
+  return format_digest("sha256", hash.data(), length);
 }
 
 } // namespace regauth::image

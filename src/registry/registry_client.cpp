@@ -342,14 +342,13 @@ Result<void> RegistryClient::upload_monolithic(UploadSession session, const std:
       return got;
     };
     auto response = send_once(request);
+    // Every branch that does not return retries.
     bool last = attempt + 1 >= m_policy.max_attempts;
-    bool retry = false;
     const http::Response* failed = nullptr;
     if (!response) {
       if (response.error().kind != ErrorKind::network || last) {
         return response.error().with_context("uploading " + digest);
       }
-      retry = true;
     } else if (response->status == 201 || response->status == 204) {
       if (stream->offset() != size) {
         return make_error(ErrorKind::io, "uploading " + digest + ": the source gave " +
@@ -360,15 +359,10 @@ Result<void> RegistryClient::upload_monolithic(UploadSession session, const std:
     } else if (response->status == 401 && !renewed) {
       renewed = true;
       renew_authorization();
-      retry = true;
     } else if (retryable(*response) && !last) {
-      retry = true;
       failed = &*response;
     } else {
       return http::response_error("PUT " + digest, *response);
-    }
-    if (!retry) {
-      return make_error(ErrorKind::internal, "upload state");
     }
     std::this_thread::sleep_for(retry_delay(failed, attempt));
     // The session may be spent: open a fresh one for the next attempt.

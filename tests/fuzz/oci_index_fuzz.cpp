@@ -4,6 +4,7 @@
 #include "regauth/registry/reference.hpp"
 
 #include "fuzz_check.hpp"
+#include "fuzz_layout.hpp"
 
 #include <cstdint>
 #include <cstdlib>
@@ -15,13 +16,7 @@
 namespace {
 
 std::filesystem::path layout_dir() {
-  static std::filesystem::path dir = [] {
-    char pattern[] = "/tmp/regauth-fuzz-oci-XXXXXX";
-    std::filesystem::path made = ::mkdtemp(pattern);
-    std::filesystem::create_directories(made / "blobs" / "sha256");
-    std::ofstream(made / "oci-layout") << R"({"imageLayoutVersion":"1.0.0"})";
-    return made;
-  }();
+  static const std::filesystem::path dir = make_fuzz_layout("regauth-fuzz-oci");
   return dir;
 }
 

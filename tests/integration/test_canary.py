@@ -74,8 +74,8 @@ def test_canary_never_leaks(run_regauth, htpasswd_registry, token_registry, conf
     for args, result in outputs:
         assert_absent(result.stdout, f"stdout of {args}")
         assert_absent(result.stderr, f"stderr of {args}")
-    if spy_log.exists():
-        assert_absent(spy_log.read_text(), "a helper's argv or environment")
+    assert spy_log.exists(), "the spy helper never ran"
+    assert_absent(spy_log.read_text(), "a helper's argv or environment")
     # no file anywhere in the test's tree holds it, but the config (the chosen store)
     for root, _, files in os.walk(tmp_path):
         for name in files:

@@ -169,7 +169,6 @@ def test_writer_killed_mid_save_leaves_old_or_new_file(regauth, htpasswd_registr
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path),
            "PASSWORD_STORE_DIR": str(tmp_path / "none")}
     rng = random.Random(7)
-    seen_new = False
     for attempt in range(12):
         proc = subprocess.Popen(
             [regauth, "--config", config_dir, "login", "-u", "alice", "--password-stdin",
@@ -184,12 +183,10 @@ def test_writer_killed_mid_save_leaves_old_or_new_file(regauth, htpasswd_registr
         content = json.loads(data)  # never half-written
         assert content["padding"] == big["padding"]
         if data != old:
-            seen_new = True
             assert htpasswd_registry.hostport in content["auths"]
             # back to the old file for the next round
             with open(path, "wb") as f:
                 f.write(old)
-    assert seen_new or True  # timing decides; validity is what is asserted above
 
 
 def test_lock_timeout_names_the_holder(run_regauth, htpasswd_registry, config_dir):

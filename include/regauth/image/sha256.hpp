@@ -28,4 +28,8 @@ private:
   std::unique_ptr<Context> m_context;
 };
 
+// "<algorithm>:<hex>" of `bytes` for "sha256" or "sha512"; "" for any other algorithm or when
+// OpenSSL fails, which matches no digest.
+std::string digest_of(std::string_view algorithm, std::string_view bytes);
+
 } // namespace regauth::image

@@ -370,3 +370,17 @@ TEST_CASE("config file: deep nesting is an error, not a crash", "[config]") {
       ConfigFile::parse("{\"x\":" + std::string(100, '[') + std::string(100, ']') + "}");
   CHECK(moderate);
 }
+
+TEST_CASE("config file: a parse error never quotes the text it broke on (it may be a secret)",
+          "[config]") {
+  const std::string secret = "c2VjcmV0OnBhc3N3b3Jk"; // base64 of "secret:password"
+  for (const std::string& bytes : {"{\"auths\":{\"x\":{\"auth\":\"" + secret + "\x01\"}}}",
+                                   "{\"auths\":{\"x\":{\"auth\":\"" + secret + "\" \"y\"}}}",
+                                   "{\"auths\":{\"x\":{\"auth\":" + secret + "}}}"}) {
+    auto parsed = ConfigFile::parse(bytes);
+    REQUIRE_FALSE(parsed.has_value());
+    CHECK(parsed.error().message.find("line 1 column") != std::string::npos);
+    CHECK(parsed.error().message.find(secret) == std::string::npos);
+    CHECK(parsed.error().message.find("c2Vj") == std::string::npos);
+  }
+}
