@@ -7,7 +7,7 @@
 namespace regauth {
 
 DynamicLibrary::DynamicLibrary(const char* soname)
-    : m_soname(soname), m_handle(::dlopen(soname, RTLD_NOW | RTLD_LOCAL)) {
+    : m_soname(soname), m_handle(::dlopen(soname, RTLD_LAZY | RTLD_LOCAL)) {
   if (m_handle == nullptr) {
     fail("dlopen");
   }

@@ -1,14 +1,14 @@
 // Loading a shared library on first use (dlopen) and resolving its symbols into a table of
 // function pointers. A library regauth needs but cannot load is as fatal as a missing library
 // at start-up: the loader's message is printed and the process exits with status 1.
-// Private to src/ (src/http/libcurl.cpp, src/image/libarchive.cpp).
+// Private to src/ (src/libcrypto.cpp, src/http/libcurl.cpp, src/image/libarchive.cpp).
 #pragma once
 
 namespace regauth {
 
 class DynamicLibrary {
 public:
-  // Opens `soname` (RTLD_NOW | RTLD_LOCAL); exits as described above when it cannot.
+  // Opens `soname` (RTLD_LAZY | RTLD_LOCAL: a function is bound on its first call); exits as described above when it cannot.
   explicit DynamicLibrary(const char* soname);
 
   // Resolves `name` into `target`; exits as described above when the symbol is missing.

@@ -28,11 +28,12 @@ Authenticator::Authenticator(http::HttpClient& client, std::string registry_host
 Result<void> Authenticator::ping() {
   std::vector<std::string> schemes = {"https"};
   if (m_options.may_use_http) {
-    schemes.emplace_back("http");
+    schemes.insert(m_options.http_first ? schemes.begin() : schemes.end(), "http");
   }
   std::optional<Error> first_failure;
-  for (const auto& scheme : schemes) {
-    std::string base = scheme + "://" + m_registry_host;
+  for (std::size_t i = 0; i < schemes.size(); ++i) {
+    std::string base = schemes[i] + "://" + m_registry_host;
+    bool last = i + 1 == schemes.size();
     http::Request request;
     request.url = base + "/v2/";
     auto response = m_client.send(request);
@@ -40,10 +41,16 @@ Result<void> Authenticator::ping() {
       if (!first_failure) {
         first_failure = response.error();
       }
-      if (response.error().kind == ErrorKind::network) {
-        continue; // e.g. https spoken to a plain HTTP port on a loopback registry
+      if (response.error().kind != ErrorKind::network) {
+        return response.error();
       }
-      return response.error();
+      if (last) {
+        return *first_failure;
+      }
+      continue; // e.g. https spoken to a plain HTTP port on a loopback registry
+    }
+    if (response->status == 400 && schemes[i] == "http" && !last) {
+      continue; // a TLS port answering plain HTTP: "Client sent an HTTP request to an HTTPS server"
     }
     m_base_url = base;
     if (response->status == 200) {
@@ -69,7 +76,8 @@ Result<void> Authenticator::ping() {
     }
     return http::response_error("GET " + request.url, *response);
   }
-  return *first_failure;
+  return first_failure ? *first_failure
+                       : make_error(ErrorKind::network, "cannot reach " + m_registry_host);
 }
 
 Result<std::string> Authenticator::realm_url() {

@@ -3,12 +3,12 @@
 #include "regauth/base64.hpp"
 #include "regauth/http/error_body.hpp"
 #include "regauth/http/url.hpp"
+#include "libcrypto.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <ctime>
-#include <libpsl.h>
 
 namespace regauth::auth {
 namespace {
@@ -53,7 +53,7 @@ bool is_header_safe(std::string_view token) {
 }
 
 std::string registrable_domain(const std::string& host) {
-  const char* domain = psl_registrable_domain(psl_builtin(), host.c_str());
+  const char* domain = libpsl().registrable_domain(libpsl().builtin(), host.c_str());
   return domain ? std::string(domain) : std::string();
 }
 

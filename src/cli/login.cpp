@@ -133,6 +133,7 @@ int run_login(const LoginOptions& options, Context& context) {
   auth_options.trusted_realms = context.global.trusted_realms;
   auto url = http::parse_url("https://" + host + "/");
   auth_options.may_use_http = url && http::allows_insecure(transport, *url);
+  auth_options.http_first = url && http::prefers_plain_http(transport, *url);
   auth::Authenticator authenticator(*client, host, chosen, auth_options);
   auto proof = authenticator.login();
   if (!proof) {

@@ -52,6 +52,8 @@ const char* event_name(push::EventKind kind) {
     return "blob_uploaded";
   case push::EventKind::manifest:
     return "manifest";
+  case push::EventKind::manifest_present:
+    return "manifest_present";
   case push::EventKind::done:
     return "done";
   }
@@ -85,6 +87,7 @@ public:
     }
     if (m_quiet || event.kind == push::EventKind::gate || event.kind == push::EventKind::done ||
         event.kind == push::EventKind::manifest ||
+        event.kind == push::EventKind::manifest_present ||
         (!m_live && event.kind == push::EventKind::blob_progress)) {
       return;
     }
@@ -247,6 +250,7 @@ int run_push(const PushOptions& options, Context& context) {
   auth_options.trusted_realms = context.global.trusted_realms;
   auto url = http::parse_url("https://" + target->registry + "/");
   auth_options.may_use_http = url && http::allows_insecure(transport, *url);
+  auth_options.http_first = url && http::prefers_plain_http(transport, *url);
   auth::Authenticator authenticator(*auth_client, target->registry, credentials, auth_options);
 
   bool json = options.format == "json";
@@ -282,7 +286,11 @@ int run_push(const PushOptions& options, Context& context) {
   if (source && !source->blobs().empty()) {
     probe = source->blobs().front().digest;
   }
-  if (auto gate = pusher.run_gate(probe); !gate) {
+  // Not for --check: it sends nothing either way.
+  const image::Manifest* top =
+      source && !options.check && !source->manifests().empty() ? &source->manifests().back()
+                                                                : nullptr;
+  if (auto gate = pusher.run_gate(probe, top); !gate) {
     return fail(gate.error());
   }
   if (options.check) {

@@ -2,6 +2,9 @@
 
 #include "regauth/base64.hpp"
 
+#include <algorithm>
+#include <iterator>
+
 namespace regauth::credentials {
 namespace {
 
@@ -9,6 +12,10 @@ std::string string_field(const config::Json& entry, const char* name) {
   auto it = entry.find(name);
   return it != entry.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
+
+// Every field that carries a credential.
+constexpr const char* k_credential_fields[] = {"auth", "username", "password", "identitytoken",
+                                               "registrytoken"};
 
 void set_or_erase(config::Json& entry, const char* name, const std::string& value) {
   if (value.empty()) {
@@ -58,6 +65,12 @@ Result<std::optional<Credentials>> decode_auth_entry(const config::Json& entry,
     return std::optional<Credentials>();
   }
   return std::optional<Credentials>(std::move(credentials));
+}
+
+bool holds_credentials(const config::Json& entry) {
+  return entry.is_object() &&
+         std::any_of(std::begin(k_credential_fields), std::end(k_credential_fields),
+                     [&](const char* name) { return !string_field(entry, name).empty(); });
 }
 
 config::Json encode_auth_entry(config::Json entry, const Credentials& credentials) {

@@ -242,8 +242,7 @@ Result<EraseOutcome> Keychain::erase(const std::string& key) {
   }
   // A `{}` placeholder is not a login; an entry that does not decode is reported as removed.
   bool held_secret = std::any_of(stored_keys.begin(), stored_keys.end(), [&](const auto& stored) {
-    auto decoded = decode_auth_entry(*config->auth_entry(stored), stored);
-    return !decoded || decoded->has_value();
+    return holds_credentials(*config->auth_entry(stored));
   });
   auto saved = config::update_config(
       m_options.config_path,

@@ -1,12 +1,10 @@
 // The only file that drives libcurl transfers.
 #include "regauth/http/curl_client.hpp"
 
+#include "libcrypto.hpp"
 #include "libcurl.hpp"
 
 #include <curl/curl.h>
-#include <openssl/pem.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
 
 #include <algorithm>
 #include <cstring>
@@ -75,7 +73,7 @@ public:
   TrustStores& operator=(const TrustStores&) = delete;
   ~TrustStores() {
     for (auto& [key, store] : m_stores) {
-      X509_STORE_free(store);
+      libcrypto().store_free(store);
     }
   }
 
@@ -88,8 +86,8 @@ public:
     std::lock_guard lock(m_mutex);
     auto& store = m_stores[key];
     if (!store) {
-      store = X509_STORE_new();
-      X509_STORE_set_default_paths(store); // OpenSSL's defaults; SSL_CERT_FILE/DIR honoured
+      store = libcrypto().store_new();
+      libcrypto().store_set_default_paths(store); // OpenSSL's defaults; SSL_CERT_FILE/DIR honoured
       for (const auto& file : extra_ca_files) {
         add_pem_certificates(store, file);
       }
@@ -103,9 +101,10 @@ private:
     if (!in) {
       return;
     }
-    while (X509* cert = PEM_read_X509(in.get(), nullptr, nullptr, nullptr)) {
-      X509_STORE_add_cert(store, cert);
-      X509_free(cert);
+    const LibCrypto& crypto = libcrypto();
+    while (X509* cert = crypto.pem_read_x509(in.get(), nullptr, nullptr, nullptr)) {
+      crypto.store_add_cert(store, cert);
+      crypto.x509_free(cert);
     }
   }
 
@@ -120,7 +119,7 @@ TrustStores& trust_stores() {
 
 // Gives one connection's SSL_CTX the shared trust store.
 CURLcode attach_trust_store(CURL* /*curl*/, void* ssl_ctx, void* user) {
-  SSL_CTX_set1_cert_store(static_cast<SSL_CTX*>(ssl_ctx), static_cast<X509_STORE*>(user));
+  libssl().ctx_set1_cert_store(static_cast<SSL_CTX*>(ssl_ctx), static_cast<X509_STORE*>(user));
   return CURLE_OK;
 }
 
@@ -438,6 +437,16 @@ bool allows_insecure(const TransportOptions& options, const Url& url) {
                               equals_ignore_case(entry, with_port) ||
                               equals_ignore_case(entry, url.host_port());
                      });
+}
+
+bool prefers_plain_http(const TransportOptions& options, const Url& url) {
+  if (!is_loopback_host(url.host)) {
+    return false;
+  }
+  return std::none_of(options.certs_dirs.begin(), options.certs_dirs.end(), [&](const auto& root) {
+    std::error_code error;
+    return fs::is_directory(root / url.host_port(), error);
+  });
 }
 
 std::string redact_header_line(std::string_view line) {

@@ -1,6 +1,6 @@
 #include "regauth/image/sha256.hpp"
 
-#include <openssl/evp.h>
+#include "libcrypto.hpp"
 
 #include <array>
 
@@ -23,13 +23,14 @@ std::string format_digest(std::string_view algorithm, const unsigned char* hash,
 } // namespace
 
 std::string digest_of(std::string_view algorithm, std::string_view bytes) {
-  const EVP_MD* md = algorithm == "sha256"   ? EVP_sha256()
-                     : algorithm == "sha512" ? EVP_sha512()
+  const LibCrypto& crypto = libcrypto();
+  const EVP_MD* md = algorithm == "sha256"   ? crypto.sha256()
+                     : algorithm == "sha512" ? crypto.sha512()
                                              : nullptr;
   std::array<unsigned char, EVP_MAX_MD_SIZE> hash{};
   unsigned int length = 0;
   if (md == nullptr ||
-      EVP_Digest(bytes.data(), bytes.size(), hash.data(), &length, md, nullptr) != 1) {
+      crypto.digest(bytes.data(), bytes.size(), hash.data(), &length, md, nullptr) != 1) {
     return "";
   }
   return format_digest(algorithm, hash.data(), length);
@@ -37,12 +38,14 @@ std::string digest_of(std::string_view algorithm, std::string_view bytes) {
 
 struct Sha256::Context {
   struct Free {
-    void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
+    void operator()(EVP_MD_CTX* context) const { libcrypto().md_ctx_free(context); }
   };
-  std::unique_ptr<EVP_MD_CTX, Free> md{EVP_MD_CTX_new()};
+  std::unique_ptr<EVP_MD_CTX, Free> md{libcrypto().md_ctx_new()};
   bool ok = false;
 
-  void start() { ok = md && EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr) == 1; }
+  void start() {
+    ok = md && libcrypto().digest_init(md.get(), libcrypto().sha256(), nullptr) == 1;
+  }
 };
 
 Sha256::Sha256() : m_context(std::make_unique<Context>()) { m_context->start(); }
@@ -52,7 +55,7 @@ Sha256& Sha256::operator=(Sha256&&) noexcept = default;
 
 void Sha256::update(std::string_view bytes) {
   if (m_context && m_context->ok && !bytes.empty()) {
-    m_context->ok = EVP_DigestUpdate(m_context->md.get(), bytes.data(), bytes.size()) == 1;
+    m_context->ok = libcrypto().digest_update(m_context->md.get(), bytes.data(), bytes.size()) == 1;
   }
 }
 
@@ -62,7 +65,7 @@ std::string Sha256::finish() {
   }
   std::array<unsigned char, EVP_MAX_MD_SIZE> hash{};
   unsigned int length = 0;
-  bool ok = m_context->ok && EVP_DigestFinal_ex(m_context->md.get(), hash.data(), &length) == 1;
+  bool ok = m_context->ok && libcrypto().digest_final(m_context->md.get(), hash.data(), &length) == 1;
   m_context->start();
   if (!ok) {
     return "";

@@ -46,7 +46,7 @@ Error Pusher::gate_refusal(const registry::Refusal& refusal, const Error& error)
   return error;
 }
 
-Result<void> Pusher::run_gate(const std::string& probe_digest) {
+Result<void> Pusher::run_gate(const std::string& probe_digest, const image::Manifest* top) {
   // Steps: ping, a token for pull+push (anonymous without credentials), one upload session.
   // Token servers grant any subset they like, so only the registry's answer proves push rights.
   {
@@ -65,6 +65,21 @@ Result<void> Pusher::run_gate(const std::string& probe_digest) {
       }
       return error;
     }
+  }
+  // While the gate's POST travels, a lookup on its own connection (pull rights suffice; it
+  // sends nothing of the image). Joined before run_gate returns, whatever the verdict.
+  m_existing_digest.clear();
+  std::jthread lookup;
+  if (top != nullptr) {
+    lookup = std::jthread([this, top] {
+      auto http_client = m_make_client();
+      registry::RegistryClient client(m_authenticator, m_auth_mutex, *http_client,
+                                      m_target.repository, scopes(), m_options.upload);
+      auto found = client.head_manifest(m_target.manifest_reference(), top->media_type);
+      if (found && *found) {
+        m_existing_digest = **found;
+      }
+    });
   }
   registry::RegistryClient client(m_authenticator, m_auth_mutex, m_auth_client, m_target.repository,
                                   scopes(), m_options.upload);
@@ -109,11 +124,32 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
   }
   const auto& blobs = source.blobs();
   if (!m_gate_passed) {
-    if (auto gate = run_gate(blobs.empty() ? std::string() : blobs.front().digest); !gate) {
+    if (auto gate = run_gate(blobs.empty() ? std::string() : blobs.front().digest,
+                             &manifests.back());
+        !gate) {
       return gate.error();
     }
   }
   PushResult result;
+  result.reference = m_target.manifest_reference();
+  result.digest = manifests.back().digest;
+  result.size = manifests.back().bytes.size();
+  // The reference names this very manifest already (and the gate's probe found its blob):
+  // every blob and child manifest is in the repository, so nothing is sent, as crane does.
+  if (m_existing_digest == manifests.back().digest && (m_probe_digest.empty() || m_probe_present)) {
+    for (const auto& blob : blobs) {
+      ++result.skipped;
+      if (m_events) {
+        m_events({EventKind::blob_skipped, blob.digest, blob.size, blob.size, blob.media_type});
+      }
+    }
+    if (m_events) {
+      m_events({EventKind::manifest_present, result.digest, result.size, result.size,
+                result.reference});
+      m_events({EventKind::done, result.digest, result.size, result.size, result.reference});
+    }
+    return result;
+  }
   std::atomic<std::size_t> next{0};
   std::mutex state_mutex;
   std::optional<Error> failure;
@@ -260,9 +296,6 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
     emit({EventKind::manifest, manifest.digest, manifest.bytes.size(), manifest.bytes.size(),
           reference});
   }
-  result.reference = m_target.manifest_reference();
-  result.digest = manifests.back().digest;
-  result.size = manifests.back().bytes.size();
   emit({EventKind::done, result.digest, result.size, result.size, result.reference});
   return result;
 }

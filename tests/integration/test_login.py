@@ -202,3 +202,42 @@ def test_malformed_config_is_an_error_and_never_written(run_regauth, htpasswd_re
     assert result.returncode == 3
     assert path in result.stderr and "line 4" in result.stderr
     assert open(path, "rb").read() == before
+
+
+def test_loopback_plain_http_registry_gets_no_tls_attempt(run_regauth, htpasswd_registry,
+                                                          config_dir):
+    # A loopback port speaks one protocol and the probe carries no credential: regauth asks
+    # over plain HTTP first, where the Docker CLI would fail a TLS handshake first.
+    result = run_regauth(["--config", config_dir, "--debug", "login", "-u", "alice",
+                          "--password-stdin", htpasswd_registry.hostport], input="alicepw")
+    assert result.returncode == 0, result.stderr
+    assert "> GET /v2/ HTTP/1.1" in result.stderr
+    assert "TLS" not in result.stderr and "SSL" not in result.stderr
+
+
+def test_loopback_tls_registry_is_found_after_the_plain_probe(run_regauth, tls_htpasswd_registry,
+                                                              config_dir):
+    # Go's TLS server answers the plain probe "400 Client sent an HTTP request to an HTTPS
+    # server": regauth goes on to https (unverified on loopback without certs.d, as Docker).
+    host = tls_htpasswd_registry.hostport
+    result = run_regauth(["--config", config_dir, "--debug", "login", "-u", "alice",
+                          "--password-stdin", host], input="alicepw")
+    assert result.returncode == 0, result.stderr
+    plain_answer = result.stderr.index("400 Bad Request")
+    assert result.stderr.index("TLS handshake, Client hello") > plain_answer
+    assert "Login Succeeded" in result.stdout
+    assert host in read_config(config_dir)["auths"]
+    assert tls_htpasswd_registry.requests()[-1].status == 200
+
+
+def test_loopback_registry_with_certs_dir_is_probed_over_https_first(run_regauth,
+                                                                     tls_htpasswd_registry,
+                                                                     test_ca, config_dir,
+                                                                     tmp_path):
+    host = tls_htpasswd_registry.hostport
+    certs = test_ca.certs_dir(str(tmp_path / "certs.d"), [host])
+    result = run_regauth(["--config", config_dir, "--debug", "--certs-dir", certs, "login", "-u",
+                          "alice", "--password-stdin", host], input="alicepw")
+    assert result.returncode == 0, result.stderr
+    assert "400 Bad Request" not in result.stderr
+    assert result.stderr.index("TLS handshake, Client hello") < result.stderr.index("> GET /v2/")

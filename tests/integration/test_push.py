@@ -147,23 +147,66 @@ def test_downgrading_token_server_gives_denied(run_regauth, start_token_server, 
     assert_nothing_written(registry)
 
 
-def test_repush_sends_no_blob_bytes(run_regauth, token_registry, config_dir, tmp_path):
+def test_repush_sends_nothing_when_the_tag_names_the_manifest(run_regauth, token_registry,
+                                                               config_dir, tmp_path):
     make_oci_layout(str(tmp_path / "oci"), layer_sizes=[100_000, 20_000])
     assert login(run_regauth, config_dir, token_registry.hostport, *ALICE).returncode == 0
     ref = f"{token_registry.hostport}/team/again:1"
-    assert push(run_regauth, config_dir, str(tmp_path / "oci"), ref).returncode == 0
+    first = push(run_regauth, config_dir, str(tmp_path / "oci"), ref, "--format", "json")
+    assert first.returncode == 0, first.stderr
+    digest = [json.loads(line) for line in first.stdout.splitlines()][-1]["digest"]
     token_registry.clear_requests()
     result = push(run_regauth, config_dir, str(tmp_path / "oci"), ref)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("Layer already exists") == 3  # config and two layers
+    assert f"1: digest: {digest} size:" in result.stdout
+    served = token_registry.requests()
+    # the gate's POST (mount of the config from the repository itself: 201, it is there) and,
+    # on a second connection meanwhile, a HEAD of the tag, which names this very manifest
+    assert sorted((r.method, r.status) for r in served if r.path != "/v2/") == [
+        ("HEAD", 200), ("POST", 201)]
+    assert [r.path for r in served if r.method == "HEAD"] == ["/v2/team/again/manifests/1"]
+
+
+def test_push_to_a_new_tag_sends_no_blob_bytes(run_regauth, token_registry, config_dir, tmp_path):
+    make_oci_layout(str(tmp_path / "oci"), layer_sizes=[100_000, 20_000])
+    assert login(run_regauth, config_dir, token_registry.hostport, *ALICE).returncode == 0
+    repo = f"{token_registry.hostport}/team/again"
+    assert push(run_regauth, config_dir, str(tmp_path / "oci"), repo + ":1").returncode == 0
+    token_registry.clear_requests()
+    result = push(run_regauth, config_dir, str(tmp_path / "oci"), repo + ":2")
     assert result.returncode == 0, result.stderr
     assert "Layer already exists" in result.stdout
     served = token_registry.requests()
     assert [r for r in served if r.method == "PATCH"] == []
     puts = [r for r in served if r.method == "PUT"]
-    assert len(puts) == 1 and "/manifests/" in puts[0].path
-    # the gate's POST asks to mount the config from the repository itself: 201 says it is
-    # there, so only the two layers need a HEAD
-    assert len([r for r in served if r.method == "HEAD"]) == 2
+    assert len(puts) == 1 and puts[0].path == "/v2/team/again/manifests/2"
+    # the tag is unknown (404); the gate's POST found the config (201), so only the two
+    # layers need a HEAD
+    heads = [r for r in served if r.method == "HEAD"]
+    assert sorted((r.path.split("/")[-2], r.status) for r in heads) == [
+        ("blobs", 200), ("blobs", 200), ("manifests", 404)]
     assert [r.status for r in served if r.method == "POST"] == [201]
+
+
+def test_push_over_a_tag_naming_another_manifest_puts_the_manifest(run_regauth, token_registry,
+                                                                   config_dir, tmp_path):
+    make_oci_layout(str(tmp_path / "old"), layer_sizes=[10_000])
+    make_oci_layout(str(tmp_path / "new"), layer_sizes=[12_000])
+    assert login(run_regauth, config_dir, token_registry.hostport, *ALICE).returncode == 0
+    ref = f"{token_registry.hostport}/team/moving:latest"
+    old = push(run_regauth, config_dir, str(tmp_path / "old"), ref, "--format", "json")
+    assert old.returncode == 0, old.stderr
+    token_registry.clear_requests()
+    result = push(run_regauth, config_dir, str(tmp_path / "new"), ref, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert "manifest_present" not in [e["event"] for e in events]
+    assert events[-1]["digest"] != json.loads(old.stdout.splitlines()[-1])["digest"]
+    puts = [(r.path, r.status) for r in token_registry.requests() if r.method == "PUT"]
+    assert ("/v2/team/moving/manifests/latest", 201) in puts
+    revisions = token_registry.manifests_on_disk()["team/moving"]["revisions"]
+    assert events[-1]["digest"] in revisions
 
 
 @pytest.mark.requires("skopeo")

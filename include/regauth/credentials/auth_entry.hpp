@@ -17,6 +17,10 @@ namespace regauth::credentials {
 Result<std::optional<Credentials>> decode_auth_entry(const config::Json& entry,
                                                      std::string_view key);
 
+// True when decode_auth_entry would return credentials or fail: the entry has a non-empty
+// `auth`, `username`, `password`, `identitytoken` or `registrytoken`. Decodes nothing.
+bool holds_credentials(const config::Json& entry);
+
 // Returns `entry` updated to hold `credentials` as the Docker CLI writes them: `auth`, and
 // `identitytoken`/`registrytoken` when set; legacy `username`/`password` removed; every other
 // field kept in place.

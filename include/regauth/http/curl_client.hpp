@@ -31,6 +31,12 @@ struct TransportOptions {
 // insecure_registries (by host:port or by host alone).
 bool allows_insecure(const TransportOptions& options, const Url& url);
 
+// True when a registry at `url` is best probed over plain HTTP first: a loopback host with no
+// certs.d directory. A loopback port speaks one protocol, the probe carries no credential, and
+// trying https first costs a TLS set-up (and on a plain port a failed handshake) for nothing.
+// The outcome is the one the Docker CLI reaches by trying https first and falling back.
+bool prefers_plain_http(const TransportOptions& options, const Url& url);
+
 // Redacts a header line for --debug: Authorization, Proxy-Authorization, Cookie, Set-Cookie.
 std::string redact_header_line(std::string_view line);
 

@@ -25,6 +25,7 @@ enum class EventKind {
   blob_mounted,  // mounted from another repository
   blob_uploaded, // upload finished
   manifest,      // a manifest was put
+  manifest_present, // the reference already names this manifest: nothing was sent
   done,          // the whole push finished
 };
 
@@ -66,13 +67,18 @@ public:
 
   // Runs the gate. With `probe_digest` (the first blob to push), the gate's upload session
   // request also asks to mount that blob from the repository itself, which tells whether it is
-  // there already, saving its HEAD. Fails (unauthorized) when not authenticated, (denied) when
-  // authenticated but not allowed, with the registry's words, who was used, and nothing sent.
-  Result<void> run_gate(const std::string& probe_digest = "");
+  // there already, saving its HEAD. With `top` (the manifest to push), a second connection asks
+  // meanwhile which manifest the target reference names: when it is `top`, push() has nothing
+  // to send. Fails (unauthorized) when not authenticated, (denied) when authenticated but not
+  // allowed, with the registry's words, who was used, and nothing sent.
+  Result<void> run_gate(const std::string& probe_digest = "",
+                        const image::Manifest* top = nullptr);
   // --check: cancels the session the gate opened. Fails with the registry's words when it
   // refuses (distribution needs the delete action for that).
   Result<void> cancel_gate_session();
-  // Pushes every blob, then every manifest. Runs the gate first when it has not run.
+  // Pushes every blob, then every manifest, or nothing when the gate found the target reference
+  // naming the top manifest already (its blobs and children are then in the repository: the
+  // registry checked them when the manifest was put). Runs the gate first when it has not run.
   Result<PushResult> push(const image::ImageSource& source);
 
 private:
@@ -90,6 +96,7 @@ private:
   std::optional<registry::UploadSession> m_gate_session;
   std::string m_probe_digest;   // the blob the gate asked about
   bool m_probe_present = false; // the gate found it in the repository (201)
+  std::string m_existing_digest; // the manifest the target reference named during the gate
   bool m_gate_passed = false;
 };
 

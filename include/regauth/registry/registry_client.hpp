@@ -76,6 +76,11 @@ public:
                            const BlobOpener& open, const ProgressSink& progress);
   // DELETE the session. Fails with the registry's words (distribution needs the delete action).
   Result<void> cancel_upload(const UploadSession& session);
+  // HEAD /v2/<name>/manifests/<reference>, accepting `media_type` first: the digest the
+  // registry reports (Docker-Content-Digest); nullopt on 404 or when it names none. A lookup:
+  // one request, no retry, no token renewal.
+  Result<std::optional<std::string>> head_manifest(const std::string& reference,
+                                                   const std::string& media_type);
   // PUT /v2/<name>/manifests/<reference> with Content-Type `media_type`.
   Result<ManifestOutcome> put_manifest(const std::string& reference, const std::string& media_type,
                                        const std::string& bytes);

@@ -13,6 +13,7 @@ using regauth::credentials::Credentials;
 using regauth::credentials::decode_auth_entry;
 using regauth::credentials::encode_auth_entry;
 using regauth::credentials::encode_basic_auth;
+using regauth::credentials::holds_credentials;
 
 namespace {
 
@@ -82,6 +83,21 @@ TEST_CASE("auth entry: an entry without credentials is absent, not an error", "[
     auto decoded = decode_auth_entry(entry, "r.example");
     REQUIRE(decoded);
     CHECK_FALSE(decoded->has_value());
+    CHECK_FALSE(holds_credentials(entry));
+  }
+}
+
+TEST_CASE("auth entry: holds_credentials agrees with decoding, valid or not", "[credentials]") {
+  const std::vector<Json> entries = {
+      Json{{"auth", base64_encode("u:p")}}, Json{{"auth", "not base64!"}},
+      Json{{"username", "u"}},              Json{{"password", "p"}},
+      Json{{"identitytoken", "t"}},         Json{{"registrytoken", "t"}, {"email", "e"}},
+  };
+  for (const auto& entry : entries) {
+    CAPTURE(entry.dump());
+    CHECK(holds_credentials(entry));
+    auto decoded = decode_auth_entry(entry, "r.example");
+    CHECK((!decoded || decoded->has_value()));
   }
 }
 

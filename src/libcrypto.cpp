@@ -1,0 +1,66 @@
+#include "libcrypto.hpp"
+
+#include "dynamic_library.hpp"
+
+namespace regauth {
+namespace {
+
+LibCrypto load_crypto() {
+  const DynamicLibrary library("libcrypto.so.3");
+  LibCrypto api{};
+  library.resolve("EVP_EncodeBlock", api.encode_block);
+  library.resolve("EVP_ENCODE_CTX_new", api.encode_ctx_new);
+  library.resolve("EVP_ENCODE_CTX_free", api.encode_ctx_free);
+  library.resolve("EVP_DecodeInit", api.decode_init);
+  library.resolve("EVP_DecodeUpdate", api.decode_update);
+  library.resolve("EVP_DecodeFinal", api.decode_final);
+  library.resolve("EVP_sha256", api.sha256);
+  library.resolve("EVP_sha512", api.sha512);
+  library.resolve("EVP_Digest", api.digest);
+  library.resolve("EVP_MD_CTX_new", api.md_ctx_new);
+  library.resolve("EVP_MD_CTX_free", api.md_ctx_free);
+  library.resolve("EVP_DigestInit_ex", api.digest_init);
+  library.resolve("EVP_DigestUpdate", api.digest_update);
+  library.resolve("EVP_DigestFinal_ex", api.digest_final);
+  library.resolve("X509_STORE_new", api.store_new);
+  library.resolve("X509_STORE_free", api.store_free);
+  library.resolve("X509_STORE_set_default_paths", api.store_set_default_paths);
+  library.resolve("X509_STORE_add_cert", api.store_add_cert);
+  library.resolve("PEM_read_X509", api.pem_read_x509);
+  library.resolve("X509_free", api.x509_free);
+  return api;
+}
+
+LibSsl load_ssl() {
+  const DynamicLibrary library("libssl.so.3");
+  LibSsl api{};
+  library.resolve("SSL_CTX_set1_cert_store", api.ctx_set1_cert_store);
+  return api;
+}
+
+LibPsl load_psl() {
+  const DynamicLibrary library("libpsl.so.5");
+  LibPsl api{};
+  library.resolve("psl_builtin", api.builtin);
+  library.resolve("psl_registrable_domain", api.registrable_domain);
+  return api;
+}
+
+} // namespace
+
+const LibCrypto& libcrypto() {
+  static const LibCrypto api = load_crypto(); // thread-safe initialisation
+  return api;
+}
+
+const LibSsl& libssl() {
+  static const LibSsl api = load_ssl();
+  return api;
+}
+
+const LibPsl& libpsl() {
+  static const LibPsl api = load_psl();
+  return api;
+}
+
+} // namespace regauth

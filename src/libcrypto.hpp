@@ -1,0 +1,58 @@
+// OpenSSL (libcrypto.so.3, libssl.so.3) and libpsl (libpsl.so.5), loaded on first use with
+// dlopen rather than at process start. Linked at start-up, these three (with libpsl's IDN and
+// Unicode libraries) cost about 1.7 ms of mapping and relocation before main(), which doubled
+// the time of commands that hash nothing and check no realm (`--version`, `logout`, `ls`).
+// libcurl loads the same libcrypto and libssl, so a command that speaks HTTP pays nothing more.
+// Private to src/.
+#pragma once
+
+#include <libpsl.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+namespace regauth {
+
+// The libcrypto entry points regauth uses (base64, digests, trust stores).
+struct LibCrypto {
+  decltype(&::EVP_EncodeBlock) encode_block;
+  decltype(&::EVP_ENCODE_CTX_new) encode_ctx_new;
+  decltype(&::EVP_ENCODE_CTX_free) encode_ctx_free;
+  decltype(&::EVP_DecodeInit) decode_init;
+  decltype(&::EVP_DecodeUpdate) decode_update;
+  decltype(&::EVP_DecodeFinal) decode_final;
+  decltype(&::EVP_sha256) sha256;
+  decltype(&::EVP_sha512) sha512;
+  decltype(&::EVP_Digest) digest;
+  decltype(&::EVP_MD_CTX_new) md_ctx_new;
+  decltype(&::EVP_MD_CTX_free) md_ctx_free;
+  decltype(&::EVP_DigestInit_ex) digest_init;
+  decltype(&::EVP_DigestUpdate) digest_update;
+  decltype(&::EVP_DigestFinal_ex) digest_final;
+  decltype(&::X509_STORE_new) store_new;
+  decltype(&::X509_STORE_free) store_free;
+  decltype(&::X509_STORE_set_default_paths) store_set_default_paths;
+  decltype(&::X509_STORE_add_cert) store_add_cert;
+  decltype(&::PEM_read_X509) pem_read_x509;
+  decltype(&::X509_free) x509_free;
+};
+
+// The libssl entry point regauth uses (a connection's trust store, set from libcurl's callback).
+struct LibSsl {
+  decltype(&::SSL_CTX_set1_cert_store) ctx_set1_cert_store;
+};
+
+// The libpsl entry points regauth uses (registrable domains, for the token realm check).
+struct LibPsl {
+  decltype(&::psl_builtin) builtin;
+  decltype(&::psl_registrable_domain) registrable_domain;
+};
+
+// Each loads its library on the first call, thread-safely. A library that cannot be loaded is
+// as fatal as a missing library at start-up: regauth prints the loader's message and exits 1.
+const LibCrypto& libcrypto();
+const LibSsl& libssl();
+const LibPsl& libpsl();
+
+} // namespace regauth
