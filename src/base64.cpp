@@ -9,16 +9,16 @@ namespace regauth {
 std::string base64_encode(std::string_view bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3), '\0');
   int written = libcrypto().encode_block(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()),
-                                static_cast<int>(bytes.size()));
+                                         reinterpret_cast<const unsigned char*>(bytes.data()),
+                                         static_cast<int>(bytes.size()));
   out.resize(static_cast<std::size_t>(written));
   return out;
 }
 
 std::optional<std::string> base64_decode(std::string_view text) {
   const LibCrypto& crypto = libcrypto();
-  std::unique_ptr<EVP_ENCODE_CTX, decltype(crypto.encode_ctx_free)> context(
-      crypto.encode_ctx_new(), crypto.encode_ctx_free);
+  std::unique_ptr<EVP_ENCODE_CTX, decltype(crypto.encode_ctx_free)> context(crypto.encode_ctx_new(),
+                                                                            crypto.encode_ctx_free);
   if (!context) {
     return std::nullopt;
   }
@@ -36,13 +36,13 @@ std::optional<std::string> base64_decode(std::string_view text) {
   crypto.decode_init(context.get());
   int written = 0;
   if (crypto.decode_update(context.get(), reinterpret_cast<unsigned char*>(out.data()), &written,
-                       reinterpret_cast<const unsigned char*>(stripped.data()),
-                       static_cast<int>(stripped.size())) < 0) {
+                           reinterpret_cast<const unsigned char*>(stripped.data()),
+                           static_cast<int>(stripped.size())) < 0) {
     return std::nullopt;
   }
   int tail = 0;
   if (crypto.decode_final(context.get(), reinterpret_cast<unsigned char*>(out.data()) + written,
-                      &tail) < 0) {
+                          &tail) < 0) {
     return std::nullopt;
   }
   out.resize(static_cast<std::size_t>(written + tail));

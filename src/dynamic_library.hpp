@@ -8,7 +8,8 @@ namespace regauth {
 
 class DynamicLibrary {
 public:
-  // Opens `soname` (RTLD_LAZY | RTLD_LOCAL: a function is bound on its first call); exits as described above when it cannot.
+  // Opens `soname` (RTLD_LAZY | RTLD_LOCAL: a function is bound on its first call); exits as
+  // described above when it cannot.
   explicit DynamicLibrary(const char* soname);
 
   // Resolves `name` into `target`; exits as described above when the symbol is missing.

@@ -6,11 +6,12 @@
 // Private to src/.
 #pragma once
 
-#include <libpsl.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+
+#include <libpsl.h>
 
 namespace regauth {
 

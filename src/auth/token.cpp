@@ -3,6 +3,7 @@
 #include "regauth/base64.hpp"
 #include "regauth/http/error_body.hpp"
 #include "regauth/http/url.hpp"
+
 #include "libcrypto.hpp"
 
 #include <nlohmann/json.hpp>

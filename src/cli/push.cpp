@@ -287,9 +287,9 @@ int run_push(const PushOptions& options, Context& context) {
     probe = source->blobs().front().digest;
   }
   // Not for --check: it sends nothing either way.
-  const image::Manifest* top =
-      source && !options.check && !source->manifests().empty() ? &source->manifests().back()
-                                                                : nullptr;
+  const image::Manifest* top = source && !options.check && !source->manifests().empty()
+                                   ? &source->manifests().back()
+                                   : nullptr;
   if (auto gate = pusher.run_gate(probe, top); !gate) {
     return fail(gate.error());
   }

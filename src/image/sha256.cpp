@@ -43,9 +43,7 @@ struct Sha256::Context {
   std::unique_ptr<EVP_MD_CTX, Free> md{libcrypto().md_ctx_new()};
   bool ok = false;
 
-  void start() {
-    ok = md && libcrypto().digest_init(md.get(), libcrypto().sha256(), nullptr) == 1;
-  }
+  void start() { ok = md && libcrypto().digest_init(md.get(), libcrypto().sha256(), nullptr) == 1; }
 };
 
 Sha256::Sha256() : m_context(std::make_unique<Context>()) { m_context->start(); }
@@ -65,7 +63,8 @@ std::string Sha256::finish() {
   }
   std::array<unsigned char, EVP_MAX_MD_SIZE> hash{};
   unsigned int length = 0;
-  bool ok = m_context->ok && libcrypto().digest_final(m_context->md.get(), hash.data(), &length) == 1;
+  bool ok =
+      m_context->ok && libcrypto().digest_final(m_context->md.get(), hash.data(), &length) == 1;
   m_context->start();
   if (!ok) {
     return "";

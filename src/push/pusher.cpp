@@ -124,8 +124,8 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
   }
   const auto& blobs = source.blobs();
   if (!m_gate_passed) {
-    if (auto gate = run_gate(blobs.empty() ? std::string() : blobs.front().digest,
-                             &manifests.back());
+    if (auto gate =
+            run_gate(blobs.empty() ? std::string() : blobs.front().digest, &manifests.back());
         !gate) {
       return gate.error();
     }
@@ -144,8 +144,8 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
       }
     }
     if (m_events) {
-      m_events({EventKind::manifest_present, result.digest, result.size, result.size,
-                result.reference});
+      m_events(
+          {EventKind::manifest_present, result.digest, result.size, result.size, result.reference});
       m_events({EventKind::done, result.digest, result.size, result.size, result.reference});
     }
     return result;

@@ -482,15 +482,15 @@ Result<void> RegistryClient::upload_chunked(UploadSession session, const std::st
 }
 
 Result<std::optional<std::string>> RegistryClient::head_manifest(const std::string& reference,
-                                                                const std::string& media_type) {
+                                                                 const std::string& media_type) {
   http::Request request;
   request.method = "HEAD";
   request.url = url("/manifests/" + reference);
   std::string accept = media_type;
-  for (const char* known : {"application/vnd.oci.image.index.v1+json",
-                            "application/vnd.oci.image.manifest.v1+json",
-                            "application/vnd.docker.distribution.manifest.list.v2+json",
-                            "application/vnd.docker.distribution.manifest.v2+json"}) {
+  for (const char* known :
+       {"application/vnd.oci.image.index.v1+json", "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.docker.distribution.manifest.v2+json"}) {
     if (media_type != known) {
       accept += std::string(accept.empty() ? "" : ", ") + known;
     }

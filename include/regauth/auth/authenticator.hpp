@@ -22,8 +22,8 @@ namespace regauth::auth {
 struct AuthOptions {
   std::vector<std::string> trusted_realms; // hosts allowed as token realms anyway
   std::string client_id = "regauth";
-  bool may_use_http = false;   // loopback or --insecure-registry: http after https fails
-  bool http_first = false;     // with may_use_http: probe http, then https (prefers_plain_http)
+  bool may_use_http = false; // loopback or --insecure-registry: http after https fails
+  bool http_first = false;   // with may_use_http: probe http, then https (prefers_plain_http)
 };
 
 struct LoginProof {

@@ -18,15 +18,15 @@
 namespace regauth::push {
 
 enum class EventKind {
-  gate,          // the registry accepted an upload session: pushing is allowed
-  blob_started,  // an upload begins
-  blob_progress, // bytes sent so far
-  blob_skipped,  // the registry has it
-  blob_mounted,  // mounted from another repository
-  blob_uploaded, // upload finished
-  manifest,      // a manifest was put
+  gate,             // the registry accepted an upload session: pushing is allowed
+  blob_started,     // an upload begins
+  blob_progress,    // bytes sent so far
+  blob_skipped,     // the registry has it
+  blob_mounted,     // mounted from another repository
+  blob_uploaded,    // upload finished
+  manifest,         // a manifest was put
   manifest_present, // the reference already names this manifest: nothing was sent
-  done,          // the whole push finished
+  done,             // the whole push finished
 };
 
 struct Event {
@@ -71,8 +71,7 @@ public:
   // meanwhile which manifest the target reference names: when it is `top`, push() has nothing
   // to send. Fails (unauthorized) when not authenticated, (denied) when authenticated but not
   // allowed, with the registry's words, who was used, and nothing sent.
-  Result<void> run_gate(const std::string& probe_digest = "",
-                        const image::Manifest* top = nullptr);
+  Result<void> run_gate(const std::string& probe_digest = "", const image::Manifest* top = nullptr);
   // --check: cancels the session the gate opened. Fails with the registry's words when it
   // refuses (distribution needs the delete action for that).
   Result<void> cancel_gate_session();
@@ -94,8 +93,8 @@ private:
   EventSink m_events;
   std::mutex m_auth_mutex;
   std::optional<registry::UploadSession> m_gate_session;
-  std::string m_probe_digest;   // the blob the gate asked about
-  bool m_probe_present = false; // the gate found it in the repository (201)
+  std::string m_probe_digest;    // the blob the gate asked about
+  bool m_probe_present = false;  // the gate found it in the repository (201)
   std::string m_existing_digest; // the manifest the target reference named during the gate
   bool m_gate_passed = false;
 };

@@ -89,9 +89,12 @@ TEST_CASE("auth entry: an entry without credentials is absent, not an error", "[
 
 TEST_CASE("auth entry: holds_credentials agrees with decoding, valid or not", "[credentials]") {
   const std::vector<Json> entries = {
-      Json{{"auth", base64_encode("u:p")}}, Json{{"auth", "not base64!"}},
-      Json{{"username", "u"}},              Json{{"password", "p"}},
-      Json{{"identitytoken", "t"}},         Json{{"registrytoken", "t"}, {"email", "e"}},
+      Json{{"auth", base64_encode("u:p")}},
+      Json{{"auth", "not base64!"}},
+      Json{{"username", "u"}},
+      Json{{"password", "p"}},
+      Json{{"identitytoken", "t"}},
+      Json{{"registrytoken", "t"}, {"email", "e"}},
   };
   for (const auto& entry : entries) {
     CAPTURE(entry.dump());
