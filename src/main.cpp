@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
     services.make_http_client = [](const regauth::http::TransportOptions& options) {
       return regauth::http::make_curl_client(options);
     };
+    services.warm_up_http = regauth::http::initialise_http;
     int code = regauth::cli::run(argc, argv, services, std::cout, std::cerr);
     std::cout.flush();
     return code;

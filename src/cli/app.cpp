@@ -118,6 +118,13 @@ std::vector<Command> commands() {
 
 } // namespace
 
+std::jthread warm_up_http(const Services& services) {
+  if (!services.warm_up_http) {
+    return {};
+  }
+  return std::jthread(services.warm_up_http);
+}
+
 int run(int argc, char** argv, Services& services, std::ostream& out, std::ostream& err) {
   Context context{GlobalOptions{}, services, out, err};
   CLI::App app{"regauth: Docker-compatible registry credentials and gated image push", "regauth"};

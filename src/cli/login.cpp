@@ -94,6 +94,7 @@ int run_login(const LoginOptions& options, Context& context) {
                                       "the username must not contain ':' (the Docker config "
                                       "format cannot store it)"));
   }
+  auto warm_up = warm_up_http(context.services);
   if (std::getenv("DOCKER_AUTH_CONFIG")) {
     context.err << "Notice: DOCKER_AUTH_CONFIG is set: its credentials take precedence over "
                    "config.json and credential helpers when reading\n";

@@ -202,6 +202,7 @@ int run_push(const PushOptions& options, Context& context) {
   if (options.jobs < 1 || options.jobs > 32) {
     return report(context, make_error(ErrorKind::usage, "--jobs must be between 1 and 32"));
   }
+  auto warm_up = warm_up_http(context.services);
   std::unique_ptr<image::ImageSource> source;
   if (!options.check) {
     auto opened = image::open_image_source(options.source);

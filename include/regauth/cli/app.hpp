@@ -8,6 +8,7 @@
 #include <functional>
 #include <iosfwd>
 #include <memory>
+#include <thread>
 
 namespace regauth::cli {
 
@@ -15,7 +16,13 @@ namespace regauth::cli {
 struct Services {
   credentials::ProcessRunner* process_runner = nullptr;
   std::function<std::unique_ptr<http::HttpClient>(const http::TransportOptions&)> make_http_client;
+  // Prepares what make_http_client needs (loads libcurl); may run on another thread. Optional.
+  std::function<void()> warm_up_http;
 };
+
+// Runs services.warm_up_http on a thread of its own, joined when the returned object dies:
+// libcurl loads (several milliseconds) while the command reads its config, image and helpers.
+std::jthread warm_up_http(const Services& services);
 
 // Runs regauth with `argv`; returns the process exit code (docs/exit-codes.md).
 int run(int argc, char** argv, Services& services, std::ostream& out, std::ostream& err);
