@@ -1,6 +1,7 @@
 #include "regauth/push/pusher.hpp"
 
 #include <atomic>
+#include <future>
 #include <thread>
 
 namespace regauth::push {
@@ -49,6 +50,31 @@ Error Pusher::gate_refusal(const registry::Refusal& refusal, const Error& error)
 Result<void> Pusher::run_gate(const std::string& probe_digest, const image::Manifest* top) {
   // Steps: ping, a token for pull+push (anonymous without credentials), one upload session.
   // Token servers grant any subset they like, so only the registry's answer proves push rights.
+  //
+  // Meanwhile, with `top`, a lookup of the target reference on a connection of its own (pull
+  // rights suffice; it sends nothing of the image). Its thread sets up while the token is
+  // fetched and sends the moment the token is there, so that it costs no wall time; it sends
+  // nothing when the token step fails. Declared before `authorized`, so that a return before
+  // set_value breaks the promise (the thread then ends) before the thread is joined.
+  m_existing_digest.clear();
+  std::jthread lookup;
+  std::promise<void> authorized;
+  if (top != nullptr) {
+    lookup = std::jthread([this, top, ready = authorized.get_future()]() mutable {
+      auto http_client = m_make_client();
+      registry::RegistryClient client(m_authenticator, m_auth_mutex, *http_client,
+                                      m_target.repository, scopes(), m_options.upload);
+      try {
+        ready.get();
+      } catch (const std::future_error&) {
+        return; // no token: the gate has failed
+      }
+      auto found = client.head_manifest(m_target.manifest_reference(), top->media_type);
+      if (found && *found) {
+        m_existing_digest = **found;
+      }
+    });
+  }
   {
     std::lock_guard lock(m_auth_mutex);
     auto authorization = m_authenticator.authorization(scopes());
@@ -66,21 +92,7 @@ Result<void> Pusher::run_gate(const std::string& probe_digest, const image::Mani
       return error;
     }
   }
-  // While the gate's POST travels, a lookup on its own connection (pull rights suffice; it
-  // sends nothing of the image). Joined before run_gate returns, whatever the verdict.
-  m_existing_digest.clear();
-  std::jthread lookup;
-  if (top != nullptr) {
-    lookup = std::jthread([this, top] {
-      auto http_client = m_make_client();
-      registry::RegistryClient client(m_authenticator, m_auth_mutex, *http_client,
-                                      m_target.repository, scopes(), m_options.upload);
-      auto found = client.head_manifest(m_target.manifest_reference(), top->media_type);
-      if (found && *found) {
-        m_existing_digest = **found;
-      }
-    });
-  }
+  authorized.set_value();
   registry::RegistryClient client(m_authenticator, m_auth_mutex, m_auth_client, m_target.repository,
                                   scopes(), m_options.upload);
   registry::Refusal refusal;

@@ -135,6 +135,18 @@ def test_wrong_password_is_unauthorized_on_basic_registry(run_regauth, htpasswd_
     assert_nothing_written(htpasswd_registry)
 
 
+def test_refused_token_sends_nothing_but_the_probe(run_regauth, token_registry, config_dir,
+                                                   tmp_path):
+    # The manifest lookup that runs alongside the gate waits for the token: none, no lookup.
+    make_oci_layout(str(tmp_path / "oci"), layer_sizes=[50_000])
+    stored_inline(config_dir, token_registry, "alice", "stale-password")
+    result = push(run_regauth, config_dir, str(tmp_path / "oci"),
+                  f"{token_registry.hostport}/team/app:1")
+    assert result.returncode == 5, result.stderr
+    assert "unauthorized" in result.stderr
+    assert [(r.method, r.path) for r in token_registry.requests()] == [("GET", "/v2/")]
+
+
 def test_downgrading_token_server_gives_denied(run_regauth, start_token_server, start_registry,
                                                config_dir, tmp_path):
     server = start_token_server(downgrade=True)
