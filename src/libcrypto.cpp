@@ -35,6 +35,7 @@ LibSsl load_ssl() {
   const DynamicLibrary library("libssl.so.3");
   LibSsl api{};
   library.resolve("SSL_CTX_set1_cert_store", api.ctx_set1_cert_store);
+  library.resolve("SSL_CTX_set_client_cert_cb", api.ctx_set_client_cert_cb);
   return api;
 }
 

@@ -39,9 +39,11 @@ struct LibCrypto {
   decltype(&::X509_free) x509_free;
 };
 
-// The libssl entry point regauth uses (a connection's trust store, set from libcurl's callback).
+// The libssl entry points regauth uses (a connection's trust store and client-certificate
+// callback, set from libcurl's SSL_CTX callback).
 struct LibSsl {
   decltype(&::SSL_CTX_set1_cert_store) ctx_set1_cert_store;
+  decltype(&::SSL_CTX_set_client_cert_cb) ctx_set_client_cert_cb;
 };
 
 // The libpsl entry points regauth uses (registrable domains, for the token realm check).

@@ -117,9 +117,24 @@ TrustStores& trust_stores() {
   return stores;
 }
 
-// Gives one connection's SSL_CTX the shared trust store.
-CURLcode attach_trust_store(CURL* /*curl*/, void* ssl_ctx, void* user) {
-  libssl().ctx_set1_cert_store(static_cast<SSL_CTX*>(ssl_ctx), static_cast<X509_STORE*>(user));
+// Set when the server of the handshake running on this thread asked for a client certificate
+// and the connection had none: a failure is then explained as that, not as curl's "connection
+// reset" or "getpeername() failed" that follows the server's refusal (TLS 1.3).
+thread_local bool t_client_certificate_requested = false;
+
+int note_client_certificate_request(SSL* /*ssl*/, X509** /*cert*/, EVP_PKEY** /*key*/) {
+  t_client_certificate_requested = true;
+  return 0; // none to offer
+}
+
+// Prepares one connection's SSL_CTX: the shared trust store (`user`; none when the peer is not
+// verified) and the note above.
+CURLcode prepare_ssl_ctx(CURL* /*curl*/, void* ssl_ctx, void* user) {
+  auto* context = static_cast<SSL_CTX*>(ssl_ctx);
+  if (user != nullptr) {
+    libssl().ctx_set1_cert_store(context, static_cast<X509_STORE*>(user));
+  }
+  libssl().ctx_set_client_cert_cb(context, note_client_certificate_request);
   return CURLE_OK;
 }
 
@@ -366,14 +381,15 @@ private:
           (!is_loopback_host(url.host) || tls.ca_files.empty())) {
         libcurl().easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
         libcurl().easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+        libcurl().easy_setopt(curl, CURLOPT_SSL_CTX_DATA, nullptr);
       } else {
         // libcurl loads no CA file itself; the connection gets the shared store for this
         // host (one host's certs.d CA never vouches for another host).
         libcurl().easy_setopt(curl, CURLOPT_CAINFO, nullptr);
         libcurl().easy_setopt(curl, CURLOPT_CAPATH, nullptr);
-        libcurl().easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, attach_trust_store);
         libcurl().easy_setopt(curl, CURLOPT_SSL_CTX_DATA, trust_stores().get(tls.ca_files));
       }
+      libcurl().easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, prepare_ssl_ctx);
       if (!tls.client_cert.empty()) {
         libcurl().easy_setopt(curl, CURLOPT_SSLCERT, tls.client_cert.c_str());
         libcurl().easy_setopt(curl, CURLOPT_SSLKEY, tls.client_key.c_str());
@@ -399,6 +415,7 @@ private:
                               static_cast<curl_off_t>(request.body.size()));
       }
     }
+    t_client_certificate_requested = false;
     CURLcode code = libcurl().easy_perform(curl);
     if (transfer.source_error) {
       return *transfer.source_error;
@@ -409,6 +426,16 @@ private:
                             std::to_string(request.max_response_body) + " bytes");
     }
     if (code != CURLE_OK) {
+      if (t_client_certificate_requested && tls.client_cert.empty()) {
+        std::string dir = m_options.certs_dirs.empty() ? "/etc/docker/certs.d"
+                                                       : m_options.certs_dirs.back().string();
+        return make_error(ErrorKind::network,
+                          strip_query(request.url) +
+                              ": the registry asks for a TLS client certificate and none is "
+                              "configured for " +
+                              url.host_port() + " (put NAME.cert and NAME.key, PEM, in " + dir +
+                              "/" + url.host_port() + "/)");
+      }
       return network_error(strip_query(request.url), code, error_buffer);
     }
     long status = 0;

@@ -7,6 +7,7 @@ import json
 import os
 
 from helpers import auth_of, login, mode_of, read_config, write_config
+from support.images import make_oci_layout
 from support import ALICE, BOB
 
 
@@ -241,3 +242,33 @@ def test_loopback_registry_with_certs_dir_is_probed_over_https_first(run_regauth
     assert result.returncode == 0, result.stderr
     assert "400 Bad Request" not in result.stderr
     assert result.stderr.index("TLS handshake, Client hello") < result.stderr.index("> GET /v2/")
+
+
+def test_mutual_tls_client_certificate_from_certs_dir(run_regauth, start_registry, test_ca,
+                                                      config_dir, tmp_path):
+    # A registry that demands a client certificate: Docker's certs.d holds it as
+    # HOST:PORT/NAME.cert + NAME.key beside the CA's ca.crt.
+    client = test_ca.issue_client("client", str(tmp_path / "client"))
+    registry = start_registry(auth="htpasswd", users=dict([ALICE, BOB]),
+                              tls=test_ca.issue(["registry.test"], str(tmp_path / "tls")),
+                              client_ca=test_ca.ca_path, client_cert=client)
+    name = f"registry.test:{registry.port}"
+    resolve = ["--resolve", f"registry.test:{registry.port}:127.0.0.1"]
+    certs = test_ca.certs_dir(str(tmp_path / "certs.d"), [name])
+    without = login(run_regauth, config_dir, name, *ALICE, *resolve, "--certs-dir", certs)
+    assert without.returncode == 7, without.stderr
+    assert not os.path.exists(os.path.join(config_dir, "config.json"))
+    for path in client:
+        os.link(path, os.path.join(certs, name, os.path.basename(path)))
+    with_cert = login(run_regauth, config_dir, name, *ALICE, *resolve, "--certs-dir", certs)
+    assert with_cert.returncode == 0, with_cert.stderr
+    assert (f"the registry asks for a TLS client certificate and none is configured for {name} "
+            f"(put NAME.cert and NAME.key, PEM, in {certs}/{name}/)") in without.stderr
+    assert name in read_config(config_dir)["auths"]
+    assert registry.requests()[-1].status == 200
+    # every parallel job's connection presents it too
+    make_oci_layout(str(tmp_path / "oci"), layer_sizes=[30_000, 20_000, 10_000])
+    pushed = run_regauth(["--config", config_dir, "--certs-dir", certs, *resolve, "push",
+                          "--jobs", "3", str(tmp_path / "oci"), f"{name}/mtls/app:1"])
+    assert pushed.returncode == 0, pushed.stderr
+    assert "mtls/app" in registry.manifests_on_disk()

@@ -1,7 +1,8 @@
 """A throwaway certificate authority for TLS test servers.
 
 `make_test_ca(dir)` creates an ECDSA P-256 CA; `TestCA.issue()` signs server
-certificates for DNS names (plus IP 127.0.0.1); `TestCA.certs_dir()` writes
+certificates for DNS names (plus IP 127.0.0.1) and `TestCA.issue_client()`
+client certificates; `TestCA.certs_dir()` writes
 the Docker layout `ROOT/HOST[:PORT]/ca.crt` that `certs.d` readers expect.
 """
 
@@ -84,6 +85,32 @@ class TestCA:
         os.makedirs(dir, exist_ok=True)
         stem = os.path.join(dir, (names[0] if names else "server").replace(":", "_"))
         cert_path = _write(stem + ".crt", cert.public_bytes(serialization.Encoding.PEM))
+        key_path = _write(stem + ".key", _pem_key(key), 0o600)
+        return cert_path, key_path
+
+    def issue_client(self, name: str, dir: str) -> tuple[str, str]:
+        """Issue a TLS client certificate (clientAuth) for NAME; returns
+        (cert_path, key_path), named NAME.cert and NAME.key as Docker's certs.d wants."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = datetime.datetime.now(datetime.timezone.utc)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(_name(name))
+            .issuer_name(self.cert.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + _VALIDITY)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(
+                x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH]),
+                critical=False,
+            )
+            .sign(self.key, hashes.SHA256())
+        )
+        os.makedirs(dir, exist_ok=True)
+        stem = os.path.join(dir, name)
+        cert_path = _write(stem + ".cert", cert.public_bytes(serialization.Encoding.PEM))
         key_path = _write(stem + ".key", _pem_key(key), 0o600)
         return cert_path, key_path
 

@@ -60,6 +60,9 @@ class Registry:
     token_server   for 'token': a started TokenServer (realm, service,
                    issuer and rootcertbundle are taken from it).
     tls            (cert_path, key_path) to serve https.
+    client_ca      with tls: a CA file; the registry then requires a client
+                   certificate it signed (mutual TLS).
+    client_cert    (cert_path, key_path) its own readiness probe presents.
     log_level      distribution log level ('info' is enough for the access log).
     """
 
@@ -71,6 +74,8 @@ class Registry:
         users: dict[str, str] | None = None,
         token_server=None,
         tls: tuple[str, str] | None = None,
+        client_ca: str | None = None,
+        client_cert: tuple[str, str] | None = None,
         log_level: str = "info",
         port: int = 0,
         address: str = "127.0.0.1",
@@ -84,6 +89,8 @@ class Registry:
         self.users = dict(users or {})
         self.token_server = token_server
         self.tls = tls
+        self.client_ca = client_ca
+        self.client_cert = client_cert
         self.log_level = log_level
         self.storage_dir = os.path.join(self.state_dir, "storage")
         self.config_path = os.path.join(self.state_dir, "config.yml")
@@ -190,6 +197,8 @@ class Registry:
         """Plain GET (no auth, no cert check) -> (status, API version header)."""
         if self.tls:
             ctx = ssl._create_unverified_context()
+            if self.client_cert:
+                ctx.load_cert_chain(*self.client_cert)
             conn = http.client.HTTPSConnection(self.address, self.port, timeout=timeout, context=ctx)
         else:
             conn = http.client.HTTPConnection(self.address, self.port, timeout=timeout)
@@ -241,6 +250,8 @@ class Registry:
                 f"    certificate: {q(self.tls[0])}",
                 f"    key: {q(self.tls[1])}",
             ]
+            if self.client_ca:
+                cfg += ["    clientcas:", f"      - {q(self.client_ca)}"]
         if self.auth == "htpasswd":
             cfg += [
                 "auth:",
