@@ -24,7 +24,12 @@ LibCrypto load_crypto() {
   library.resolve("EVP_DigestFinal_ex", api.digest_final);
   library.resolve("X509_STORE_new", api.store_new);
   library.resolve("X509_STORE_free", api.store_free);
-  library.resolve("X509_STORE_set_default_paths", api.store_set_default_paths);
+  library.resolve("X509_STORE_load_file", api.store_load_file);
+  library.resolve("X509_STORE_load_path", api.store_load_path);
+  library.resolve("X509_get_default_cert_file", api.default_cert_file);
+  library.resolve("X509_get_default_cert_file_env", api.default_cert_file_env);
+  library.resolve("X509_get_default_cert_dir", api.default_cert_dir);
+  library.resolve("X509_get_default_cert_dir_env", api.default_cert_dir_env);
   library.resolve("X509_STORE_add_cert", api.store_add_cert);
   library.resolve("PEM_read_X509", api.pem_read_x509);
   library.resolve("X509_free", api.x509_free);

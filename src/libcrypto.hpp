@@ -33,7 +33,12 @@ struct LibCrypto {
   decltype(&::EVP_DigestFinal_ex) digest_final;
   decltype(&::X509_STORE_new) store_new;
   decltype(&::X509_STORE_free) store_free;
-  decltype(&::X509_STORE_set_default_paths) store_set_default_paths;
+  decltype(&::X509_STORE_load_file) store_load_file;
+  decltype(&::X509_STORE_load_path) store_load_path;
+  decltype(&::X509_get_default_cert_file) default_cert_file;
+  decltype(&::X509_get_default_cert_file_env) default_cert_file_env;
+  decltype(&::X509_get_default_cert_dir) default_cert_dir;
+  decltype(&::X509_get_default_cert_dir_env) default_cert_dir_env;
   decltype(&::X509_STORE_add_cert) store_add_cert;
   decltype(&::PEM_read_X509) pem_read_x509;
   decltype(&::X509_free) x509_free;

@@ -7,6 +7,8 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -87,7 +89,7 @@ public:
     auto& store = m_stores[key];
     if (!store) {
       store = libcrypto().store_new();
-      libcrypto().store_set_default_paths(store); // OpenSSL's defaults; SSL_CERT_FILE/DIR honoured
+      add_system_certificates(store);
       for (const auto& file : extra_ca_files) {
         add_pem_certificates(store, file);
       }
@@ -96,6 +98,50 @@ public:
   }
 
 private:
+  // The system CAs where OpenSSL's defaults put them (SSL_CERT_FILE and SSL_CERT_DIR honoured),
+  // preferably as the hashed directory, whose certificates OpenSSL reads one by one as a
+  // verification needs them: parsing Debian's whole bundle file takes OpenSSL 3.0 about 40 ms,
+  // at every start of every command that speaks https. A bundle file is read when it is not
+  // the system's own (update-ca-certificates writes the bundle and the directory from the same
+  // certificates), or when no hashed directory is there to look certificates up in.
+  static void add_system_certificates(X509_STORE* store) {
+    const LibCrypto& crypto = libcrypto();
+    const char* file_env = std::getenv(crypto.default_cert_file_env());
+    const char* dirs_env = std::getenv(crypto.default_cert_dir_env());
+    fs::path default_dir = crypto.default_cert_dir();
+    std::string dirs = dirs_env != nullptr ? dirs_env : default_dir.string();
+    bool hashed_system_dir = same_file(dirs, default_dir) && holds_hashed_certificates(default_dir);
+    fs::path file = file_env != nullptr ? file_env : crypto.default_cert_file();
+    if (!(hashed_system_dir && same_file(file, crypto.default_cert_file()))) {
+      crypto.store_load_file(store, file.c_str());
+    }
+    if (dirs_env != nullptr || hashed_system_dir) {
+      crypto.store_load_path(store, dirs.c_str()); // a list, as OpenSSL reads it
+    }
+  }
+
+  static bool same_file(const fs::path& a, const fs::path& b) {
+    std::error_code error;
+    return fs::equivalent(a, b, error);
+  }
+
+  // True when `dir` holds a `<8 hex digits>.<digit>` entry, as c_rehash and
+  // update-ca-certificates make them.
+  static bool holds_hashed_certificates(const fs::path& dir) {
+    std::error_code error;
+    for (const auto& entry : fs::directory_iterator(dir, error)) {
+      std::string name = entry.path().filename().string();
+      if (name.size() >= 10 && name[8] == '.' &&
+          std::all_of(name.begin(), name.begin() + 8,
+                      [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }) &&
+          std::all_of(name.begin() + 9, name.end(),
+                      [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; })) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   static void add_pem_certificates(X509_STORE* store, const fs::path& file) {
     std::unique_ptr<FILE, decltype(&std::fclose)> in(std::fopen(file.c_str(), "r"), &std::fclose);
     if (!in) {

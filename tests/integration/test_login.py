@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
+import subprocess
 
 from helpers import auth_of, login, mode_of, read_config, write_config
 from support.images import make_oci_layout
@@ -272,3 +274,46 @@ def test_mutual_tls_client_certificate_from_certs_dir(run_regauth, start_registr
                           "--jobs", "3", str(tmp_path / "oci"), f"{name}/mtls/app:1"])
     assert pushed.returncode == 0, pushed.stderr
     assert "mtls/app" in registry.manifests_on_disk()
+
+
+def _hashed_ca_dir(test_ca, root) -> tuple[str, str]:
+    """A directory in OpenSSL's hashed layout holding the test CA: (dir, link name)."""
+    subject_hash = subprocess.run(["openssl", "x509", "-hash", "-noout", "-in", test_ca.ca_path],
+                                  capture_output=True, text=True, check=True).stdout.strip()
+    os.makedirs(root)
+    shutil.copy(test_ca.ca_path, os.path.join(root, f"{subject_hash}.0"))
+    return root, f"{subject_hash}.0"
+
+
+def test_system_trust_is_looked_up_in_the_hashed_directory(run_regauth, tls_htpasswd_registry,
+                                                           test_ca, config_dir, tmp_path):
+    # regauth reads the CA directory certificate by certificate (SSL_CERT_DIR here stands for
+    # /etc/ssl/certs) instead of parsing the whole bundle at every start.
+    port = tls_htpasswd_registry.port
+    name = f"registry.test:{port}"
+    resolve = ["--resolve", f"registry.test:{port}:127.0.0.1"]
+    hashed, link = _hashed_ca_dir(test_ca, str(tmp_path / "hashed"))
+    trusted = login(run_regauth, config_dir, name, *ALICE, *resolve,
+                    env={"SSL_CERT_DIR": hashed})
+    assert trusted.returncode == 0, trusted.stderr
+    os.rename(os.path.join(hashed, link), os.path.join(hashed, "not-a-hash-link.pem"))
+    os.remove(os.path.join(config_dir, "config.json"))
+    untrusted = login(run_regauth, config_dir, name, *ALICE, *resolve,
+                      env={"SSL_CERT_DIR": hashed})
+    assert untrusted.returncode == 7, untrusted.stderr
+    assert "certificate" in untrusted.stderr
+    assert not os.path.exists(os.path.join(config_dir, "config.json"))
+
+
+def test_ssl_cert_file_names_a_bundle_to_trust(run_regauth, tls_htpasswd_registry, test_ca,
+                                               config_dir, tmp_path):
+    port = tls_htpasswd_registry.port
+    name = f"registry.test:{port}"
+    resolve = ["--resolve", f"registry.test:{port}:127.0.0.1"]
+    bundle = str(tmp_path / "bundle.pem")
+    with open(test_ca.ca_path) as ca, open(bundle, "w") as out:
+        out.write(ca.read())
+    trusted = login(run_regauth, config_dir, name, *ALICE, *resolve,
+                    env={"SSL_CERT_FILE": bundle})
+    assert trusted.returncode == 0, trusted.stderr
+    assert name in read_config(config_dir)["auths"]
