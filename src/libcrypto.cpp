@@ -33,6 +33,7 @@ LibCrypto load_crypto() {
   library.resolve("X509_STORE_add_cert", api.store_add_cert);
   library.resolve("PEM_read_X509", api.pem_read_x509);
   library.resolve("X509_free", api.x509_free);
+  library.resolve("ERR_clear_error", api.clear_errors);
   return api;
 }
 

@@ -6,6 +6,7 @@
 // Private to src/.
 #pragma once
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -42,6 +43,7 @@ struct LibCrypto {
   decltype(&::X509_STORE_add_cert) store_add_cert;
   decltype(&::PEM_read_X509) pem_read_x509;
   decltype(&::X509_free) x509_free;
+  decltype(&::ERR_clear_error) clear_errors;
 };
 
 // The libssl entry points regauth uses (a connection's trust store and client-certificate

@@ -8,10 +8,12 @@
 #include <exception>
 #include <iostream>
 
-#if defined(__SANITIZE_ADDRESS__)
+// Sanitizers report at exit (leaks, races): under one, main() returns instead of _Exit.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define REGAUTH_LEAK_CHECKED 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) ||                         \
+    __has_feature(leak_sanitizer) || __has_feature(memory_sanitizer)
 #define REGAUTH_LEAK_CHECKED 1
 #endif
 #endif
@@ -33,8 +35,7 @@ int main(int argc, char** argv) {
 #ifndef REGAUTH_LEAK_CHECKED
     // Every file is closed and every thread joined by now. What exit() would still run is the
     // libraries' clean-up (OpenSSL frees its providers, tables and error strings, about a
-    // millisecond) for memory the kernel is about to take back: skip it. (Not under
-    // AddressSanitizer, whose leak check runs at exit.)
+    // millisecond) for memory the kernel is about to take back: skip it.
     std::_Exit(code);
 #else
     return code;

@@ -30,27 +30,32 @@ Result<void> Authenticator::ping() {
   if (m_options.may_use_http) {
     schemes.insert(m_options.http_first ? schemes.begin() : schemes.end(), "http");
   }
-  std::optional<Error> first_failure;
+  // When both fail, the https attempt's error is the one to report: it is the protocol a
+  // registry is expected to speak, and the one whose TLS failures say something.
+  std::optional<Error> https_failure;
+  std::optional<Error> http_failure;
   for (std::size_t i = 0; i < schemes.size(); ++i) {
-    std::string base = schemes[i] + "://" + m_registry_host;
+    const std::string& scheme = schemes[i];
+    std::string base = scheme + "://" + m_registry_host;
     bool last = i + 1 == schemes.size();
     http::Request request;
     request.url = base + "/v2/";
     auto response = m_client.send(request);
     if (!response) {
-      if (!first_failure) {
-        first_failure = response.error();
-      }
       if (response.error().kind != ErrorKind::network) {
         return response.error();
       }
+      (scheme == "https" ? https_failure : http_failure) = response.error();
       if (last) {
-        return *first_failure;
+        return https_failure ? *https_failure : *http_failure;
       }
       continue; // e.g. https spoken to a plain HTTP port on a loopback registry
     }
-    if (response->status == 400 && schemes[i] == "http" && !last) {
-      continue; // a TLS port answering plain HTTP: "Client sent an HTTP request to an HTTPS server"
+    if (scheme == "http" && !last &&
+        (response->status == 400 || (response->status >= 300 && response->status < 400))) {
+      // A TLS port answering plain HTTP: Go's "Client sent an HTTP request to an HTTPS
+      // server" (400), nginx's 400 or its redirect to https.
+      continue;
     }
     m_base_url = base;
     if (response->status == 200) {
@@ -76,8 +81,7 @@ Result<void> Authenticator::ping() {
     }
     return http::response_error("GET " + request.url, *response);
   }
-  return first_failure ? *first_failure
-                       : make_error(ErrorKind::network, "cannot reach " + m_registry_host);
+  return make_error(ErrorKind::network, "cannot reach " + m_registry_host); // not reached
 }
 
 Result<std::string> Authenticator::realm_url() {

@@ -94,7 +94,13 @@ int run_login(const LoginOptions& options, Context& context) {
                                       "the username must not contain ':' (the Docker config "
                                       "format cannot store it)"));
   }
-  auto warm_up = warm_up_http(context.services);
+  // libcurl loads meanwhile, but never while a prompt has the terminal's echo off: a library
+  // that fails to load ends the process from that thread.
+  bool may_prompt = !options.password && !options.password_stdin;
+  std::jthread warm_up;
+  if (!may_prompt) {
+    warm_up = warm_up_http(context.services);
+  }
   if (std::getenv("DOCKER_AUTH_CONFIG")) {
     context.err << "Notice: DOCKER_AUTH_CONFIG is set: its credentials take precedence over "
                    "config.json and credential helpers when reading\n";
@@ -127,6 +133,9 @@ int run_login(const LoginOptions& options, Context& context) {
       return report(context, given.error());
     }
     chosen = std::move(*given);
+  }
+  if (!warm_up.joinable()) {
+    warm_up = warm_up_http(context.services);
   }
   auto transport = context.transport();
   auto client = context.services.make_http_client(transport);

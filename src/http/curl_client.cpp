@@ -10,6 +10,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <system_error>
@@ -101,23 +102,27 @@ private:
   // The system CAs where OpenSSL's defaults put them (SSL_CERT_FILE and SSL_CERT_DIR honoured),
   // preferably as the hashed directory, whose certificates OpenSSL reads one by one as a
   // verification needs them: parsing Debian's whole bundle file takes OpenSSL 3.0 about 40 ms,
-  // at every start of every command that speaks https. A bundle file is read when it is not
-  // the system's own (update-ca-certificates writes the bundle and the directory from the same
-  // certificates), or when no hashed directory is there to look certificates up in.
+  // at every start of every command that speaks https. The bundle is skipped only when it is
+  // the system's own and the system's hashed directory holds at least as many certificates
+  // (update-ca-certificates writes both from the same certificates); a bundle with a CA
+  // appended by hand, mounted over, or on a system without hash links is read as before.
   static void add_system_certificates(X509_STORE* store) {
     const LibCrypto& crypto = libcrypto();
     const char* file_env = std::getenv(crypto.default_cert_file_env());
     const char* dirs_env = std::getenv(crypto.default_cert_dir_env());
     fs::path default_dir = crypto.default_cert_dir();
     std::string dirs = dirs_env != nullptr ? dirs_env : default_dir.string();
-    bool hashed_system_dir = same_file(dirs, default_dir) && holds_hashed_certificates(default_dir);
     fs::path file = file_env != nullptr ? file_env : crypto.default_cert_file();
-    if (!(hashed_system_dir && same_file(file, crypto.default_cert_file()))) {
+    bool skip_file = same_file(dirs, default_dir) && same_file(file, crypto.default_cert_file());
+    std::size_t links = skip_file ? count_hash_links(default_dir) : 0;
+    skip_file = skip_file && links > 0 && links >= count_pem_certificates(file);
+    if (!skip_file) {
       crypto.store_load_file(store, file.c_str());
     }
-    if (dirs_env != nullptr || hashed_system_dir) {
+    if (dirs_env != nullptr || links > 0) {
       crypto.store_load_path(store, dirs.c_str()); // a list, as OpenSSL reads it
     }
+    crypto.clear_errors(); // a missing file or directory is no error of the next connection
   }
 
   static bool same_file(const fs::path& a, const fs::path& b) {
@@ -125,21 +130,33 @@ private:
     return fs::equivalent(a, b, error);
   }
 
-  // True when `dir` holds a `<8 hex digits>.<digit>` entry, as c_rehash and
-  // update-ca-certificates make them.
-  static bool holds_hashed_certificates(const fs::path& dir) {
+  // Entries named `<8 hex digits>.<digits>` in `dir`, as c_rehash and update-ca-certificates
+  // make them.
+  static std::size_t count_hash_links(const fs::path& dir) {
+    std::size_t count = 0;
     std::error_code error;
     for (const auto& entry : fs::directory_iterator(dir, error)) {
       std::string name = entry.path().filename().string();
-      if (name.size() >= 10 && name[8] == '.' &&
+      count +=
+          name.size() >= 10 && name[8] == '.' &&
           std::all_of(name.begin(), name.begin() + 8,
                       [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }) &&
           std::all_of(name.begin() + 9, name.end(),
-                      [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; })) {
-        return true;
-      }
+                      [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
     }
-    return false;
+    return count;
+  }
+
+  // "-----BEGIN CERTIFICATE-----" and "-----BEGIN TRUSTED CERTIFICATE-----" lines in `file`.
+  static std::size_t count_pem_certificates(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    std::size_t count = 0;
+    std::string line;
+    while (std::getline(in, line)) {
+      count += line.rfind("-----BEGIN CERTIFICATE-----", 0) == 0 ||
+               line.rfind("-----BEGIN TRUSTED CERTIFICATE-----", 0) == 0;
+    }
+    return count;
   }
 
   static void add_pem_certificates(X509_STORE* store, const fs::path& file) {
@@ -281,6 +298,13 @@ Error network_error(const std::string& url, CURLcode code, const char* detail) {
   std::string message = url + ": ";
   message += (detail && *detail) ? detail : libcurl().easy_strerror(code);
   return make_error(ErrorKind::network, message);
+}
+
+// How a connection ends when the server refuses the handshake's (missing) client certificate:
+// with TLS 1.3 the client learns it only at its first read or write.
+bool ends_like_a_refused_handshake(CURLcode code) {
+  return code == CURLE_SSL_CONNECT_ERROR || code == CURLE_RECV_ERROR || code == CURLE_SEND_ERROR ||
+         code == CURLE_GOT_NOTHING || code == CURLE_COULDNT_CONNECT || code == CURLE_FAILED_INIT;
 }
 
 std::string strip_query(const std::string& url) {
@@ -472,7 +496,13 @@ private:
                             std::to_string(request.max_response_body) + " bytes");
     }
     if (code != CURLE_OK) {
-      if (t_client_certificate_requested && tls.client_cert.empty()) {
+      // Only for a connection that ended before any HTTP answer: a server may ask for a
+      // certificate it does not need (optional client authentication), and a later timeout or
+      // reset must not be blamed on it.
+      long answered = 0;
+      libcurl().easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &answered);
+      if (t_client_certificate_requested && tls.client_cert.empty() && answered == 0 &&
+          ends_like_a_refused_handshake(code)) {
         std::string dir = m_options.certs_dirs.empty() ? "/etc/docker/certs.d"
                                                        : m_options.certs_dirs.back().string();
         return make_error(ErrorKind::network,

@@ -54,24 +54,27 @@ Result<void> Pusher::run_gate(const std::string& probe_digest, const image::Mani
   // Meanwhile, with `top`, a lookup of the target reference on a connection of its own (pull
   // rights suffice; it sends nothing of the image). Its thread sets up while the token is
   // fetched and sends the moment the token is there, so that it costs no wall time; it sends
-  // nothing when the token step fails. Declared before `authorized`, so that a return before
-  // set_value breaks the promise (the thread then ends) before the thread is joined.
+  // nothing when the token step fails. It gets the Authorization value through the promise and
+  // never calls the Authenticator, whose client the gate's POST is using meanwhile. Declared
+  // before `authorized`, so that a return before set_value breaks the promise (the thread then
+  // ends) before the thread is joined.
   m_existing_digest.clear();
   std::jthread lookup;
-  std::promise<void> authorized;
+  std::promise<std::optional<std::string>> authorized;
   if (top != nullptr) {
     lookup = std::jthread([this, top, ready = authorized.get_future()]() mutable {
-      auto http_client = m_make_client();
-      registry::RegistryClient client(m_authenticator, m_auth_mutex, *http_client,
-                                      m_target.repository, scopes(), m_options.upload);
       try {
-        ready.get();
-      } catch (const std::future_error&) {
-        return; // no token: the gate has failed
-      }
-      auto found = client.head_manifest(m_target.manifest_reference(), top->media_type);
-      if (found && *found) {
-        m_existing_digest = **found;
+        auto http_client = m_make_client();
+        registry::RegistryClient client(m_authenticator, m_auth_mutex, *http_client,
+                                        m_target.repository, scopes(), m_options.upload);
+        auto authorization = ready.get(); // throws when the token step failed
+        auto found =
+            client.head_manifest(m_target.manifest_reference(), top->media_type, authorization);
+        if (found && *found) {
+          m_existing_digest = **found;
+        }
+      } catch (const std::exception&) {
+        // no token (a broken promise), or no memory: the push simply goes the long way
       }
     });
   }
@@ -91,8 +94,8 @@ Result<void> Pusher::run_gate(const std::string& probe_digest, const image::Mani
       }
       return error;
     }
+    authorized.set_value(*authorization);
   }
-  authorized.set_value();
   registry::RegistryClient client(m_authenticator, m_auth_mutex, m_auth_client, m_target.repository,
                                   scopes(), m_options.upload);
   registry::Refusal refusal;

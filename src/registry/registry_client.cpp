@@ -481,8 +481,9 @@ Result<void> RegistryClient::upload_chunked(UploadSession session, const std::st
   return {};
 }
 
-Result<std::optional<std::string>> RegistryClient::head_manifest(const std::string& reference,
-                                                                 const std::string& media_type) {
+Result<std::optional<std::string>>
+RegistryClient::head_manifest(const std::string& reference, const std::string& media_type,
+                              const std::optional<std::string>& authorization) {
   http::Request request;
   request.method = "HEAD";
   request.url = url("/manifests/" + reference);
@@ -496,7 +497,11 @@ Result<std::optional<std::string>> RegistryClient::head_manifest(const std::stri
     }
   }
   request.headers = {{"Accept", accept}};
-  auto response = send_once(request);
+  if (authorization) {
+    request.headers.push_back({"Authorization", *authorization});
+  }
+  request.credential_origin = http::parse_url(m_authenticator.base_url() + "/")->origin();
+  auto response = m_client.send(request);
   if (!response) {
     return response.error();
   }

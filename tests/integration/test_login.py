@@ -8,6 +8,8 @@ import os
 import shutil
 import subprocess
 
+import pytest
+
 from helpers import auth_of, login, mode_of, read_config, write_config
 from support.images import make_oci_layout
 from support import ALICE, BOB
@@ -316,4 +318,33 @@ def test_ssl_cert_file_names_a_bundle_to_trust(run_regauth, tls_htpasswd_registr
     trusted = login(run_regauth, config_dir, name, *ALICE, *resolve,
                     env={"SSL_CERT_FILE": bundle})
     assert trusted.returncode == 0, trusted.stderr
+    assert name in read_config(config_dir)["auths"]
+
+
+def test_a_ca_appended_to_the_system_bundle_is_trusted(run_regauth, tls_htpasswd_registry,
+                                                        test_ca, config_dir, tmp_path):
+    # A Dockerfile's `cat corp.crt >> /etc/ssl/certs/ca-certificates.crt`: the bundle then holds
+    # a CA the hashed directory lacks, so regauth must read the bundle after all. The system
+    # bundle is replaced in a private mount namespace only.
+    if shutil.which("unshare") is None or os.geteuid() != 0:
+        pytest.skip("needs root and unshare(1) for a private mount namespace")
+    bundle = "/etc/ssl/certs/ca-certificates.crt"
+    if not os.path.isfile(bundle):
+        pytest.skip(f"no system bundle at {bundle}")
+    appended = str(tmp_path / "appended.pem")
+    with open(bundle) as system, open(test_ca.ca_path) as ca, open(appended, "w") as out:
+        out.write(system.read() + ca.read())
+    port = tls_htpasswd_registry.port
+    name = f"registry.test:{port}"
+    args = ["--config", config_dir, "--resolve", f"registry.test:{port}:127.0.0.1", "login",
+            "-u", ALICE[0], "--password-stdin", name]
+    probe = subprocess.run(["unshare", "--mount", "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip("unshare --mount is not permitted here")
+    script = 'mount --bind "$1" "$2" && shift 2 && exec "$@"'
+    env = {**run_regauth.base_env}  # run_regauth's clean environment, by hand
+    done = subprocess.run(["unshare", "--mount", "sh", "-c", script, "sh", appended, bundle,
+                           run_regauth.binary, *args], input=ALICE[1], capture_output=True,
+                          text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
     assert name in read_config(config_dir)["auths"]

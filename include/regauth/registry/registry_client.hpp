@@ -78,9 +78,12 @@ public:
   Result<void> cancel_upload(const UploadSession& session);
   // HEAD /v2/<name>/manifests/<reference>, accepting `media_type` first: the digest the
   // registry reports (Docker-Content-Digest); nullopt on 404 or when it names none. A lookup:
-  // one request, no retry, no token renewal.
+  // one request with `authorization` (an Authorization value the caller already holds), no
+  // retry, no renewal, no call into the Authenticator, so that it may run beside a request
+  // that uses the Authenticator's own client.
   Result<std::optional<std::string>> head_manifest(const std::string& reference,
-                                                   const std::string& media_type);
+                                                   const std::string& media_type,
+                                                   const std::optional<std::string>& authorization);
   // PUT /v2/<name>/manifests/<reference> with Content-Type `media_type`.
   Result<ManifestOutcome> put_manifest(const std::string& reference, const std::string& media_type,
                                        const std::string& bytes);
