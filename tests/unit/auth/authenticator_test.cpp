@@ -149,6 +149,73 @@ TEST_CASE("authenticator: ping failures are classified", "[auth]") {
   }
 }
 
+TEST_CASE("authenticator: a loopback registry is probed over http first", "[auth]") {
+  const std::string http_ping = "http://127.0.0.1:5000/v2/";
+  const std::string https_ping = "https://127.0.0.1:5000/v2/";
+  AuthOptions options;
+  options.may_use_http = true;
+  options.http_first = true;
+  auto urls = [](const FakeHttpClient& client) {
+    std::vector<std::string> sent;
+    for (const auto& request : client.requests()) {
+      sent.push_back(request.url);
+    }
+    return sent;
+  };
+  SECTION("a plain registry: one request, no TLS attempt") {
+    FakeHttpClient client;
+    client.on("GET", http_ping, basic_challenge());
+    Authenticator authenticator(client, "127.0.0.1:5000", std::nullopt, options);
+    REQUIRE(authenticator.ping());
+    CHECK(authenticator.base_url() == "http://127.0.0.1:5000");
+    CHECK(urls(client) == std::vector<std::string>{http_ping});
+  }
+  SECTION("a TLS port answering 400 or a redirect to the plain probe: https") {
+    for (int status : {400, 301, 308}) {
+      CAPTURE(status);
+      FakeHttpClient client;
+      client.on("GET", http_ping,
+                make_response(status, "Client sent an HTTP request to an HTTPS server.",
+                              {{"Location", https_ping}}));
+      client.on("GET", https_ping, make_response(200, "{}"));
+      Authenticator authenticator(client, "127.0.0.1:5000", std::nullopt, options);
+      REQUIRE(authenticator.ping());
+      CHECK(authenticator.base_url() == "https://127.0.0.1:5000");
+      CHECK(urls(client) == std::vector<std::string>{http_ping, https_ping});
+    }
+  }
+  SECTION("a TLS port that hangs up on the plain probe: https") {
+    FakeHttpClient client;
+    client.on("GET", http_ping,
+              std::vector<Result<Response>>{regauth::make_error(ErrorKind::network, "reset")});
+    client.on("GET", https_ping, bearer_challenge());
+    Authenticator authenticator(client, "127.0.0.1:5000", std::nullopt, options);
+    REQUIRE(authenticator.ping());
+    CHECK(authenticator.base_url() == "https://127.0.0.1:5000");
+  }
+  SECTION("both fail: the https error is the one reported") {
+    FakeHttpClient client;
+    client.on("GET", http_ping,
+              std::vector<Result<Response>>{regauth::make_error(ErrorKind::network, "plain")});
+    client.on("GET", https_ping,
+              std::vector<Result<Response>>{regauth::make_error(ErrorKind::network, "tls")});
+    Authenticator authenticator(client, "127.0.0.1:5000", std::nullopt, options);
+    auto pinged = authenticator.ping();
+    REQUIRE_FALSE(pinged);
+    CHECK(pinged.error().message == "tls");
+  }
+  SECTION("a plain registry's own failure is reported without a TLS attempt") {
+    FakeHttpClient client;
+    client.on("GET", http_ping, make_response(503, "busy"));
+    Authenticator authenticator(client, "127.0.0.1:5000", std::nullopt, options);
+    auto pinged = authenticator.ping();
+    REQUIRE_FALSE(pinged);
+    CHECK(pinged.error().kind == ErrorKind::network);
+    CHECK_THAT(pinged.error().message, Catch::Contains("503"));
+    CHECK(urls(client) == std::vector<std::string>{http_ping});
+  }
+}
+
 TEST_CASE("authenticator: Basic login sends the credentials only to the registry", "[auth]") {
   FakeHttpClient client;
   client.on("GET", k_ping, std::vector<Result<Response>>{basic_challenge(), make_response(200)});
