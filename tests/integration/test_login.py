@@ -230,6 +230,9 @@ def test_loopback_tls_registry_is_found_after_the_plain_probe(run_regauth, tls_h
     assert result.returncode == 0, result.stderr
     plain_answer = result.stderr.index("400 Bad Request")
     assert result.stderr.index("TLS handshake, Client hello") > plain_answer
+    # HTTP/1.1 over TLS too, though the registry offers h2: h2 uploads big blobs slower
+    assert "> GET /v2/ HTTP/2" not in result.stderr
+    assert "> GET /v2/ HTTP/1.1" in result.stderr[plain_answer:]
     assert "Login Succeeded" in result.stdout
     assert host in read_config(config_dir)["auths"]
     assert tls_htpasswd_registry.requests()[-1].status == 200
