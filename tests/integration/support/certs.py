@@ -50,13 +50,40 @@ class TestCA:
     cert: x509.Certificate
     ca_path: str
 
+    def _leaf(self, subject: str, usage, extensions=()) -> tuple[x509.Certificate,
+                                                                ec.EllipticCurvePrivateKey]:
+        """A fresh key and an end-entity certificate for it, signed by this CA, with
+        extended key usage USAGE plus EXTENSIONS (non-critical)."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = datetime.datetime.now(datetime.timezone.utc)
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(_name(subject))
+            .issuer_name(self.cert.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + _VALIDITY)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+        )
+        for extension in extensions:
+            builder = builder.add_extension(extension, critical=False)
+        return builder.sign(self.key, hashes.SHA256()), key
+
+    @staticmethod
+    def _save(cert: x509.Certificate, key, stem: str, cert_suffix: str) -> tuple[str, str]:
+        os.makedirs(os.path.dirname(stem), exist_ok=True)
+        cert_path = _write(stem + cert_suffix, cert.public_bytes(serialization.Encoding.PEM))
+        key_path = _write(stem + ".key", _pem_key(key), 0o600)
+        return cert_path, key_path
+
     def issue(self, names: list[str], dir: str) -> tuple[str, str]:
         """Issue a server certificate; returns (cert_path, key_path).
 
         Every name becomes a SAN: IP addresses as IP SANs, the rest as DNS
         names.  127.0.0.1 is always included.
         """
-        key = ec.generate_private_key(ec.SECP256R1())
         sans: list[x509.GeneralName] = []
         ips = {ipaddress.ip_address("127.0.0.1")}
         for n in names:
@@ -65,54 +92,17 @@ class TestCA:
             except ValueError:
                 sans.append(x509.DNSName(n))
         sans += [x509.IPAddress(ip) for ip in sorted(ips)]
-        now = datetime.datetime.now(datetime.timezone.utc)
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(_name(names[0] if names else "127.0.0.1"))
-            .issuer_name(self.cert.subject)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + _VALIDITY)
-            .add_extension(x509.SubjectAlternativeName(sans), critical=False)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(
-                x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]),
-                critical=False,
-            )
-            .sign(self.key, hashes.SHA256())
-        )
-        os.makedirs(dir, exist_ok=True)
+        cert, key = self._leaf(names[0] if names else "127.0.0.1",
+                               x509.oid.ExtendedKeyUsageOID.SERVER_AUTH,
+                               [x509.SubjectAlternativeName(sans)])
         stem = os.path.join(dir, (names[0] if names else "server").replace(":", "_"))
-        cert_path = _write(stem + ".crt", cert.public_bytes(serialization.Encoding.PEM))
-        key_path = _write(stem + ".key", _pem_key(key), 0o600)
-        return cert_path, key_path
+        return self._save(cert, key, stem, ".crt")
 
     def issue_client(self, name: str, dir: str) -> tuple[str, str]:
         """Issue a TLS client certificate (clientAuth) for NAME; returns
         (cert_path, key_path), named NAME.cert and NAME.key as Docker's certs.d wants."""
-        key = ec.generate_private_key(ec.SECP256R1())
-        now = datetime.datetime.now(datetime.timezone.utc)
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(_name(name))
-            .issuer_name(self.cert.subject)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + _VALIDITY)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(
-                x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH]),
-                critical=False,
-            )
-            .sign(self.key, hashes.SHA256())
-        )
-        os.makedirs(dir, exist_ok=True)
-        stem = os.path.join(dir, name)
-        cert_path = _write(stem + ".cert", cert.public_bytes(serialization.Encoding.PEM))
-        key_path = _write(stem + ".key", _pem_key(key), 0o600)
-        return cert_path, key_path
+        cert, key = self._leaf(name, x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH)
+        return self._save(cert, key, os.path.join(dir, name), ".cert")
 
     def certs_dir(self, root: str, hostports: list[str]) -> str:
         """Write ROOT/HOST[:PORT]/ca.crt for each entry (Docker certs.d layout)."""
