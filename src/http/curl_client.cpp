@@ -415,6 +415,11 @@ private:
     }
     libcurl().easy_setopt(curl, CURLOPT_URL, request.url.c_str());
     libcurl().easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (is_loopback_host(url.host)) {
+      // Never through a proxy from the environment (http_proxy, HTTPS_PROXY, ALL_PROXY): the
+      // proxy's loopback is not ours. Go's clients, the Docker CLI's among them, do the same.
+      libcurl().easy_setopt(curl, CURLOPT_PROXY, "");
+    }
     // HTTP/1.1 even where TLS offers h2: every job has a connection of its own anyway, and over
     // h2 libcurl uploads a large blob 10 to 25% slower (flow control), as measured against
     // distribution over TLS on loopback. Go clients (the Docker CLI, skopeo) speak 1.1 to

@@ -11,6 +11,7 @@ import subprocess
 import pytest
 
 from helpers import auth_of, login, mode_of, read_config, write_config
+from support.connect_proxy import ConnectProxy
 from support.images import make_oci_layout
 from support import ALICE, BOB
 
@@ -351,3 +352,41 @@ def test_a_ca_appended_to_the_system_bundle_is_trusted(run_regauth, tls_htpasswd
                           text=True, env=env, timeout=60)
     assert done.returncode == 0, done.stderr
     assert name in read_config(config_dir)["auths"]
+
+
+def test_https_proxy_from_the_environment_is_used_and_sees_only_a_tunnel(
+        run_regauth, tls_htpasswd_registry, test_ca, config_dir, tmp_path):
+    proxy = ConnectProxy().start()
+    try:
+        port = tls_htpasswd_registry.port
+        name = f"registry.test:{port}"
+        certs = test_ca.certs_dir(str(tmp_path / "certs.d"), [name])
+        result = login(run_regauth, config_dir, name, *ALICE, "--certs-dir", certs,
+                       env={"HTTPS_PROXY": proxy.url})
+        assert result.returncode == 0, result.stderr
+        assert proxy.tunnels and set(proxy.tunnels) == {name}
+        assert proxy.refused == []  # nothing in clear text: the credentials went in the tunnel
+        # NO_PROXY names it: straight there (--resolve, as there is no DNS for registry.test)
+        tunnels = len(proxy.tunnels)
+        direct = login(run_regauth, config_dir, name, *ALICE, "--certs-dir", certs,
+                       "--resolve", f"registry.test:{port}:127.0.0.1",
+                       env={"HTTPS_PROXY": proxy.url, "NO_PROXY": "registry.test"})
+        assert direct.returncode == 0, direct.stderr
+        assert len(proxy.tunnels) == tunnels
+    finally:
+        proxy.stop()
+
+
+def test_loopback_registries_are_never_reached_through_a_proxy(run_regauth, token_registry,
+                                                                config_dir):
+    # As Go's clients (the Docker CLI) do: the proxy's loopback is not ours. A proxy that
+    # cannot be reached proves it was not used.
+    dead = "http://127.0.0.1:9"
+    for variable in ("http_proxy", "HTTPS_PROXY", "ALL_PROXY"):
+        result = login(run_regauth, config_dir, token_registry.hostport, *ALICE,
+                       env={variable: dead})
+        assert result.returncode == 0, (variable, result.stderr)
+    port = token_registry.hostport.rsplit(":", 1)[1]
+    result = login(run_regauth, config_dir, f"localhost:{port}", *ALICE, "--trust-realm",
+                   "127.0.0.1", env={"http_proxy": dead, "HTTPS_PROXY": dead})
+    assert result.returncode == 0, result.stderr
