@@ -7,10 +7,11 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <system_error>
@@ -147,14 +148,24 @@ private:
     return count;
   }
 
-  // "-----BEGIN CERTIFICATE-----" and "-----BEGIN TRUSTED CERTIFICATE-----" lines in `file`.
+  // "-----BEGIN CERTIFICATE-----" and "-----BEGIN TRUSTED CERTIFICATE-----" in `file`.
   static std::size_t count_pem_certificates(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
+    std::string text;
+    if (std::unique_ptr<FILE, decltype(&std::fclose)> in(std::fopen(file.c_str(), "rb"),
+                                                         &std::fclose);
+        in) {
+      std::array<char, 1 << 16> buffer{};
+      while (std::size_t got = std::fread(buffer.data(), 1, buffer.size(), in.get())) {
+        text.append(buffer.data(), got);
+      }
+    }
     std::size_t count = 0;
-    std::string line;
-    while (std::getline(in, line)) {
-      count += line.rfind("-----BEGIN CERTIFICATE-----", 0) == 0 ||
-               line.rfind("-----BEGIN TRUSTED CERTIFICATE-----", 0) == 0;
+    for (std::string_view marker :
+         {"-----BEGIN CERTIFICATE-----", "-----BEGIN TRUSTED CERTIFICATE-----"}) {
+      for (auto at = text.find(marker); at != std::string::npos;
+           at = text.find(marker, at + marker.size())) {
+        ++count;
+      }
     }
     return count;
   }
