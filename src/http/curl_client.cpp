@@ -447,8 +447,9 @@ private:
     libcurl().easy_setopt(curl, CURLOPT_LOW_SPEED_TIME,
                           std::max(1L, static_cast<long>(m_options.stall_timeout.count() / 1000)));
     if (!request.body_source) {
-      libcurl().easy_setopt(curl, CURLOPT_TIMEOUT_MS,
-                            static_cast<long>(m_options.request_timeout.count()));
+      auto limit = request.timeout ? std::min(*request.timeout, m_options.request_timeout)
+                                   : m_options.request_timeout;
+      libcurl().easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(limit.count()));
     }
     libcurl().easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
     libcurl().easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);

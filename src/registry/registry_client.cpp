@@ -501,6 +501,7 @@ RegistryClient::head_manifest(const std::string& reference, const std::string& m
     request.headers.push_back({"Authorization", *authorization});
   }
   request.credential_origin = http::parse_url(m_authenticator.base_url() + "/")->origin();
+  request.timeout = k_lookup_timeout;
   auto response = m_client.send(request);
   if (!response) {
     return response.error();

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from helpers import auth_of, write_config
@@ -116,3 +118,18 @@ def test_401_forever_ends_without_a_loop(run_regauth, config_dir, image, fake):
     assert result.returncode == 5, result.stderr
     assert fake.token_count <= 2
     assert not any(r.method in ("PUT", "PATCH") for r in fake.requests)
+
+
+def test_a_registry_stalling_on_the_manifest_lookup_holds_the_push_up_10_s_at_most(
+        run_regauth, config_dir, image, fake):
+    # The lookup of the tag (the first HEAD: it runs beside the gate's POST) only saves work,
+    # so it gives up after 10 s even when --timeout allows a request 120 s.
+    fake.inject("HEAD", Reply(200, stall=28))
+    started = time.monotonic()
+    result = run_regauth(["--config", config_dir, "push", image, f"{fake.hostport}/t/app:1"],
+                         timeout=120)
+    took = time.monotonic() - started
+    uploaded_ok(fake, result)
+    assert 9 < took < 20, took
+    heads = [r.path for r in fake.requests if r.method == "HEAD"]
+    assert heads[0] == "/v2/t/app/manifests/1"

@@ -4,6 +4,7 @@
 
 #include "regauth/result.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -34,6 +35,8 @@ struct Request {
   // When set, the bearer for `Authorization` is only sent to this origin (scheme://host:port);
   // requests that leave it lose the header.
   std::optional<std::string> credential_origin;
+  // A tighter limit on the whole request than the transport's (never a looser one).
+  std::optional<std::chrono::milliseconds> timeout;
 };
 
 struct Response {

@@ -7,6 +7,7 @@
 #include "regauth/auth/authenticator.hpp"
 #include "regauth/http/http_client.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -51,6 +52,10 @@ struct Refusal {
   std::string server_words;    // "unauthorized: authentication required"
 };
 
+// The longest a lookup (head_manifest) may take: it only saves work, so a registry slow to
+// answer it must not hold up a push.
+inline constexpr std::chrono::milliseconds k_lookup_timeout{10000};
+
 class RegistryClient {
 public:
   RegistryClient(auth::Authenticator& authenticator, std::mutex& auth_mutex,
@@ -80,7 +85,7 @@ public:
   // registry reports (Docker-Content-Digest); nullopt on 404 or when it names none. A lookup:
   // one request with `authorization` (an Authorization value the caller already holds), no
   // retry, no renewal, no call into the Authenticator, so that it may run beside a request
-  // that uses the Authenticator's own client.
+  // that uses the Authenticator's own client; at most k_lookup_timeout.
   Result<std::optional<std::string>> head_manifest(const std::string& reference,
                                                    const std::string& media_type,
                                                    const std::optional<std::string>& authorization);
