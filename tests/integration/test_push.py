@@ -178,6 +178,12 @@ def test_repush_sends_nothing_when_the_tag_names_the_manifest(run_regauth, token
     assert sorted((r.method, r.status) for r in served if r.path != "/v2/") == [
         ("HEAD", 200), ("POST", 201)]
     assert [r.path for r in served if r.method == "HEAD"] == ["/v2/team/again/manifests/1"]
+    again = push(run_regauth, config_dir, str(tmp_path / "oci"), ref, "--format", "json")
+    assert again.returncode == 0, again.stderr
+    events = [json.loads(line) for line in again.stdout.splitlines()]
+    assert [e["event"] for e in events].count("blob_skipped") == 3
+    assert "manifest_present" in [e["event"] for e in events]
+    assert "manifest" not in [e["event"] for e in events] and events[-1]["digest"] == digest
 
 
 def test_push_to_a_new_tag_sends_no_blob_bytes(run_regauth, token_registry, config_dir, tmp_path):
