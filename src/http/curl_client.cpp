@@ -414,7 +414,8 @@ private:
 
   Result<Response> perform(const Request& request, const Url& url) {
     CURL* curl = m_curl;
-    libcurl().easy_reset(curl);
+    const LibCurl& api = libcurl();
+    api.easy_reset(curl);
     Transfer transfer;
     transfer.max_body = request.max_response_body;
     transfer.debug = &m_options.debug;
@@ -424,45 +425,45 @@ private:
     for (const auto& header : request.headers) {
       headers.append(header.name + ": " + header.value);
     }
-    libcurl().easy_setopt(curl, CURLOPT_URL, request.url.c_str());
-    libcurl().easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    api.easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+    api.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
     if (is_loopback_host(url.host)) {
       // Never through a proxy from the environment (http_proxy, HTTPS_PROXY, ALL_PROXY): the
       // proxy's loopback is not ours. Go's clients, the Docker CLI's among them, do the same.
-      libcurl().easy_setopt(curl, CURLOPT_PROXY, "");
+      api.easy_setopt(curl, CURLOPT_PROXY, "");
     }
     // HTTP/1.1 even where TLS offers h2: every job has a connection of its own anyway, and over
     // h2 libcurl uploads a large blob 10 to 25% slower (flow control), as measured against
     // distribution over TLS on loopback. Go clients (the Docker CLI, skopeo) speak 1.1 to
     // registries too.
-    libcurl().easy_setopt(curl, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
-    libcurl().easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    libcurl().easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
-    libcurl().easy_setopt(curl, CURLOPT_USERAGENT, m_options.user_agent.c_str());
-    libcurl().easy_setopt(curl, CURLOPT_HTTPHEADER, headers.list);
-    libcurl().easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-    libcurl().easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-                          static_cast<long>(m_options.connect_timeout.count()));
-    libcurl().easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    libcurl().easy_setopt(curl, CURLOPT_LOW_SPEED_TIME,
-                          std::max(1L, static_cast<long>(m_options.stall_timeout.count() / 1000)));
+    api.easy_setopt(curl, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+    api.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    api.easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
+    api.easy_setopt(curl, CURLOPT_USERAGENT, m_options.user_agent.c_str());
+    api.easy_setopt(curl, CURLOPT_HTTPHEADER, headers.list);
+    api.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+    api.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                    static_cast<long>(m_options.connect_timeout.count()));
+    api.easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    api.easy_setopt(curl, CURLOPT_LOW_SPEED_TIME,
+                    std::max(1L, static_cast<long>(m_options.stall_timeout.count() / 1000)));
     if (!request.body_source) {
       auto limit = request.timeout ? std::min(*request.timeout, m_options.request_timeout)
                                    : m_options.request_timeout;
-      libcurl().easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(limit.count()));
+      api.easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(limit.count()));
     }
-    libcurl().easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-    libcurl().easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
-    libcurl().easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-    libcurl().easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
-    libcurl().easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
+    api.easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    api.easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
+    api.easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+    api.easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
+    api.easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
     if (m_resolve.list) {
-      libcurl().easy_setopt(curl, CURLOPT_RESOLVE, m_resolve.list);
+      api.easy_setopt(curl, CURLOPT_RESOLVE, m_resolve.list);
     }
     if (m_options.debug) {
-      libcurl().easy_setopt(curl, CURLOPT_VERBOSE, 1L);
-      libcurl().easy_setopt(curl, CURLOPT_DEBUGFUNCTION, on_debug);
-      libcurl().easy_setopt(curl, CURLOPT_DEBUGDATA, &transfer);
+      api.easy_setopt(curl, CURLOPT_VERBOSE, 1L);
+      api.easy_setopt(curl, CURLOPT_DEBUGFUNCTION, on_debug);
+      api.easy_setopt(curl, CURLOPT_DEBUGDATA, &transfer);
     }
     HostTls tls;
     if (url.scheme == "https") {
@@ -471,44 +472,43 @@ private:
       // loopback host whose certs.d names a CA, which is verified against it.
       if (allows_insecure(m_options, url) &&
           (!is_loopback_host(url.host) || tls.ca_files.empty())) {
-        libcurl().easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
-        libcurl().easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
-        libcurl().easy_setopt(curl, CURLOPT_SSL_CTX_DATA, nullptr);
+        api.easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+        api.easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+        api.easy_setopt(curl, CURLOPT_SSL_CTX_DATA, nullptr);
       } else {
         // libcurl loads no CA file itself; the connection gets the shared store for this
         // host (one host's certs.d CA never vouches for another host).
-        libcurl().easy_setopt(curl, CURLOPT_CAINFO, nullptr);
-        libcurl().easy_setopt(curl, CURLOPT_CAPATH, nullptr);
-        libcurl().easy_setopt(curl, CURLOPT_SSL_CTX_DATA, trust_stores().get(tls.ca_files));
+        api.easy_setopt(curl, CURLOPT_CAINFO, nullptr);
+        api.easy_setopt(curl, CURLOPT_CAPATH, nullptr);
+        api.easy_setopt(curl, CURLOPT_SSL_CTX_DATA, trust_stores().get(tls.ca_files));
       }
-      libcurl().easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, prepare_ssl_ctx);
+      api.easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, prepare_ssl_ctx);
       if (!tls.client_cert.empty()) {
-        libcurl().easy_setopt(curl, CURLOPT_SSLCERT, tls.client_cert.c_str());
-        libcurl().easy_setopt(curl, CURLOPT_SSLKEY, tls.client_key.c_str());
+        api.easy_setopt(curl, CURLOPT_SSLCERT, tls.client_cert.c_str());
+        api.easy_setopt(curl, CURLOPT_SSLKEY, tls.client_key.c_str());
       }
     }
     if (request.method == "HEAD") {
-      libcurl().easy_setopt(curl, CURLOPT_NOBODY, 1L);
+      api.easy_setopt(curl, CURLOPT_NOBODY, 1L);
     } else if (request.method == "GET") {
-      libcurl().easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+      api.easy_setopt(curl, CURLOPT_HTTPGET, 1L);
     } else {
-      libcurl().easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+      api.easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
       if (request.body_source) {
         transfer.source = &request.body_source;
-        libcurl().easy_setopt(curl, CURLOPT_UPLOAD, 1L);
-        libcurl().easy_setopt(curl, CURLOPT_READFUNCTION, on_read);
-        libcurl().easy_setopt(curl, CURLOPT_READDATA, &transfer);
-        libcurl().easy_setopt(curl, CURLOPT_INFILESIZE_LARGE,
-                              static_cast<curl_off_t>(request.body_size));
+        api.easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+        api.easy_setopt(curl, CURLOPT_READFUNCTION, on_read);
+        api.easy_setopt(curl, CURLOPT_READDATA, &transfer);
+        api.easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.body_size));
       } else {
-        libcurl().easy_setopt(curl, CURLOPT_POST, 1L);
-        libcurl().easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
-        libcurl().easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
-                              static_cast<curl_off_t>(request.body.size()));
+        api.easy_setopt(curl, CURLOPT_POST, 1L);
+        api.easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+        api.easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                        static_cast<curl_off_t>(request.body.size()));
       }
     }
     t_client_certificate_requested = false;
-    CURLcode code = libcurl().easy_perform(curl);
+    CURLcode code = api.easy_perform(curl);
     if (transfer.source_error) {
       return *transfer.source_error;
     }
@@ -522,7 +522,7 @@ private:
       // certificate it does not need (optional client authentication), and a later timeout or
       // reset must not be blamed on it.
       long answered = 0;
-      libcurl().easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &answered);
+      api.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &answered);
       if (t_client_certificate_requested && tls.client_cert.empty() && answered == 0 &&
           ends_like_a_refused_handshake(code)) {
         std::string dir = m_options.certs_dirs.empty() ? "/etc/docker/certs.d"
@@ -537,7 +537,7 @@ private:
       return network_error(strip_query(request.url), code, error_buffer);
     }
     long status = 0;
-    libcurl().easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    api.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     transfer.response.status = status;
     transfer.response.url = request.url;
     return std::move(transfer.response);

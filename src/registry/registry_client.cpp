@@ -218,24 +218,36 @@ Result<UploadSession> RegistryClient::session_from(const http::Response& respons
   return session;
 }
 
-Result<UploadSession> RegistryClient::start_upload(Refusal* refusal) {
+Result<UploadSession> RegistryClient::start_upload() {
   http::Request request;
   request.method = "POST";
   request.url = url("/blobs/uploads/");
-  // The gate's request: no token renewal loop, the answer is the verdict.
-  auto response = send_once(request);
+  auto response = send(request);
   if (!response) {
     return response.error();
   }
   if (response->status != 202) {
-    if (refusal) {
-      refusal->status = response->status;
-      refusal->challenge_error = challenge_error(*response);
-      refusal->server_words = http::describe_error_body(response->body);
-    }
     return http::response_error("POST " + request.url, *response);
   }
   return session_from(*response, request.url);
+}
+
+Result<std::optional<MountOutcome>> RegistryClient::mount_answer(const http::Response& response,
+                                                                 const std::string& request_url) {
+  MountOutcome outcome;
+  if (response.status == 201) {
+    outcome.mounted = true;
+    return std::optional<MountOutcome>(std::move(outcome));
+  }
+  if (response.status != 202) {
+    return std::optional<MountOutcome>();
+  }
+  auto session = session_from(response, request_url);
+  if (!session) {
+    return session.error();
+  }
+  outcome.session = std::move(*session);
+  return std::optional<MountOutcome>(std::move(outcome));
 }
 
 Result<MountOutcome> RegistryClient::open_gate(Refusal& refusal, const std::string& probe_digest,
@@ -251,23 +263,19 @@ Result<MountOutcome> RegistryClient::open_gate(Refusal& refusal, const std::stri
   if (!response) {
     return response.error();
   }
-  MountOutcome outcome;
-  if (response->status == 201 && !probe_digest.empty()) {
-    outcome.mounted = true;
-    return outcome;
+  if (response->status != 201 || !probe_digest.empty()) {
+    auto answer = mount_answer(*response, request.url);
+    if (!answer) {
+      return answer.error();
+    }
+    if (*answer) {
+      return std::move(**answer);
+    }
   }
-  if (response->status != 202) {
-    refusal.status = response->status;
-    refusal.challenge_error = challenge_error(*response);
-    refusal.server_words = http::describe_error_body(response->body);
-    return http::response_error("POST " + url("/blobs/uploads/"), *response);
-  }
-  auto session = session_from(*response, request.url);
-  if (!session) {
-    return session.error();
-  }
-  outcome.session = std::move(*session);
-  return outcome;
+  refusal.status = response->status;
+  refusal.challenge_error = challenge_error(*response);
+  refusal.server_words = http::describe_error_body(response->body);
+  return http::response_error("POST " + url("/blobs/uploads/"), *response);
 }
 
 Result<MountOutcome> RegistryClient::mount_blob(const std::string& digest,
@@ -279,21 +287,12 @@ Result<MountOutcome> RegistryClient::mount_blob(const std::string& digest,
   if (!response) {
     return response.error();
   }
-  MountOutcome outcome;
-  if (response->status == 201) {
-    outcome.mounted = true;
-    return outcome;
-  }
-  if (response->status == 202) {
-    auto session = session_from(*response, request.url);
-    if (!session) {
-      return session.error();
-    }
-    outcome.session = std::move(*session);
-    return outcome;
+  auto answer = mount_answer(*response, request.url);
+  if (!answer) {
+    return answer.error();
   }
   // Some registries answer a bad `from` with an auth error: fall back to a plain upload.
-  return outcome;
+  return answer->value_or(MountOutcome{});
 }
 
 Result<void> RegistryClient::cancel_upload(const UploadSession& session) {

@@ -133,3 +133,15 @@ def test_a_registry_stalling_on_the_manifest_lookup_holds_the_push_up_10_s_at_mo
     assert 9 < took < 20, took
     heads = [r.path for r in fake.requests if r.method == "HEAD"]
     assert heads[0] == "/v2/t/app/manifests/1"
+
+
+def test_a_token_dying_before_an_upload_session_is_renewed_once(run_regauth, config_dir, image,
+                                                                fake):
+    # The gate's POST is answered normally; the tokens die at the next one, a job's own
+    # upload session: that POST gets a 401, the token is renewed, the push goes on.
+    fake.inject("POST", None, "revoke")
+    tokens_before = fake.token_count
+    result = push(run_regauth, config_dir, image, fake)
+    uploaded_ok(fake, result)
+    assert fake.token_count - tokens_before == 2  # the first token, then one renewal
+    assert [r.method for r in fake.requests].count("POST") >= 3  # gate, refused, renewed

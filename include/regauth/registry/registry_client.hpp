@@ -64,8 +64,8 @@ public:
 
   // The blob's size when the registry has it; nullopt on 404.
   Result<std::optional<std::uint64_t>> head_blob(const std::string& digest);
-  // POST /v2/<name>/blobs/uploads/: 202 and a Location. A 401/403 also fills `refusal`.
-  Result<UploadSession> start_upload(Refusal* refusal = nullptr);
+  // POST /v2/<name>/blobs/uploads/: 202 and a Location (token renewed once on 401, retried).
+  Result<UploadSession> start_upload();
   // The push gate's request: POST /v2/<name>/blobs/uploads/, with ?mount=<probe>&from=<name>
   // when `probe_digest` is set, so that the one request also tells whether that blob is already
   // in the repository (201) or opens the session to upload it (202). Sent once, without token
@@ -103,6 +103,9 @@ private:
   Result<http::Response> send(http::Request request);
   Result<http::Response> send_once(http::Request request);
   Result<UploadSession> session_from(const http::Response& response, const std::string& base);
+  // The answer to a POST ?mount=: 201 mounted, 202 the session it opened, nullopt otherwise.
+  Result<std::optional<MountOutcome>> mount_answer(const http::Response& response,
+                                                   const std::string& request_url);
   Result<void> upload_monolithic(UploadSession session, const std::string& digest,
                                  std::uint64_t size, const BlobOpener& open,
                                  const ProgressSink& progress);

@@ -52,8 +52,8 @@ class FakeRegistry:
         return self.server.requests
 
     def inject(self, method: str, *replies) -> None:
-        """The next requests of `method` get these replies (a Reply, or "revoke" to invalidate
-        every token first and then answer normally)."""
+        """The next requests of `method` get these replies (a Reply, "revoke" to invalidate
+        every token first and then answer normally, or None to answer normally)."""
         self.faults.setdefault(method, []).extend(replies)
 
     # ---- routing ---------------------------------------------------------
@@ -95,7 +95,7 @@ class FakeRegistry:
             fault = pending.pop(0)
             if fault == "revoke":
                 self.valid_tokens.clear()
-            else:
+            elif fault is not None:  # None: this one is answered normally
                 return fault
         if request.path == "/v2/":
             return self._challenge()
