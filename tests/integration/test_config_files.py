@@ -226,10 +226,13 @@ def test_read_only_target_with_no_change_is_fine(run_regauth, htpasswd_registry,
     path = os.path.join(config_dir, "config.json")
     os.chmod(path, 0o400)
     before = open(path, "rb").read()
+    stat_before = os.stat(path)
     result = login(run_regauth, config_dir, htpasswd_registry.hostport, *ALICE)
     assert result.returncode == 0, result.stderr
     assert open(path, "rb").read() == before
     assert mode_of(path) == 0o400
+    after = os.stat(path)  # not even rewritten with the same bytes
+    assert (after.st_ino, after.st_mtime_ns) == (stat_before.st_ino, stat_before.st_mtime_ns)
 
 
 ENOSPC_SHIM = r"""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import stat
@@ -12,6 +13,7 @@ import pytest
 
 from helpers import auth_of, login, read_config, write_config
 from support import ALICE
+from support.fixture_server import FixtureServer, Reply
 
 
 def helper_call(env: dict, action: str, data: str) -> subprocess.CompletedProcess:
@@ -181,16 +183,35 @@ def test_helper_with_huge_output_is_cut_off(run_regauth, stub_bin, config_dir):
     assert len(result.stderr) < 2000
 
 
-def test_helper_exiting_without_reading_stdin(run_regauth, stub_bin, htpasswd_registry,
-                                              config_dir):
-    make_helper(stub_bin, "early", "exit 0\n")
-    configure_helper(config_dir, htpasswd_registry.hostport, "early")
-    # a 200 KiB password does not fit a pipe buffer: the write side sees EPIPE, not a hang
-    big = "p" * 200_000
-    result = run_regauth(["--config", config_dir, "login", "-u", "alice", "--password-stdin",
-                          htpasswd_registry.hostport], input=big, env=with_stub_path(stub_bin),
-                         timeout=30)
-    assert result.returncode == 5, result.stderr  # the registry refuses that password first
+@pytest.mark.parametrize("status, expected", [(0, 0), (1, 4)])
+def test_helper_exiting_without_reading_stdin(run_regauth, stub_bin, config_dir, tmp_path,
+                                              monkeypatch, status, expected):
+    # A registry that takes any Basic credentials, so that the 200 KiB password reaches the
+    # helper's `store`: it does not fit a pipe buffer, and the helper exits without reading it.
+    # The write side sees EPIPE and must neither hang nor die of SIGPIPE; the helper's exit
+    # status is its answer, as for the Docker CLI (Go's os/exec ignores that EPIPE).
+    def route(request):
+        if request.headers.get("authorization", "").startswith("Basic "):
+            return Reply(200, [("Docker-Distribution-Api-Version", "registry/2.0")])
+        return Reply(401, [("WWW-Authenticate", 'Basic realm="test"')])
+
+    # The fixture server parses headers with http.client, which refuses lines over 64 KiB.
+    monkeypatch.setattr(http.client, "_MAXLINE", 1 << 20)
+    server = FixtureServer(route).start()
+    try:
+        marker = tmp_path / "helper-ran"
+        make_helper(stub_bin, "early", f"touch {marker}\nexit {status}\n")
+        configure_helper(config_dir, server.hostport, "early")
+        result = run_regauth(["--config", config_dir, "login", "-u", "alice",
+                              "--password-stdin", server.hostport], input="p" * 200_000,
+                             env=with_stub_path(stub_bin), timeout=30)
+    finally:
+        server.stop()
+    assert marker.exists(), (result.returncode, result.stderr)  # the helper was asked to store
+    assert result.returncode == expected, result.stderr
+    if expected:
+        assert "docker-credential-early store" in result.stderr
+    assert "p" * 100 not in result.stderr + result.stdout
 
 
 def test_missing_helper(run_regauth, config_dir):

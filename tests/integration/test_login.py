@@ -291,6 +291,7 @@ def _hashed_ca_dir(test_ca, root) -> tuple[str, str]:
     return root, f"{subject_hash}.0"
 
 
+@pytest.mark.requires("openssl")
 def test_system_trust_is_looked_up_in_the_hashed_directory(run_regauth, tls_htpasswd_registry,
                                                            test_ca, config_dir, tmp_path):
     # regauth reads the CA directory certificate by certificate (SSL_CERT_DIR here stands for
@@ -316,11 +317,10 @@ def test_ssl_cert_file_names_a_bundle_to_trust(run_regauth, tls_htpasswd_registr
     port = tls_htpasswd_registry.port
     name = f"registry.test:{port}"
     resolve = ["--resolve", f"registry.test:{port}:127.0.0.1"]
-    bundle = str(tmp_path / "bundle.pem")
-    with open(test_ca.ca_path) as ca, open(bundle, "w") as out:
-        out.write(ca.read())
+    untrusted = login(run_regauth, config_dir, name, *ALICE, *resolve)
+    assert untrusted.returncode == 7, untrusted.stderr
     trusted = login(run_regauth, config_dir, name, *ALICE, *resolve,
-                    env={"SSL_CERT_FILE": bundle})
+                    env={"SSL_CERT_FILE": test_ca.ca_path})
     assert trusted.returncode == 0, trusted.stderr
     assert name in read_config(config_dir)["auths"]
 

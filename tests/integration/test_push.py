@@ -368,8 +368,11 @@ def test_terminal_shows_live_lines_per_layer(regauth, htpasswd_registry, config_
     stored_inline(config_dir, htpasswd_registry, *ALICE)
     pid, fd = pty.fork()
     if pid == 0:
-        os.execv(regauth, [regauth, "--config", config_dir, "push", str(tmp_path / "oci"),
-                           f"{htpasswd_registry.hostport}/tty/app:1"])
+        try:
+            os.execv(regauth, [regauth, "--config", config_dir, "push", str(tmp_path / "oci"),
+                               f"{htpasswd_registry.hostport}/tty/app:1"])
+        finally:
+            os._exit(127)
     output = b""
     deadline = time.monotonic() + 60
     try:
@@ -383,9 +386,12 @@ def test_terminal_shows_live_lines_per_layer(regauth, htpasswd_registry, config_
                 if not chunk:
                     break
                 output += chunk
-        _, status = os.waitpid(pid, 0)
     finally:
         os.close(fd)
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done == 0:  # still running after the deadline: no unbounded wait
+            os.kill(pid, 9)
+            _, status = os.waitpid(pid, 0)
     text = output.decode(errors="replace")
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, text
     assert "\x1b[" in text  # lines redrawn in place

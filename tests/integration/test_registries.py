@@ -62,7 +62,10 @@ def test_google_artifact_registry_style(run_regauth, start_token_server, start_r
                           registry.hostport], input=password + "\n")
     assert result.returncode == 0, result.stderr
     assert server.token_requests()[0].basic_user() == user
-    assert password not in open(os.path.join(config_dir, "config.json")).read()
+    entry = read_config(config_dir)["auths"][registry.hostport]
+    assert entry.get("identitytoken")  # the token server's refresh token, stored instead
+    stored = base64.b64decode(entry["auth"]).decode() if "auth" in entry else ""
+    assert password not in stored and password not in json.dumps(entry)
 
 
 def port_free(address: str, port: int) -> bool:
