@@ -158,6 +158,8 @@ int run(int argc, char** argv, Services& services, std::ostream& out, std::ostre
   app.add_option("--lock-timeout", global.lock_timeout_seconds,
                  "Seconds to wait for the config.json lock (default 10)")
       ->check(CLI::NonNegativeNumber);
+  app.add_flag("--no-identity", global.no_identity,
+               "Never use the machine's identity (cloud roles, CI job tokens) for credentials");
   int code = 0;
   std::vector<std::string> names;
   for (const auto& command : commands()) {

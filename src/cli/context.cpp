@@ -2,6 +2,7 @@
 
 #include "regauth/config/config_store.hpp"
 #include "regauth/http/error_body.hpp"
+#include "regauth/identity/sources.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -29,6 +30,16 @@ Result<credentials::Keychain> Context::keychain() const {
   }
   const char* search_path = std::getenv("PATH");
   options.search_path = search_path ? search_path : "";
+  if (!global.no_identity) {
+    auto environment = identity::system_environment();
+    environment.process_runner = services.process_runner;
+    environment.make_http_client = [factory = services.make_http_client, transport = transport()] {
+      return factory(transport);
+    };
+    for (auto& source : identity::make_identity_sources(environment)) {
+      options.identity_sources.push_back(std::move(source));
+    }
+  }
   return credentials::Keychain(std::move(options), *services.process_runner);
 }
 

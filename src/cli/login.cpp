@@ -115,6 +115,7 @@ int run_login(const LoginOptions& options, Context& context) {
   }
   credentials::Credentials chosen;
   bool reused = false;
+  std::optional<std::string> identity; // set when the machine's identity supplied them
   if (!options.username && !options.password && !options.password_stdin) {
     auto stored = keychain->get(*key);
     if (!stored) {
@@ -123,8 +124,13 @@ int run_login(const LoginOptions& options, Context& context) {
     if (*stored) {
       chosen = (*stored)->credentials;
       reused = true;
-      context.err << "Authenticating with existing credentials from " << (*stored)->source
-                  << "...\n";
+      if ((*stored)->from_identity) {
+        identity = (*stored)->source;
+        context.err << "Authenticating with " << *identity << "...\n";
+      } else {
+        context.err << "Authenticating with existing credentials from " << (*stored)->source
+                    << "...\n";
+      }
     }
   }
   if (!reused) {
@@ -155,6 +161,22 @@ int run_login(const LoginOptions& options, Context& context) {
       error.message += " (the stored credentials were rejected: log in with --username)";
     }
     return report(context, error);
+  }
+  if (identity) {
+    // Short-lived credentials from the machine's identity are proven, never stored: the next
+    // command fetches fresh ones the same way.
+    if (options.format == "json") {
+      context.out << nlohmann::json{{"registry", *key},
+                                    {"username", chosen.username},
+                                    {"source", *identity},
+                                    {"store", nullptr},
+                                    {"verified", proof->verified}}
+                         .dump()
+                  << '\n';
+    } else {
+      context.out << "Login Succeeded (" << *identity << "; nothing stored)\n";
+    }
+    return 0;
   }
   if (!proof->verified) {
     context.warn(host + " asks for no authentication: the credentials were stored unverified");

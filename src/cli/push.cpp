@@ -244,6 +244,10 @@ int run_push(const PushOptions& options, Context& context) {
     identity.source = (*found)->source;
     identity.username = credentials->username.empty() ? std::string(credentials::k_token_username)
                                                       : credentials->username;
+    if ((*found)->from_identity && !options.quiet && options.format != "json") {
+      // Short-lived credentials nobody typed: say whose they are.
+      context.err << "Using " << (*found)->source << '\n';
+    }
   }
   auto transport = context.transport();
   auto auth_client = context.services.make_http_client(transport);

@@ -157,23 +157,57 @@ Result<std::optional<FoundCredentials>> Keychain::get(const std::string& key) {
       return entries.error();
     }
     if (auto it = entries->find(key); it != entries->end()) {
-      return std::optional<FoundCredentials>(FoundCredentials{it->second, k_env_source});
+      return std::optional<FoundCredentials>(
+          FoundCredentials{it->second, k_env_source, false, std::nullopt});
     }
   }
-  auto choice = choice_for(key);
-  if (!choice) {
-    return choice.error();
+  auto config = load();
+  if (!config) {
+    return config.error();
   }
-  auto store = open(*choice);
+  auto store = open(choose_store(*config, key, default_helper()));
   auto found = store->get(key);
   if (!found) {
     return found.error();
   }
-  if (!*found) {
+  if (*found) {
+    return std::optional<FoundCredentials>(
+        FoundCredentials{std::move(**found), store->description(), false, std::nullopt});
+  }
+  // Stored credentials always win; the machine's identity answers only when none are stored.
+  if (!config->identity_enabled()) {
     return std::optional<FoundCredentials>();
   }
-  return std::optional<FoundCredentials>(
-      FoundCredentials{std::move(**found), store->description()});
+  return ask_identity_sources(key);
+}
+
+Result<std::optional<FoundCredentials>> Keychain::get_from_identity(const std::string& key) {
+  auto config = load();
+  if (!config) {
+    return config.error();
+  }
+  if (!config->identity_enabled()) {
+    return std::optional<FoundCredentials>();
+  }
+  return ask_identity_sources(key);
+}
+
+Result<std::optional<FoundCredentials>> Keychain::ask_identity_sources(const std::string& key) {
+  for (const auto& source : m_options.identity_sources) {
+    if (!source->serves(key)) {
+      continue;
+    }
+    auto found = source->get(key);
+    if (!found) {
+      return found.error();
+    }
+    if (*found) {
+      FoundCredentials result{std::move((*found)->credentials), std::move((*found)->description),
+                              true, (*found)->expires_at};
+      return std::optional<FoundCredentials>(std::move(result));
+    }
+  }
+  return std::optional<FoundCredentials>();
 }
 
 Result<StoreOutcome> Keychain::store(const std::string& key, const Credentials& credentials) {

@@ -24,6 +24,7 @@ struct GlobalOptions {
   double helper_timeout_seconds = 30;
   double lock_timeout_seconds = 10;
   double timeout_seconds = 60;
+  bool no_identity = false; // --no-identity: never ask the machine's identity sources
 };
 
 struct Context {

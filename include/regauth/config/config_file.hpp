@@ -55,6 +55,9 @@ public:
   // True when no `auths` entry, `credsStore` or `credHelpers` exists (the Docker CLI then
   // detects a platform default credential helper).
   [[nodiscard]] bool has_no_auth_settings() const;
+  // False when regauth's own setting `"regauth": {"identity": false}` turns the identity sources
+  // (cloud roles, CI job tokens) off; true otherwise.
+  [[nodiscard]] bool identity_enabled() const;
   // True when some `auths` entry holds a secret inline (auth, password, identitytoken,
   // registrytoken).
   [[nodiscard]] bool has_inline_secrets() const;
