@@ -94,7 +94,9 @@ std::vector<Command> commands() {
              ->required();
          command.add_flag("--check", options->check,
                           "Only check that these credentials may push there, then stop");
-         command.add_option("-j,--jobs", options->jobs, "Blobs uploaded at once (default 4)");
+         command.add_option(
+             "-j,--jobs", options->jobs,
+             "Blobs uploaded at once, 1 to 32 (default: one per small blob, up to 16)");
          command.add_option("--mount-from", options->mount_from,
                             "Try to mount blobs from this repository of the same registry");
          command.add_flag("-q,--quiet", options->quiet, "Print only the final line");

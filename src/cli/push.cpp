@@ -199,8 +199,9 @@ int run_push(const PushOptions& options, Context& context) {
   if (!target) {
     return report(context, target.error());
   }
-  if (options.jobs < 1 || options.jobs > 32) {
-    return report(context, make_error(ErrorKind::usage, "--jobs must be between 1 and 32"));
+  if (options.jobs < 0 || options.jobs > 32) {
+    return report(context, make_error(ErrorKind::usage,
+                                      "--jobs must be between 1 and 32 (or 0: by blob sizes)"));
   }
   auto warm_up = warm_up_http(context.services);
   std::unique_ptr<image::ImageSource> source;

@@ -1,5 +1,6 @@
 #include "regauth/push/pusher.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <thread>
@@ -10,7 +11,34 @@ namespace {
 constexpr const char* k_unauthorized = "unauthorized: authentication required";
 constexpr const char* k_denied = "denied: requested access to the resource is denied";
 
+// Blobs up to this size are asked about with a mount from the repository itself rather than a
+// HEAD: the same one request when the blob is there (201), and when it is not (202) the answer
+// is the upload session, so a new blob costs two requests instead of three. A registry that
+// never mounts answers 202 even for a blob it has; the blob is then sent again, which is cheap
+// at this size. Larger blobs keep the HEAD (a round trip is cheap beside their bytes) until the
+// registry has shown that it mounts.
+constexpr std::uint64_t k_mount_probe_limit = 8ULL << 20;
+// Blobs at or below this size count as small when choosing the number of connections.
+constexpr std::uint64_t k_small_blob = 16ULL << 20;
+constexpr std::size_t k_max_auto_jobs = 16;
+constexpr std::size_t k_large_blob_jobs = 4;
+
 } // namespace
+
+std::size_t choose_jobs(const std::vector<image::BlobDescriptor>& blobs, int requested) {
+  if (requested > 0) {
+    return std::clamp<std::size_t>(static_cast<std::size_t>(requested), 1,
+                                   std::max<std::size_t>(blobs.size(), 1));
+  }
+  // Small blobs are bound by round trips: one connection each, up to a bound. Large ones are
+  // bound by bandwidth and by the registry's disk, which a few connections already fill.
+  std::size_t small = 0;
+  std::size_t large = 0;
+  for (const auto& blob : blobs) {
+    ++(blob.size <= k_small_blob ? small : large);
+  }
+  return std::clamp<std::size_t>(small + std::min(large, k_large_blob_jobs), 1, k_max_auto_jobs);
+}
 
 Pusher::Pusher(std::function<std::unique_ptr<http::HttpClient>()> make_client,
                auth::Authenticator& authenticator, http::HttpClient& auth_client,
@@ -169,6 +197,9 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
   std::mutex state_mutex;
   std::optional<Error> failure;
   std::atomic<bool> stop{false};
+  // The registry answered a mount from this repository with 201: it mounts, so its 202 means
+  // "not here" for a blob of any size.
+  std::atomic<bool> registry_mounts{m_probe_present};
   auto emit = [&](Event event) {
     if (m_events) {
       std::lock_guard lock(state_mutex);
@@ -199,18 +230,34 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
       // The gate already asked about the probe blob: present (201), or its session is open.
       bool probed = !m_probe_digest.empty() && blob.digest == m_probe_digest;
       std::optional<registry::UploadSession> session;
-      if (probed && !m_probe_present) {
-        session = take_gate_session();
+      Result<std::optional<std::uint64_t>> present = std::optional<std::uint64_t>();
+      bool trust_mount = blob.size <= k_mount_probe_limit || registry_mounts.load();
+      if (probed && m_probe_present) {
+        present = std::optional<std::uint64_t>(blob.size);
+      } else if (probed && trust_mount) {
+        session = take_gate_session(); // the gate's 202 is this blob's upload session
+      } else if (probed) {
+        present = client.head_blob(blob.digest); // the gate's 202 may only mean "no mounts"
+      } else if (!m_options.mount_from && trust_mount) {
+        auto answer = client.mount_blob(blob.digest, m_target.repository);
+        if (!answer) {
+          fail(answer.error());
+          return;
+        }
+        if (answer->mounted) {
+          registry_mounts = true;
+          present = std::optional<std::uint64_t>(blob.size);
+        } else {
+          session = std::move(answer->session); // nullopt when the registry refused the mount
+        }
+      } else {
+        present = client.head_blob(blob.digest);
       }
-      auto present =
-          probed ? Result<std::optional<std::uint64_t>>(
-                       m_probe_present ? std::optional<std::uint64_t>(blob.size) : std::nullopt)
-                 : client.head_blob(blob.digest);
       if (!present) {
         fail(present.error());
         return;
       }
-      if (*present && probed && m_options.mount_from) {
+      if (*present && probed && m_probe_present && m_options.mount_from) {
         {
           std::lock_guard lock(state_mutex);
           ++result.mounted; // the gate's probe mounted it from --mount-from
@@ -240,8 +287,8 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
           session = std::move(mounted->session);
         }
       }
-      if (!session && m_probe_digest.empty()) {
-        session = take_gate_session(); // no probe: the first upload takes the gate's session
+      if (!session) {
+        session = take_gate_session(); // the first upload that needs one takes the gate's
       }
       if (!session) {
         auto started = client.start_upload();
@@ -278,11 +325,9 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
       emit({EventKind::blob_uploaded, blob.digest, blob.size, blob.size, blob.media_type});
     }
   };
-  int jobs = std::clamp(m_options.jobs, 1, 32);
-  jobs = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(jobs),
-                                                std::max<std::size_t>(blobs.size(), 1)));
+  std::size_t jobs = choose_jobs(blobs, m_options.jobs);
   std::vector<std::thread> threads;
-  for (int i = 0; i < jobs; ++i) {
+  for (std::size_t i = 0; i < jobs; ++i) {
     threads.emplace_back(worker);
   }
   for (auto& thread : threads) {

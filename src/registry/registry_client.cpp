@@ -263,6 +263,11 @@ Result<MountOutcome> RegistryClient::open_gate(Refusal& refusal, const std::stri
   if (!response) {
     return response.error();
   }
+  if (!probe_digest.empty() && response->status != 201 && response->status != 202 &&
+      response->status != 401 && response->status != 403) {
+    // A registry that does not take mount requests (a 400, 404 or 405): a plain session then.
+    return open_gate(refusal, "", from);
+  }
   if (response->status != 201 || !probe_digest.empty()) {
     auto answer = mount_answer(*response, request.url);
     if (!answer) {

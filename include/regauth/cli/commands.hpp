@@ -37,7 +37,7 @@ struct PushOptions {
   std::string source;
   std::string reference;
   bool check = false;
-  int jobs = 4;
+  int jobs = 0; // 0: by blob sizes
   std::optional<std::string> mount_from;
   bool quiet = false;
   std::string format;

@@ -47,10 +47,14 @@ struct Identity {
 };
 
 struct PushOptions {
-  int jobs = 4;
+  int jobs = 0;                          // 0: chosen by choose_jobs
   std::optional<std::string> mount_from; // repository on the same registry
   registry::UploadPolicy upload;
 };
+
+// How many connections upload `blobs` at once: `requested` when it is positive (at most one per
+// blob), else one per small blob and a few for large ones, within a bound. Pure.
+std::size_t choose_jobs(const std::vector<image::BlobDescriptor>& blobs, int requested);
 
 struct PushResult {
   std::string reference; // tag or digest pushed
