@@ -1,6 +1,8 @@
 // The only file that drives libcurl transfers.
 #include "regauth/http/curl_client.hpp"
 
+#include "regauth/http/header_lines.hpp"
+
 #include "libcrypto.hpp"
 #include "libcurl.hpp"
 
@@ -235,26 +237,7 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
 size_t on_header(char* data, size_t size, size_t count, void* user) {
   auto* transfer = static_cast<Transfer*>(user);
   size_t bytes = size * count;
-  std::string_view line(data, bytes);
-  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) {
-    line.remove_suffix(1);
-  }
-  if (line.substr(0, 5) == "HTTP/") {
-    transfer->response.headers.clear(); // a new response (after 100 Continue)
-    return bytes;
-  }
-  auto colon = line.find(':');
-  if (colon == std::string_view::npos) {
-    return bytes;
-  }
-  std::string_view value = line.substr(colon + 1);
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
-    value.remove_prefix(1);
-  }
-  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) {
-    value.remove_suffix(1);
-  }
-  transfer->response.headers.push_back({std::string(line.substr(0, colon)), std::string(value)});
+  add_header_line(transfer->response.headers, std::string_view(data, bytes));
   return bytes;
 }
 
