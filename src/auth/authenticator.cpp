@@ -157,6 +157,12 @@ Result<LoginProof> Authenticator::login() {
     }
     return error;
   }
+  // Only the origin that received the credentials can vouch for them: a 200 from wherever a
+  // redirect led proves nothing (the redirect dropped Authorization on the way).
+  http::Proof answered{*check.credential_origin, "GET", true};
+  if (auto checked = http::check_answered_by(*response, answered, "GET " + check.url); !checked) {
+    return checked.error().with_context("the login to " + m_registry_host + " is not verified");
+  }
   proof.verified = true;
   return proof;
 }

@@ -523,6 +523,11 @@ private:
     api.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     transfer.response.status = status;
     transfer.response.url = request.url;
+    transfer.response.method = request.method;
+    transfer.response.authorization_sent =
+        std::any_of(request.headers.begin(), request.headers.end(), [](const Header& header) {
+          return equals_ignore_case(header.name, "Authorization");
+        });
     return std::move(transfer.response);
   }
 

@@ -170,6 +170,19 @@ Result<http::Response> RegistryClient::send(http::Request request) {
   }
 }
 
+Result<void> RegistryClient::check_answer(const http::Response& response,
+                                          const http::Request& request,
+                                          const std::string& what) const {
+  auto sent_to = http::parse_url(request.url);
+  if (!sent_to) {
+    return sent_to.error();
+  }
+  std::string registry_origin = http::parse_url(m_authenticator.base_url() + "/")->origin();
+  http::Proof proof{sent_to->origin(), request.method,
+                    m_last_authorization.has_value() && sent_to->origin() == registry_origin};
+  return http::check_answered_by(response, proof, what);
+}
+
 Result<std::optional<std::uint64_t>> RegistryClient::head_blob(const std::string& digest) {
   http::Request request;
   request.method = "HEAD";
@@ -263,6 +276,14 @@ Result<MountOutcome> RegistryClient::open_gate(Refusal& refusal, const std::stri
   if (!response) {
     return response.error();
   }
+  // The verdict counts only from the registry itself, never from where a redirect led.
+  if (response->status == 201 || response->status == 202) {
+    if (auto checked = check_answer(*response, request, "POST " + request.url); !checked) {
+      Error error = checked.error();
+      error.message = "the push gate did not pass: " + error.message + "; nothing was sent";
+      return error;
+    }
+  }
   if (response->status != 201 || !probe_digest.empty()) {
     auto answer = mount_answer(*response, request.url);
     if (!answer) {
@@ -286,6 +307,9 @@ Result<MountOutcome> RegistryClient::mount_blob(const std::string& digest,
   auto response = send(request);
   if (!response) {
     return response.error();
+  }
+  if (!check_answer(*response, request, "POST " + request.url)) {
+    return MountOutcome{}; // someone else's 201 mounts nothing: upload it
   }
   auto answer = mount_answer(*response, request.url);
   if (!answer) {
@@ -349,6 +373,9 @@ Result<void> RegistryClient::upload_monolithic(UploadSession session, const std:
         return response.error().with_context("uploading " + digest);
       }
     } else if (response->status == 201 || response->status == 204) {
+      if (auto checked = check_answer(*response, request, "PUT " + digest); !checked) {
+        return checked.error();
+      }
       if (stream->offset() != size) {
         return make_error(ErrorKind::io, "uploading " + digest + ": the source gave " +
                                              std::to_string(stream->offset()) +
@@ -477,7 +504,7 @@ Result<void> RegistryClient::upload_chunked(UploadSession session, const std::st
   if (response->status != 201 && response->status != 204) {
     return http::response_error("PUT " + digest, *response);
   }
-  return {};
+  return check_answer(*response, close, "PUT " + digest);
 }
 
 Result<std::optional<std::string>>
@@ -511,6 +538,9 @@ RegistryClient::head_manifest(const std::string& reference, const std::string& m
   if (response->status != 200) {
     return http::response_error("HEAD " + request.url, *response);
   }
+  if (!check_answer(*response, request, "HEAD " + request.url)) {
+    return std::optional<std::string>(); // elsewhere's answer: unknown, push the long way
+  }
   return response->header("Docker-Content-Digest");
 }
 
@@ -528,6 +558,9 @@ Result<ManifestOutcome> RegistryClient::put_manifest(const std::string& referenc
   }
   if (response->status != 201 && response->status != 200 && response->status != 202) {
     return http::response_error("PUT manifest " + reference, *response);
+  }
+  if (auto checked = check_answer(*response, request, "PUT manifest " + reference); !checked) {
+    return checked.error();
   }
   ManifestOutcome outcome;
   outcome.digest = response->header("Docker-Content-Digest").value_or("");

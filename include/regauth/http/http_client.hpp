@@ -44,6 +44,12 @@ struct Response {
   std::vector<Header> headers; // of the final response, in order
   std::string body;
   std::string url; // after redirects
+  // What the request that got this answer carried, after redirects: its method (a redirect may
+  // turn a POST into a GET and drop its body) and whether `Authorization` was still on it (it is
+  // dropped on the way to another origin). A response proves credentials only when the origin
+  // that received them answered (see docs/security.md, "What counts as proof").
+  std::string method;
+  bool authorization_sent = false;
 
   // The first header named `name` (case-insensitive), or nullopt.
   [[nodiscard]] std::optional<std::string> header(std::string_view name) const;

@@ -102,6 +102,11 @@ private:
   // on 401 renews the token once. Not for streamed bodies.
   Result<http::Response> send(http::Request request);
   Result<http::Response> send_once(http::Request request);
+  // Fails (protocol) unless `response` is the answer of the origin `request` went to, to the
+  // request as sent (same method, Authorization still on it when it had one): a redirect must
+  // not turn a gate, an upload or a manifest PUT into someone else's 2xx.
+  Result<void> check_answer(const http::Response& response, const http::Request& request,
+                            const std::string& what) const;
   Result<UploadSession> session_from(const http::Response& response, const std::string& base);
   // The answer to a POST ?mount=: 201 mounted, 202 the session it opened, nullopt otherwise.
   Result<std::optional<MountOutcome>> mount_answer(const http::Response& response,

@@ -538,3 +538,101 @@ TEST_CASE("authenticator: send retries exactly once after a 401", "[auth]") {
     CHECK(client.requests_to(manifest).size() == 1);
   }
 }
+
+namespace {
+
+// An answer that came, after redirects, from `url` on a request that had lost Authorization.
+Response redirected_answer(long status, const std::string& url, const std::string& body = {},
+                           const std::string& method = "GET") {
+  Response response = make_response(status, body);
+  response.url = url;
+  response.method = method;
+  response.authorization_sent = false;
+  return response;
+}
+
+} // namespace
+
+TEST_CASE("authenticator: a login whose /v2/ check is answered by another origin is refused",
+          "[auth]") {
+  SECTION("Basic: /v2/ redirected to another origin that answers 200") {
+    FakeHttpClient client;
+    client.on("GET", k_ping,
+              std::vector<Result<Response>>{basic_challenge(),
+                                            redirected_answer(200, "https://other.test/v2/")});
+    Authenticator authenticator(client, "r.example", k_alice, {});
+    auto proof = authenticator.login();
+    REQUIRE_FALSE(proof);
+    CHECK(proof.error().kind == ErrorKind::protocol);
+    CHECK_THAT(proof.error().message, Catch::Contains("not verified"));
+    CHECK_THAT(proof.error().message, Catch::Contains("https://r.example:443"));
+    CHECK_THAT(proof.error().message, Catch::Contains("https://other.test:443"));
+    CHECK_THAT(proof.error().message, !Catch::Contains("alicepw"));
+  }
+  SECTION("Bearer: /v2/ with the token redirected away") {
+    FakeHttpClient client;
+    client.on("GET", k_ping,
+              std::vector<Result<Response>>{bearer_challenge(),
+                                            redirected_answer(200, "https://other.test/v2/")});
+    client.on("GET", k_realm, token_response("T1", "R1"));
+    Authenticator authenticator(client, "r.example", k_alice, {});
+    auto proof = authenticator.login();
+    REQUIRE_FALSE(proof);
+    CHECK(proof.error().kind == ErrorKind::protocol);
+    CHECK_THAT(proof.error().message, Catch::Contains("https://other.test:443"));
+  }
+  SECTION("the registry's own origin, after a detour that dropped Authorization") {
+    FakeHttpClient client;
+    client.on("GET", k_ping,
+              std::vector<Result<Response>>{basic_challenge(),
+                                            redirected_answer(200, "https://r.example/v2/")});
+    Authenticator authenticator(client, "r.example", k_alice, {});
+    auto proof = authenticator.login();
+    REQUIRE_FALSE(proof);
+    CHECK(proof.error().kind == ErrorKind::protocol);
+    CHECK_THAT(proof.error().message, Catch::Contains("without the credentials"));
+  }
+}
+
+TEST_CASE("authenticator: a token issued by an origin that never saw the credentials is refused",
+          "[auth]") {
+  SECTION("GET with Basic credentials redirected to another origin") {
+    FakeHttpClient client;
+    client.on("GET", k_ping, std::vector<Result<Response>>{bearer_challenge(), make_response(200)});
+    client.on("GET", k_realm,
+              redirected_answer(200, "https://tokens.other.test/token",
+                                R"({"token":"T1","expires_in":300})"));
+    Authenticator authenticator(client, "r.example", k_alice, {});
+    auto proof = authenticator.login();
+    REQUIRE_FALSE(proof);
+    CHECK(proof.error().kind == ErrorKind::protocol);
+    CHECK_THAT(proof.error().message, Catch::Contains("https://auth.r.example:443"));
+    CHECK_THAT(proof.error().message, Catch::Contains("https://tokens.other.test:443"));
+    CHECK(client.requests_to(k_ping).size() == 1); // the token never reached the registry
+  }
+  SECTION("a refresh-token POST turned into a GET by a redirect on the same origin") {
+    const Credentials with_token{"alice", "", "IDT-secret", ""};
+    FakeHttpClient client;
+    client.on("GET", k_ping, std::vector<Result<Response>>{bearer_challenge(), make_response(200)});
+    client.on("POST", k_realm,
+              redirected_answer(200, "https://auth.r.example/anonymous",
+                                R"({"token":"T1","expires_in":300})", "GET"));
+    Authenticator authenticator(client, "r.example", with_token, {});
+    auto proof = authenticator.login();
+    REQUIRE_FALSE(proof);
+    CHECK(proof.error().kind == ErrorKind::protocol);
+    CHECK_THAT(proof.error().message, Catch::Contains("without the POST request's body"));
+    CHECK_THAT(proof.error().message, !Catch::Contains("IDT-secret"));
+  }
+  SECTION("anonymous tokens are not proof of anything and stay usable") {
+    FakeHttpClient client;
+    client.on("GET", k_ping, bearer_challenge());
+    client.on("GET", k_realm,
+              redirected_answer(200, "https://tokens.other.test/token",
+                                R"({"token":"T1","expires_in":300})"));
+    Authenticator authenticator(client, "r.example", std::nullopt, {});
+    auto value = authenticator.authorization({repository_scope("public/app", {"pull"})});
+    REQUIRE(value);
+    CHECK(*value == std::optional<std::string>("Bearer T1"));
+  }
+}
