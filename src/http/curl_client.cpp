@@ -215,6 +215,7 @@ CURLcode prepare_ssl_ctx(CURL* /*curl*/, void* ssl_ctx, void* user) {
 }
 
 struct Transfer {
+  bool interruptible = true;
   Response response;
   std::size_t max_body = 0;
   bool body_too_large = false;
@@ -249,6 +250,14 @@ size_t on_read(char* buffer, size_t size, size_t count, void* user) {
     return CURL_READFUNC_ABORT;
   }
   return *produced;
+}
+
+// Ends the transfer once regauth is interrupted (SIGINT, SIGTERM); libcurl calls it about
+// once a second at the least, and often while bytes flow.
+int on_progress(void* user, curl_off_t /*dltotal*/, curl_off_t /*dlnow*/, curl_off_t /*ultotal*/,
+                curl_off_t /*ulnow*/) {
+  auto* transfer = static_cast<Transfer*>(user);
+  return transfer->interruptible && interrupted_by() != 0 ? 1 : 0;
 }
 
 int on_debug(CURL* /*curl*/, curl_infotype type, char* data, size_t size, void* user) {
@@ -400,6 +409,10 @@ private:
     const LibCurl& api = libcurl();
     api.easy_reset(curl);
     Transfer transfer;
+    transfer.interruptible = !request.during_interrupt;
+    if (transfer.interruptible && interrupted_by() != 0) {
+      return interrupted_error(request.method + " " + strip_query(request.url));
+    }
     transfer.max_body = request.max_response_body;
     transfer.debug = &m_options.debug;
     char error_buffer[CURL_ERROR_SIZE] = {0};
@@ -435,6 +448,9 @@ private:
                                    : m_options.request_timeout;
       api.easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(limit.count()));
     }
+    api.easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    api.easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+    api.easy_setopt(curl, CURLOPT_XFERINFODATA, &transfer);
     api.easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
     api.easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
     api.easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
@@ -494,6 +510,9 @@ private:
     CURLcode code = api.easy_perform(curl);
     if (transfer.source_error) {
       return *transfer.source_error;
+    }
+    if (code == CURLE_ABORTED_BY_CALLBACK) {
+      return interrupted_error(request.method + " " + strip_query(request.url));
     }
     if (transfer.body_too_large) {
       return make_error(ErrorKind::protocol,

@@ -53,8 +53,9 @@ std::optional<std::uint64_t> next_offset_from_range(const std::optional<std::str
   }
 }
 
-// Streams a blob, counting what was read, and skips what was already sent. No hashing here:
-// the registry checks what it received against ?digest= and answers DIGEST_INVALID.
+// Streams a blob, counting what was read, and skips what was already sent. The source checks
+// the bytes against the digest (image::open_verified_blob) and fails the read that would hand
+// over the last of them when they differ; the request then never completes.
 class BlobStream {
 public:
   explicit BlobStream(std::function<Result<std::size_t>(char*, std::size_t)> source)
@@ -154,7 +155,7 @@ Result<http::Response> RegistryClient::send(http::Request request) {
       if (response.error().kind != ErrorKind::network || last) {
         return response;
       }
-      std::this_thread::sleep_for(retry_delay(nullptr, attempt));
+      (void)http::sleep_unless_interrupted(retry_delay(nullptr, attempt));
       continue;
     }
     if (response->status == 401 && !renewed) {
@@ -163,7 +164,7 @@ Result<http::Response> RegistryClient::send(http::Request request) {
       continue;
     }
     if (retryable(*response) && !last) {
-      std::this_thread::sleep_for(retry_delay(&*response, attempt));
+      (void)http::sleep_unless_interrupted(retry_delay(&*response, attempt));
       continue;
     }
     return response;
@@ -320,10 +321,43 @@ Result<MountOutcome> RegistryClient::mount_blob(const std::string& digest,
 }
 
 Result<void> RegistryClient::cancel_upload(const UploadSession& session) {
+  auto deadline = std::chrono::steady_clock::now() + k_cancel_budget;
+  auto remaining = [&] {
+    return std::max(std::chrono::milliseconds(1),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(
+                        deadline - std::chrono::steady_clock::now()));
+  };
   http::Request request;
   request.method = "DELETE";
   request.url = session.location;
+  request.timeout = remaining();
+  request.during_interrupt = true;
   auto response = send_once(request);
+  if (response && response->status == 401 && std::chrono::steady_clock::now() < deadline) {
+    // A token that may also delete: the token server grants what it grants (a subset is no
+    // error), and the registry decides.
+    std::vector<auth::Scope> scopes = m_scopes;
+    for (auto& scope : scopes) {
+      if (scope.name == m_repository &&
+          std::find(scope.actions.begin(), scope.actions.end(), "delete") == scope.actions.end()) {
+        scope.actions.emplace_back("delete");
+      }
+    }
+    std::optional<std::string> value;
+    {
+      std::lock_guard lock(m_auth_mutex);
+      auto fetched = m_authenticator.authorization(scopes);
+      if (fetched) {
+        value = *fetched;
+      }
+    }
+    if (value && value != m_last_authorization && std::chrono::steady_clock::now() < deadline) {
+      request.headers.push_back({"Authorization", *value});
+      request.credential_origin = http::parse_url(m_authenticator.base_url() + "/")->origin();
+      request.timeout = remaining();
+      response = m_client.send(request);
+    }
+  }
   if (!response) {
     return response.error();
   }
@@ -331,6 +365,16 @@ Result<void> RegistryClient::cancel_upload(const UploadSession& session) {
     return http::response_error("DELETE upload session", *response);
   }
   return {};
+}
+
+Error RegistryClient::abandon(const UploadSession& session, const Error& error) {
+  auto cancelled = cancel_upload(session);
+  ++(cancelled ? m_cancelled : m_uncancelled);
+  Error result = error;
+  result.message += cancelled ? "; the upload session was cancelled, nothing was published"
+                              : "; nothing was published (cancelling the upload session failed: " +
+                                    cancelled.error().message + ")";
+  return result;
 }
 
 Result<void> RegistryClient::upload_blob(UploadSession session, const std::string& digest,
@@ -369,7 +413,10 @@ Result<void> RegistryClient::upload_monolithic(UploadSession session, const std:
     bool last = attempt + 1 >= m_policy.max_attempts;
     const http::Response* failed = nullptr;
     if (!response) {
-      if (response.error().kind != ErrorKind::network || last) {
+      if (response.error().kind != ErrorKind::network) {
+        return abandon(session, response.error()); // the source's bytes, or an interruption
+      }
+      if (last) {
         return response.error().with_context("uploading " + digest);
       }
     } else if (response->status == 201 || response->status == 204) {
@@ -390,7 +437,7 @@ Result<void> RegistryClient::upload_monolithic(UploadSession session, const std:
     } else {
       return http::response_error("PUT " + digest, *response);
     }
-    std::this_thread::sleep_for(retry_delay(failed, attempt));
+    (void)http::sleep_unless_interrupted(retry_delay(failed, attempt));
     // The session may be spent: open a fresh one for the next attempt.
     auto fresh = start_upload();
     if (!fresh) {
@@ -413,9 +460,16 @@ Result<void> RegistryClient::upload_chunked(UploadSession session, const std::st
   int failures = 0;
   bool renewed = false;
   std::uint64_t acknowledged = 0; // bytes the registry confirmed
+  // The last byte goes alone in a PATCH of its own, read before that PATCH is sent: the source
+  // checks the digest when it hands over the last bytes, so bytes that do not match stop the
+  // upload with no request in flight, the registry's offset still matches the newest Location
+  // and the session can be cancelled. (distribution refuses to cancel a session whose offset
+  // moved under a request that was cut short, and a request it is still finishing can recreate
+  // the session's files after a DELETE.)
+  std::uint64_t bulk_end = size > 1 ? size - 1 : size;
   while (stream->offset() < size) {
     std::uint64_t start = stream->offset();
-    std::uint64_t length = std::min(chunk, size - start);
+    std::uint64_t length = start < bulk_end ? std::min(chunk, bulk_end - start) : size - start;
     auto remaining = std::make_shared<std::uint64_t>(length);
     http::Request request;
     request.method = "PATCH";
@@ -423,22 +477,48 @@ Result<void> RegistryClient::upload_chunked(UploadSession session, const std::st
     request.headers = {
         {"Content-Type", "application/octet-stream"},
         {"Content-Range", std::to_string(start) + "-" + std::to_string(start + length - 1)}};
-    request.body_size = length;
-    request.body_source = [stream, remaining, &progress](char* buffer, std::size_t want) {
-      auto limited = static_cast<std::size_t>(std::min<std::uint64_t>(want, *remaining));
-      if (limited == 0) {
-        return Result<std::size_t>(std::size_t{0});
-      }
-      auto got = stream->read(buffer, limited);
-      if (got) {
-        *remaining -= *got;
-        if (progress) {
-          progress(stream->offset());
+    if (start >= bulk_end) {
+      std::string tail(static_cast<std::size_t>(length), '\0');
+      std::size_t filled = 0;
+      while (filled < tail.size()) {
+        auto got = stream->read(tail.data() + filled, tail.size() - filled);
+        if (!got) {
+          return abandon(session, got.error());
         }
+        if (*got == 0) {
+          break;
+        }
+        filled += *got;
       }
-      return got;
-    };
+      if (filled < tail.size()) {
+        return abandon(
+            session, make_error(ErrorKind::io, "uploading " + digest + ": the source ended early"));
+      }
+      request.body = std::move(tail);
+      if (progress) {
+        progress(stream->offset());
+      }
+    } else {
+      request.body_size = length;
+      request.body_source = [stream, remaining, &progress](char* buffer, std::size_t want) {
+        auto limited = static_cast<std::size_t>(std::min<std::uint64_t>(want, *remaining));
+        if (limited == 0) {
+          return Result<std::size_t>(std::size_t{0});
+        }
+        auto got = stream->read(buffer, limited);
+        if (got) {
+          *remaining -= *got;
+          if (progress) {
+            progress(stream->offset());
+          }
+        }
+        return got;
+      };
+    }
     auto response = send_once(request);
+    if (!response && response.error().kind != ErrorKind::network) {
+      return abandon(session, response.error()); // the source's bytes, or an interruption
+    }
     bool ok =
         response && (response->status == 202 || response->status == 204 || response->status == 201);
     if (ok) {
@@ -462,7 +542,7 @@ Result<void> RegistryClient::upload_chunked(UploadSession session, const std::st
       }
       return http::response_error("PATCH " + digest, *response);
     } else {
-      std::this_thread::sleep_for(retry_delay(response ? &*response : nullptr, failures));
+      (void)http::sleep_unless_interrupted(retry_delay(response ? &*response : nullptr, failures));
     }
     // Resume from where the registry says it is.
     http::Request status;
@@ -489,7 +569,7 @@ Result<void> RegistryClient::upload_chunked(UploadSession session, const std::st
     }
     stream = std::make_shared<BlobStream>(std::move(*reopened));
     if (auto skipped = stream->skip_to(resume_at); !skipped) {
-      return skipped.error();
+      return abandon(session, skipped.error());
     }
   }
   http::Request close;
