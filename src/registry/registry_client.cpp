@@ -273,7 +273,17 @@ Result<MountOutcome> RegistryClient::open_gate(Refusal& refusal, const std::stri
     request.url = http::append_query(
         request.url, {{"mount", probe_digest}, {"from", from.empty() ? m_repository : from}});
   }
+  // A busy registry's 5xx, 429 or dropped connection is no verdict: tried again like any
+  // request (a 401 or 403 is, and is not renewed).
   auto response = send_once(request);
+  for (int attempt = 1; attempt < m_policy.max_attempts; ++attempt) {
+    bool again = response ? retryable(*response) : response.error().kind == ErrorKind::network;
+    if (!again) {
+      break;
+    }
+    (void)http::sleep_unless_interrupted(retry_delay(response ? &*response : nullptr, attempt - 1));
+    response = send_once(request);
+  }
   if (!response) {
     return response.error();
   }

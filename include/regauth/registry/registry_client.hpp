@@ -72,8 +72,9 @@ public:
   Result<UploadSession> start_upload();
   // The push gate's request: POST /v2/<name>/blobs/uploads/, with ?mount=<probe>&from=<name>
   // when `probe_digest` is set, so that the one request also tells whether that blob is already
-  // in the repository (201) or opens the session to upload it (202). Sent once, without token
-  // renewal: the answer is the verdict. A 401/403 fills `refusal`.
+  // in the repository (201) or opens the session to upload it (202). Retried on network errors,
+  // 5xx and 429 as any request, but a 401 is not renewed: it is the verdict, and with a 403
+  // fills `refusal`.
   // `from` is the repository to mount from (this one when empty).
   Result<MountOutcome> open_gate(Refusal& refusal, const std::string& probe_digest,
                                  const std::string& from = "");

@@ -31,7 +31,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 FAULTS = ("reset_before", "reset_after", "stall", "500", "502", "503", "429", "truncate")
 MAX_BODY = 256 << 20
 SOCKET_TIMEOUT = 30.0
-_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
+_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "trailer", "upgrade",
                "proxy-connection", "content-length"}
 
 

@@ -212,7 +212,8 @@ TEST_CASE("authenticator: a loopback registry is probed over http first", "[auth
     REQUIRE_FALSE(pinged);
     CHECK(pinged.error().kind == ErrorKind::network);
     CHECK_THAT(pinged.error().message, Catch::Contains("503"));
-    CHECK(urls(client) == std::vector<std::string>{http_ping});
+    // Tried again (a busy registry), but never over TLS.
+    CHECK(urls(client) == std::vector<std::string>(4, http_ping));
   }
 }
 
@@ -634,5 +635,44 @@ TEST_CASE("authenticator: a token issued by an origin that never saw the credent
     auto value = authenticator.authorization({repository_scope("public/app", {"pull"})});
     REQUIRE(value);
     CHECK(*value == std::optional<std::string>("Bearer T1"));
+  }
+}
+
+TEST_CASE("authenticator: a ping that meets a reset or a 503 is tried again, a bounded number of "
+          "times",
+          "[auth]") {
+  SECTION("a 503, then an answer") {
+    FakeHttpClient client;
+    client.on("GET", k_ping, std::vector<Result<Response>>{make_response(503), make_response(200)});
+    Authenticator authenticator(client, "r.example", std::nullopt, {});
+    REQUIRE(authenticator.ping());
+    CHECK(client.requests_to(k_ping).size() == 2);
+  }
+  SECTION("a reset on both schemes, then an answer") {
+    FakeHttpClient client;
+    const std::string http_ping = "http://127.0.0.1:5000/v2/";
+    client.on("GET", http_ping,
+              std::vector<Result<Response>>{
+                  regauth::make_error(ErrorKind::network, "connection reset by peer"),
+                  make_response(200)});
+    client.on("GET", "https://127.0.0.1:5000/v2/",
+              std::vector<Result<Response>>{
+                  regauth::make_error(ErrorKind::network, "wrong version number")});
+    AuthOptions options;
+    options.may_use_http = true;
+    options.http_first = true;
+    Authenticator authenticator(client, "127.0.0.1:5000", std::nullopt, options);
+    REQUIRE(authenticator.ping());
+    CHECK(authenticator.base_url() == "http://127.0.0.1:5000");
+    CHECK(client.requests_to(http_ping).size() == 2);
+  }
+  SECTION("a registry that keeps failing is given up after four rounds") {
+    FakeHttpClient client;
+    client.on("GET", k_ping, make_response(502));
+    Authenticator authenticator(client, "r.example", std::nullopt, {});
+    auto pinged = authenticator.ping();
+    REQUIRE_FALSE(pinged);
+    CHECK(pinged.error().kind == ErrorKind::network);
+    CHECK(client.requests_to(k_ping).size() == 4);
   }
 }
