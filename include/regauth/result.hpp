@@ -20,6 +20,7 @@ enum class ErrorKind {
   protocol,     // the peer answered something regauth cannot make sense of
   helper,       // a credential helper failed
   io,           // local file system
+  interrupted,  // SIGINT or SIGTERM ended the command (exit 130 or 143)
   internal,     // a bug in regauth
 };
 

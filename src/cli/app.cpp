@@ -27,6 +27,8 @@ constexpr const char* k_exit_codes = R"(Exit codes:
   8  not found
   9  protocol: the server answered something unusable
   10 local file system error
+  130 interrupted by SIGINT (push: open upload sessions cancelled first)
+  143 interrupted by SIGTERM (the same)
 See docs/exit-codes.md.)";
 
 // One row per command: the table that registers them all.

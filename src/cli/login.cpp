@@ -160,6 +160,9 @@ int run_login(const LoginOptions& options, Context& context) {
     if (reused && error.kind == ErrorKind::unauthorized) {
       error.message += " (the stored credentials were rejected: log in with --username)";
     }
+    if (error.kind == ErrorKind::protocol) {
+      error.message += "; nothing was stored";
+    }
     return report(context, error);
   }
   if (identity) {

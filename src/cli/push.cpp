@@ -10,9 +10,14 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <condition_variable>
+#include <csignal>
 #include <cstdio>
 #include <map>
+#include <mutex>
 #include <ostream>
+#include <pthread.h>
+#include <thread>
 #include <unistd.h>
 
 namespace regauth::cli {
@@ -192,6 +197,80 @@ private:
   std::chrono::steady_clock::time_point m_last_draw{};
 };
 
+// SIGINT and SIGTERM during a push: blocked in every thread (they inherit the mask, so this
+// must come before any thread starts) and taken by one thread with sigwait, which interrupts
+// the HTTP layer: transfers end, the jobs cancel their upload sessions (each within
+// registry::k_cancel_budget) and the push returns an `interrupted` error, exit 128 + N. Should
+// that take longer than k_hard_deadline, or a second signal come, the process ends at once with
+// the same code.
+class InterruptWatch {
+public:
+  InterruptWatch() {
+    sigemptyset(&m_set);
+    sigaddset(&m_set, SIGINT);
+    sigaddset(&m_set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &m_set, nullptr);
+    m_thread = std::thread([this] { watch(); });
+  }
+  InterruptWatch(const InterruptWatch&) = delete;
+  InterruptWatch& operator=(const InterruptWatch&) = delete;
+  ~InterruptWatch() {
+    {
+      std::lock_guard lock(m_mutex);
+      m_done = true;
+    }
+    m_finished.notify_all();
+    pthread_kill(m_thread.native_handle(), SIGTERM); // wakes sigwait; m_done says to return
+    m_thread.join();
+  }
+
+private:
+  static constexpr std::chrono::seconds k_hard_deadline{5};
+
+  void watch() {
+    int signal_number = 0;
+    if (sigwait(&m_set, &signal_number) != 0) {
+      return;
+    }
+    {
+      std::lock_guard lock(m_mutex);
+      if (m_done) {
+        return;
+      }
+    }
+    http::interrupt(signal_number);
+    // A second signal, or the deadline, ends the process: the push had its chance to cancel.
+    std::thread second([this] {
+      int again = 0;
+      if (sigwait(&m_set, &again) == 0) {
+        std::lock_guard lock(m_mutex);
+        if (!m_done) {
+          hard_exit();
+        }
+      }
+    });
+    second.detach();
+    std::unique_lock lock(m_mutex);
+    if (!m_finished.wait_for(lock, k_hard_deadline, [this] { return m_done; })) {
+      hard_exit();
+    }
+  }
+
+  [[noreturn]] static void hard_exit() {
+    int number = http::interrupted_by();
+    constexpr std::string_view k_message =
+        "regauth: error: interrupted: upload sessions could not all be cancelled in time\n";
+    (void)!::write(STDERR_FILENO, k_message.data(), k_message.size());
+    std::_Exit(128 + number);
+  }
+
+  sigset_t m_set{};
+  std::mutex m_mutex;
+  std::condition_variable m_finished;
+  bool m_done = false;
+  std::thread m_thread;
+};
+
 } // namespace
 
 int run_push(const PushOptions& options, Context& context) {
@@ -203,6 +282,7 @@ int run_push(const PushOptions& options, Context& context) {
     return report(context, make_error(ErrorKind::usage,
                                       "--jobs must be between 1 and 32 (or 0: by blob sizes)"));
   }
+  InterruptWatch interrupt_watch; // before any thread starts
   auto warm_up = warm_up_http(context.services);
   std::unique_ptr<image::ImageSource> source;
   if (!options.check) {

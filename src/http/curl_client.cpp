@@ -1,6 +1,8 @@
 // The only file that drives libcurl transfers.
 #include "regauth/http/curl_client.hpp"
 
+#include "regauth/http/header_lines.hpp"
+
 #include "libcrypto.hpp"
 #include "libcurl.hpp"
 
@@ -213,6 +215,7 @@ CURLcode prepare_ssl_ctx(CURL* /*curl*/, void* ssl_ctx, void* user) {
 }
 
 struct Transfer {
+  bool interruptible = true;
   Response response;
   std::size_t max_body = 0;
   bool body_too_large = false;
@@ -235,26 +238,7 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
 size_t on_header(char* data, size_t size, size_t count, void* user) {
   auto* transfer = static_cast<Transfer*>(user);
   size_t bytes = size * count;
-  std::string_view line(data, bytes);
-  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) {
-    line.remove_suffix(1);
-  }
-  if (line.substr(0, 5) == "HTTP/") {
-    transfer->response.headers.clear(); // a new response (after 100 Continue)
-    return bytes;
-  }
-  auto colon = line.find(':');
-  if (colon == std::string_view::npos) {
-    return bytes;
-  }
-  std::string_view value = line.substr(colon + 1);
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
-    value.remove_prefix(1);
-  }
-  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) {
-    value.remove_suffix(1);
-  }
-  transfer->response.headers.push_back({std::string(line.substr(0, colon)), std::string(value)});
+  add_header_line(transfer->response.headers, std::string_view(data, bytes));
   return bytes;
 }
 
@@ -266,6 +250,14 @@ size_t on_read(char* buffer, size_t size, size_t count, void* user) {
     return CURL_READFUNC_ABORT;
   }
   return *produced;
+}
+
+// Ends the transfer once regauth is interrupted (SIGINT, SIGTERM); libcurl calls it about
+// once a second at the least, and often while bytes flow.
+int on_progress(void* user, curl_off_t /*dltotal*/, curl_off_t /*dlnow*/, curl_off_t /*ultotal*/,
+                curl_off_t /*ulnow*/) {
+  auto* transfer = static_cast<Transfer*>(user);
+  return transfer->interruptible && interrupted_by() != 0 ? 1 : 0;
 }
 
 int on_debug(CURL* /*curl*/, curl_infotype type, char* data, size_t size, void* user) {
@@ -417,6 +409,10 @@ private:
     const LibCurl& api = libcurl();
     api.easy_reset(curl);
     Transfer transfer;
+    transfer.interruptible = !request.during_interrupt;
+    if (transfer.interruptible && interrupted_by() != 0) {
+      return interrupted_error(request.method + " " + strip_query(request.url));
+    }
     transfer.max_body = request.max_response_body;
     transfer.debug = &m_options.debug;
     char error_buffer[CURL_ERROR_SIZE] = {0};
@@ -452,6 +448,9 @@ private:
                                    : m_options.request_timeout;
       api.easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(limit.count()));
     }
+    api.easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    api.easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+    api.easy_setopt(curl, CURLOPT_XFERINFODATA, &transfer);
     api.easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
     api.easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
     api.easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
@@ -512,6 +511,9 @@ private:
     if (transfer.source_error) {
       return *transfer.source_error;
     }
+    if (code == CURLE_ABORTED_BY_CALLBACK) {
+      return interrupted_error(request.method + " " + strip_query(request.url));
+    }
     if (transfer.body_too_large) {
       return make_error(ErrorKind::protocol,
                         strip_query(request.url) + ": response body larger than " +
@@ -540,6 +542,11 @@ private:
     api.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     transfer.response.status = status;
     transfer.response.url = request.url;
+    transfer.response.method = request.method;
+    transfer.response.authorization_sent =
+        std::any_of(request.headers.begin(), request.headers.end(), [](const Header& header) {
+          return equals_ignore_case(header.name, "Authorization");
+        });
     return std::move(transfer.response);
   }
 

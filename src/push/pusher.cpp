@@ -1,7 +1,10 @@
 #include "regauth/push/pusher.hpp"
 
+#include "regauth/image/sha256.hpp"
+
 #include <algorithm>
 #include <atomic>
+#include <csignal>
 #include <future>
 #include <thread>
 
@@ -156,6 +159,23 @@ Result<void> Pusher::cancel_gate_session() {
   return cancelled;
 }
 
+Error Pusher::interruption(std::size_t cancelled, std::size_t uncancelled) const {
+  std::string message = "push to " + m_target.registry + "/" + m_target.repository +
+                        " interrupted by " +
+                        (http::interrupted_by() == SIGTERM ? "SIGTERM" : "SIGINT") + ": ";
+  if (cancelled + uncancelled == 0) {
+    message += "no upload session was open";
+  } else {
+    message +=
+        std::to_string(cancelled) + " upload session" + (cancelled == 1 ? "" : "s") + " cancelled";
+    if (uncancelled > 0) {
+      message += ", " + std::to_string(uncancelled) +
+                 " refused by the registry (it keeps them until it purges stale uploads)";
+    }
+  }
+  return make_error(ErrorKind::interrupted, message + "; the tag was not pushed");
+}
+
 Result<PushResult> Pusher::push(const image::ImageSource& source) {
   const auto& manifests = source.manifests();
   if (manifests.empty()) {
@@ -209,6 +229,13 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
   auto take_gate_session = [&]() -> std::optional<registry::UploadSession> {
     std::lock_guard lock(state_mutex);
     return std::exchange(m_gate_session, std::nullopt);
+  };
+  std::size_t cancelled = 0;
+  std::size_t uncancelled = 0;
+  auto record_cancels = [&](const registry::RegistryClient& client) {
+    std::lock_guard lock(state_mutex);
+    cancelled += client.cancelled_sessions();
+    uncancelled += client.uncancelled_sessions();
   };
   auto worker = [&] {
     auto http_client = m_make_client();
@@ -299,9 +326,11 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
         session = std::move(*started);
       }
       emit({EventKind::blob_started, blob.digest, 0, blob.size, blob.media_type});
+      // Every byte is hashed on its way out: bytes that do not match the digest never
+      // complete a request (the read that would hand over the last of them fails).
       auto opener = [&source,
                      &blob]() -> Result<std::function<Result<std::size_t>(char*, std::size_t)>> {
-        auto reader = source.open_blob(blob);
+        auto reader = image::open_verified_blob(source, blob);
         if (!reader) {
           return reader.error();
         }
@@ -316,6 +345,7 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
           client.upload_blob(std::move(*session), blob.digest, blob.size, opener, progress);
       if (!uploaded) {
         fail(uploaded.error());
+        record_cancels(client);
         return;
       }
       {
@@ -334,6 +364,16 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
     thread.join();
   }
   if (failure) {
+    // The gate's session, when no job took it, is cancelled as well.
+    if (m_gate_session) {
+      registry::RegistryClient client(m_authenticator, m_auth_mutex, m_auth_client,
+                                      m_target.repository, scopes(), m_options.upload);
+      ++(client.cancel_upload(*m_gate_session) ? cancelled : uncancelled);
+      m_gate_session.reset();
+    }
+    if (failure->kind == ErrorKind::interrupted || http::interrupted_by() != 0) {
+      return interruption(cancelled, uncancelled);
+    }
     return *failure;
   }
   // An unused gate session is left to expire: cancelling needs the delete action.
@@ -344,8 +384,20 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
     const auto& manifest = manifests[i];
     bool top = i + 1 == manifests.size();
     std::string reference = top ? m_target.manifest_reference() : manifest.digest;
+    // The manifest's bytes were checked when the source was read; they are hashed again here,
+    // just before they leave, as the blobs are.
+    std::string algorithm = manifest.digest.substr(0, manifest.digest.find(':'));
+    if (auto actual = image::digest_of(algorithm, manifest.bytes); actual != manifest.digest) {
+      return make_error(ErrorKind::protocol, "manifest " + manifest.digest + " (" +
+                                                 source.description() +
+                                                 ") does not match its digest: its bytes hash to " +
+                                                 actual + "; it was not sent");
+    }
     auto put = client.put_manifest(reference, manifest.media_type, manifest.bytes);
     if (!put) {
+      if (put.error().kind == ErrorKind::interrupted) {
+        return interruption(0, 0);
+      }
       return put.error();
     }
     if (!put->digest.empty() && put->digest != manifest.digest) {

@@ -37,6 +37,9 @@ struct Request {
   std::optional<std::string> credential_origin;
   // A tighter limit on the whole request than the transport's (never a looser one).
   std::optional<std::chrono::milliseconds> timeout;
+  // Sent even after interrupt() (the DELETEs that cancel upload sessions); other requests end
+  // at once, failing (interrupted).
+  bool during_interrupt = false;
 };
 
 struct Response {
@@ -44,6 +47,12 @@ struct Response {
   std::vector<Header> headers; // of the final response, in order
   std::string body;
   std::string url; // after redirects
+  // What the request that got this answer carried, after redirects: its method (a redirect may
+  // turn a POST into a GET and drop its body) and whether `Authorization` was still on it (it is
+  // dropped on the way to another origin). A response proves credentials only when the origin
+  // that received them answered (see docs/security.md, "What counts as proof").
+  std::string method;
+  bool authorization_sent = false;
 
   // The first header named `name` (case-insensitive), or nullopt.
   [[nodiscard]] std::optional<std::string> header(std::string_view name) const;
@@ -59,6 +68,18 @@ public:
   // status is a Response.
   virtual Result<Response> send(const Request& request) = 0;
 };
+
+// Interruption (SIGINT, SIGTERM): once interrupt() is called, every transfer in progress ends
+// within a fraction of a second and every later request fails (interrupted), except those
+// marked `during_interrupt`; waits between retries end too. Process-wide, thread-safe.
+void interrupt(int signal_number);
+// The signal interrupt() was given, or 0.
+int interrupted_by();
+// Sleeps for `duration` or until interrupt(), whichever comes first. Returns false when
+// interrupted.
+bool sleep_unless_interrupted(std::chrono::milliseconds duration);
+// The error for a request that an interruption ended.
+Error interrupted_error(const std::string& what);
 
 // Case-insensitive ASCII comparison for header and scheme names.
 bool equals_ignore_case(std::string_view a, std::string_view b);

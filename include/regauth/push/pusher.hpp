@@ -85,6 +85,8 @@ public:
   Result<PushResult> push(const image::ImageSource& source);
 
 private:
+  // The error for a push that SIGINT or SIGTERM ended, with what was cancelled.
+  Error interruption(std::size_t cancelled, std::size_t uncancelled) const;
   Error gate_refusal(const registry::Refusal& refusal, const Error& error) const;
   std::vector<auth::Scope> scopes() const;
 
