@@ -19,7 +19,7 @@ constexpr const char* k_plaintext_warning =
 
 void print_plaintext_warning(std::ostream& err, const std::string& path) {
   std::string text = k_plaintext_warning;
-  text.replace(text.find("%s"), 2, path);
+  text.replace(text.find("%s"), 2, escape_for_terminal(path));
   err << text;
 }
 
@@ -123,8 +123,8 @@ int run_login(const LoginOptions& options, Context& context) {
     if (*stored) {
       chosen = (*stored)->credentials;
       reused = true;
-      context.err << "Authenticating with existing credentials from " << (*stored)->source
-                  << "...\n";
+      context.err << "Authenticating with existing credentials from "
+                  << escape_for_terminal((*stored)->source) << "...\n";
     }
   }
   if (!reused) {
@@ -180,7 +180,7 @@ int run_login(const LoginOptions& options, Context& context) {
                              {"store", stored->store},
                              {"verified", proof->verified},
                              {"identity_token", !to_store.identity_token.empty()}};
-    context.out << result.dump() << '\n';
+    context.out << json_line(result) << '\n';
   } else {
     context.out << "Login Succeeded\n";
   }
