@@ -1,5 +1,6 @@
-"""Hostile bytes: what reaches the terminal is escaped, JSON output never throws, and logout
-removes what it can when a helper fails."""
+"""Hostile bytes and files that are not files: what reaches the terminal is escaped, JSON output
+never throws, FIFOs and devices never hang regauth, symlinks never lead a push out of its layout,
+and logout removes what it can when a helper fails."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from helpers import auth_of, read_config, write_config
 from support.fake_registry import FakeRegistry
 from support.fixture_server import FixtureServer, Reply
-from support.images import make_oci_layout
+from support.images import make_docker_archive, make_oci_layout
 
 # Every byte that could drive a terminal: ESC (CSI, OSC), BEL, C1 CSI, RLO, LRI.
 HOSTILE = ["\x1b", "\x07", "\x9b", "\u202e", "\u2066"]
@@ -151,6 +152,146 @@ def test_logout_dry_run_json(run_regauth, config_dir):
     assert json.loads(result.stdout) == {"registry": "a.example", "removed_from": [path],
                                          "dry_run": True}
     assert snapshot(path) == before
+
+
+# ---- files that are not regular files -------------------------------------------------------
+
+# A FIFO nobody writes to: open(2) without O_NONBLOCK would wait for a writer forever. Every
+# command runs with a bounded timeout (run_regauth fails the test when it expires).
+FIFO_TIMEOUT = 20
+
+
+def test_config_json_that_is_a_fifo_is_refused_by_every_command(run_regauth, config_dir):
+    os.mkfifo(config_path(config_dir))
+    for args, input in [(["ls"], None), (["logout", "r.example"], None),
+                        (["logout", "--all"], None),
+                        (["login", "-u", "u", "--password-stdin", "127.0.0.1:9"], "pw\n"),
+                        (["push", "--check", "oci:/nonexistent", "127.0.0.1:9/x/y:1"], None)]:
+        result = run_regauth(["--config", config_dir, *args], input=input, timeout=FIFO_TIMEOUT)
+        assert result.returncode == 3, (args, result.stderr)
+        assert f"{config_path(config_dir)}: a FIFO, not a regular file" in result.stderr, args
+        assert result.stderr.count("\n") == 1, result.stderr
+    assert os.path.exists(config_path(config_dir))
+
+
+def test_config_json_that_is_a_device_or_a_folder_is_refused(run_regauth, config_dir, tmp_path):
+    os.symlink("/dev/zero", config_path(config_dir))
+    result = run_regauth(["--config", config_dir, "ls"], timeout=FIFO_TIMEOUT)
+    assert result.returncode == 3
+    assert "a character device, not a regular file" in result.stderr
+    os.unlink(config_path(config_dir))
+    os.mkdir(config_path(config_dir))
+    result = run_regauth(["--config", config_dir, "ls"], timeout=FIFO_TIMEOUT)
+    assert result.returncode == 3
+    assert "a directory, not a regular file" in result.stderr
+
+
+def test_lock_file_that_is_a_fifo_is_refused(run_regauth, config_dir):
+    write_config(config_dir, {"auths": {"a.example": {"auth": auth_of("ann", "pw1")}}})
+    os.mkfifo(config_path(config_dir) + ".lock")
+    result = run_regauth(["--config", config_dir, "logout", "a.example"], timeout=FIFO_TIMEOUT)
+    assert result.returncode == 3, result.stderr
+    assert "lock file: opening" in result.stderr and "a FIFO" in result.stderr
+    assert "a.example" in read_config(config_dir)["auths"]
+
+
+@pytest.mark.parametrize("which", ["oci-layout", "index.json", "blob", "manifest"])
+def test_layout_files_that_are_fifos_are_refused(run_regauth, config_dir, tmp_path, which):
+    layout = str(tmp_path / "oci")
+    image = make_oci_layout(layout, layer_sizes=[2000])
+    if which == "blob":
+        target = os.path.join(layout, "blobs", "sha256", image["layers"][0]["digest"][7:])
+    elif which == "manifest":
+        target = os.path.join(layout, "blobs", "sha256", image["manifest"]["digest"][7:])
+    else:
+        target = os.path.join(layout, which)
+    os.unlink(target)
+    os.mkfifo(target)
+    fake = FakeRegistry().start()
+    try:
+        write_config(config_dir, {"auths": {fake.hostport: {"auth": auth_of("u", "p")}}})
+        # (push --check reads no image: its FIFO case is config.json's, above)
+        result = run_regauth(["--config", config_dir, "push", f"oci:{layout}",
+                              f"{fake.hostport}/t/app:1"], timeout=FIFO_TIMEOUT)
+        assert result.returncode == 10, result.stderr
+        assert f"{target}: a FIFO, not a regular file" in result.stderr
+        assert result.stderr.count("\n") == 1, result.stderr
+        assert not any(r.method in ("PUT", "PATCH") for r in fake.requests)
+    finally:
+        fake.stop()
+
+
+def test_docker_archive_that_is_a_fifo_is_refused(run_regauth, config_dir, tmp_path):
+    path = str(tmp_path / "image.tar")
+    os.mkfifo(path)
+    for source in (f"docker-archive:{path}", path):
+        result = run_regauth(["--config", config_dir, "push", source, "127.0.0.1:9/t/app:1"],
+                             timeout=FIFO_TIMEOUT)
+        assert result.returncode == 10, result.stderr
+        assert f"{path}: a FIFO, not a regular file" in result.stderr
+
+
+def test_docker_archive_still_pushes(run_regauth, config_dir, tmp_path):
+    path = str(tmp_path / "image.tar")
+    make_docker_archive(path, layer_sizes=[3000])
+    fake = FakeRegistry().start()
+    try:
+        write_config(config_dir, {"auths": {fake.hostport: {"auth": auth_of("u", "p")}}})
+        result = run_regauth(["--config", config_dir, "push", f"docker-archive:{path}",
+                              f"{fake.hostport}/t/app:1"], timeout=60)
+        assert result.returncode == 0, result.stderr
+        assert "1" in fake.manifests
+    finally:
+        fake.stop()
+
+
+# ---- symlinks inside an OCI layout ----------------------------------------------------------
+
+
+def test_blob_symlink_out_of_the_layout_is_refused_before_any_byte(run_regauth, config_dir,
+                                                                   tmp_path):
+    layout = str(tmp_path / "oci")
+    image = make_oci_layout(layout, layer_sizes=[2000])
+    digest = image["layers"][0]["digest"]
+    blob = os.path.join(layout, "blobs", "sha256", digest[7:])
+    outside = tmp_path / "outside-secret"
+    with open(blob, "rb") as f:
+        outside.write_bytes(f.read())  # same bytes, same size: only the place is wrong
+    os.unlink(blob)
+    os.symlink(str(outside), blob)
+    fake = FakeRegistry().start()
+    try:
+        write_config(config_dir, {"auths": {fake.hostport: {"auth": auth_of("u", "p")}}})
+        result = run_regauth(["--config", config_dir, "push", f"oci:{layout}",
+                              f"{fake.hostport}/t/app:1"], timeout=60)
+        assert result.returncode == 10, result.stderr
+        assert f"blob {digest}" in result.stderr
+        assert f"resolves to {outside}, outside the layout" in result.stderr
+        assert not any(r.method in ("PUT", "PATCH", "POST") for r in fake.requests)
+        assert not fake.blobs
+    finally:
+        fake.stop()
+
+
+def test_symlinks_that_stay_inside_the_layout_are_fine(run_regauth, config_dir, tmp_path):
+    layout = str(tmp_path / "oci")
+    image = make_oci_layout(layout, layer_sizes=[2000])
+    digest = image["layers"][0]["digest"]
+    blob = os.path.join(layout, "blobs", "sha256", digest[7:])
+    os.makedirs(os.path.join(layout, "store"))
+    os.rename(blob, os.path.join(layout, "store", "layer"))
+    os.symlink("../../store/layer", blob)
+    # The layout itself reached through a symlink is fine too.
+    os.symlink(layout, str(tmp_path / "link"))
+    fake = FakeRegistry().start()
+    try:
+        write_config(config_dir, {"auths": {fake.hostport: {"auth": auth_of("u", "p")}}})
+        result = run_regauth(["--config", config_dir, "push", f"oci:{tmp_path / 'link'}",
+                              f"{fake.hostport}/t/app:1"], timeout=60)
+        assert result.returncode == 0, result.stderr
+        assert digest in fake.blobs
+    finally:
+        fake.stop()
 
 
 # ---- one sanitiser for everything that reaches a terminal -----------------------------------
