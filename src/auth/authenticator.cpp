@@ -3,6 +3,7 @@
 #include "regauth/base64.hpp"
 #include "regauth/http/error_body.hpp"
 #include "regauth/http/url.hpp"
+#include "regauth/terminal_text.hpp"
 
 namespace regauth::auth {
 namespace {
@@ -105,7 +106,7 @@ Result<std::string> Authenticator::realm_url() {
   auto resolved = http::resolve_url(m_base_url + "/v2/", m_challenge->param("realm"));
   if (!resolved) {
     return make_error(ErrorKind::protocol, "the registry's token realm \"" +
-                                               http::printable(m_challenge->param("realm")) +
+                                               escape_for_terminal(m_challenge->param("realm")) +
                                                "\" is not a valid URL");
   }
   if (auto checked = check_realm(*resolved, m_base_url, m_options.trusted_realms); !checked) {

@@ -3,6 +3,7 @@
 #include "regauth/base64.hpp"
 #include "regauth/http/error_body.hpp"
 #include "regauth/http/url.hpp"
+#include "regauth/terminal_text.hpp"
 
 #include "libcrypto.hpp"
 
@@ -148,7 +149,7 @@ Result<void> check_realm(std::string_view realm, std::string_view registry_url,
                          const std::vector<std::string>& trusted_hosts) {
   auto realm_url = http::parse_url(realm);
   if (!realm_url) {
-    return make_error(ErrorKind::protocol, "refusing token realm \"" + http::printable(realm) +
+    return make_error(ErrorKind::protocol, "refusing token realm \"" + escape_for_terminal(realm) +
                                                "\": not an http(s) URL");
   }
   auto registry = http::parse_url(registry_url);
@@ -157,8 +158,8 @@ Result<void> check_realm(std::string_view realm, std::string_view registry_url,
   }
   auto refuse = [&](const std::string& why) {
     return make_error(ErrorKind::protocol,
-                      "refusing to contact token realm \"" + http::printable(realm) + "\" for " +
-                          registry->host_port() + ": " + why + " (pass --trust-realm " +
+                      "refusing to contact token realm \"" + escape_for_terminal(realm) +
+                          "\" for " + registry->host_port() + ": " + why + " (pass --trust-realm " +
                           realm_url->host + " if it is yours)");
   };
   if (realm_url->scheme == "http" && registry->scheme != "http") {

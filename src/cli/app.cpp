@@ -82,6 +82,8 @@ std::vector<Command> commands() {
          command.add_option("server", options->server, "Registry (default: Docker Hub)");
          command.add_flag("--all", options->all,
                           "Remove the credentials of every registry from every store");
+         command.add_flag("--dry-run", options->dry_run,
+                          "List the credentials that would be removed, and remove nothing");
          add_format(command, options->format);
          command.callback([options, &context, &code] { code = run_logout(*options, context); });
        }},

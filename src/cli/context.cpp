@@ -1,7 +1,6 @@
 #include "regauth/cli/context.hpp"
 
 #include "regauth/config/config_store.hpp"
-#include "regauth/http/error_body.hpp"
 #include "regauth/identity/sources.hpp"
 
 #include <algorithm>
@@ -57,16 +56,24 @@ http::TransportOptions Context::transport() const {
   }
   if (global.debug) {
     std::ostream* stream = &err;
-    options.debug = [stream](std::string_view line) { *stream << "debug: " << line << '\n'; };
+    options.debug = [stream](std::string_view line) {
+      *stream << "debug: " << escape_for_terminal(line) << '\n';
+    };
   }
   return options;
 }
 
-void Context::warn(const std::string& message) const { err << "WARNING: " << message << '\n'; }
+void Context::warn(const std::string& message) const {
+  err << "WARNING: " << escape_for_terminal(message, 2000) << '\n';
+}
 
 int report(const Context& context, const Error& error) {
-  context.err << "regauth: error: " << http::printable(error.message, 2000) << '\n';
+  context.err << "regauth: error: " << escape_for_terminal(error.message, 2000) << '\n';
   return exit_code_for(error.kind);
+}
+
+std::string json_line(const nlohmann::json& value) {
+  return value.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
 }
 
 } // namespace regauth::cli

@@ -19,7 +19,7 @@ constexpr const char* k_plaintext_warning =
 
 void print_plaintext_warning(std::ostream& err, const std::string& path) {
   std::string text = k_plaintext_warning;
-  text.replace(text.find("%s"), 2, path);
+  text.replace(text.find("%s"), 2, escape_for_terminal(path));
   err << text;
 }
 
@@ -126,10 +126,10 @@ int run_login(const LoginOptions& options, Context& context) {
       reused = true;
       if ((*stored)->from_identity) {
         identity = (*stored)->source;
-        context.err << "Authenticating with " << *identity << "...\n";
+        context.err << "Authenticating with " << escape_for_terminal(*identity) << "...\n";
       } else {
-        context.err << "Authenticating with existing credentials from " << (*stored)->source
-                    << "...\n";
+        context.err << "Authenticating with existing credentials from "
+                    << escape_for_terminal((*stored)->source) << "...\n";
       }
     }
   }
@@ -205,7 +205,7 @@ int run_login(const LoginOptions& options, Context& context) {
                              {"store", stored->store},
                              {"verified", proof->verified},
                              {"identity_token", !to_store.identity_token.empty()}};
-    context.out << result.dump() << '\n';
+    context.out << json_line(result) << '\n';
   } else {
     context.out << "Login Succeeded\n";
   }

@@ -37,15 +37,16 @@ int run_logout(const LogoutOptions& options, Context& context) {
     }
     keys.push_back(*key);
   }
+  const bool json = options.format == "json";
   nlohmann::json results = nlohmann::json::array();
   std::optional<Error> failure;
   for (const auto& key : keys) {
-    auto erased = keychain->erase(key);
+    auto erased = keychain->erase(key, options.dry_run);
     if (!erased) {
       // Keep going with the others; say what is left where.
       Error error = erased.error().with_context("removing credentials for " + key +
                                                 " (they are still stored)");
-      if (options.format != "json") {
+      if (!json) {
         report(context, error);
       }
       results.push_back({{"registry", key}, {"error", error.message}});
@@ -55,18 +56,45 @@ int run_logout(const LogoutOptions& options, Context& context) {
     for (const auto& warning : erased->warnings) {
       context.warn(warning);
     }
-    results.push_back({{"registry", key}, {"removed_from", erased->removed_from}});
-    if (options.format == "json") {
+    nlohmann::json result = {{"registry", key}, {"removed_from", erased->removed_from}};
+    if (options.dry_run) {
+      result["dry_run"] = true;
+    }
+    std::optional<Error> helper_failure;
+    if (erased->helper_failure) {
+      // What the other stores held is gone all the same; the helper's failure is still an error.
+      helper_failure = erased->helper_failure->with_context(
+          "removing credentials for " + key + " from its credential helper (they may still be " +
+          "stored there)");
+      result["error"] = helper_failure->message;
+      result["exit_code"] = exit_code_for(helper_failure->kind);
+      failure = helper_failure;
+    }
+    results.push_back(std::move(result));
+    if (json) {
       continue;
     }
-    if (erased->removed_from.empty()) {
-      context.out << "Not logged in to " << key << "\n";
-    } else {
-      context.out << "Removing login credentials for " << key << "\n";
+    if (options.dry_run) {
+      for (const auto& store : erased->removed_from) {
+        context.out << "Would remove login credentials for " << escape_for_terminal(key) << " from "
+                    << escape_for_terminal(store) << "\n";
+      }
+    } else if (options.all) {
+      for (const auto& store : erased->removed_from) {
+        context.out << "Removing login credentials for " << escape_for_terminal(key) << " from "
+                    << escape_for_terminal(store) << "\n";
+      }
+    } else if (!erased->removed_from.empty()) {
+      context.out << "Removing login credentials for " << escape_for_terminal(key) << "\n";
+    } else if (!helper_failure) {
+      context.out << "Not logged in to " << escape_for_terminal(key) << "\n";
+    }
+    if (helper_failure) {
+      report(context, *helper_failure);
     }
   }
-  if (options.format == "json") {
-    context.out << (options.all ? results.dump() : results.at(0).dump()) << '\n';
+  if (json) {
+    context.out << json_line(options.all ? results : results.at(0)) << '\n';
   } else if (options.all && keys.empty()) {
     context.out << "No credentials stored\n";
   }

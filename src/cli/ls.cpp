@@ -29,8 +29,15 @@ int run_ls(const LsOptions& options, Context& context) {
       entries.push_back(
           {{"registry", entry.key}, {"store", entry.store}, {"username", entry.username}});
     }
-    context.out << entries.dump() << '\n';
+    context.out << json_line(entries) << '\n';
     return 0;
+  }
+  // Keys, usernames and store names come from config.json and from helpers: escaped, they can
+  // neither drive the terminal nor hide a character.
+  for (auto& entry : registries) {
+    entry.key = escape_for_terminal(entry.key);
+    entry.username = escape_for_terminal(entry.username);
+    entry.store = escape_for_terminal(entry.store);
   }
   std::size_t key_width = 8;
   std::size_t user_width = 8;

@@ -87,7 +87,7 @@ public:
       if (!event.detail.empty()) {
         line[event.kind == push::EventKind::gate ? "repository" : "detail"] = event.detail;
       }
-      m_out << line.dump() << '\n' << std::flush;
+      m_out << json_line(line) << '\n' << std::flush;
       return;
     }
     if (m_quiet || event.kind == push::EventKind::gate || event.kind == push::EventKind::done ||
@@ -120,7 +120,7 @@ public:
     if (!m_live) {
       if (event.kind != push::EventKind::blob_progress &&
           event.kind != push::EventKind::blob_started) {
-        m_out << id << ": " << text << '\n' << std::flush;
+        m_out << id << ": " << escape_for_terminal(text) << '\n' << std::flush;
       }
       return;
     }
@@ -172,7 +172,7 @@ private:
     if (m_lines.find(id) == m_lines.end()) {
       m_order.push_back(id);
     }
-    m_lines[id] = text;
+    m_lines[id] = escape_for_terminal(text);
   }
 
   void redraw() {
@@ -354,10 +354,9 @@ int run_push(const PushOptions& options, Context& context) {
 
   auto fail = [&](const Error& error) {
     if (json) {
-      context.out << nlohmann::json{{"event", "error"},
-                                    {"kind", to_string(error.kind)},
-                                    {"message", error.message}}
-                         .dump()
+      context.out << json_line({{"event", "error"},
+                                {"kind", to_string(error.kind)},
+                                {"message", error.message}})
                   << '\n';
     }
     int code = report(context, error);
@@ -383,16 +382,16 @@ int run_push(const PushOptions& options, Context& context) {
     std::string who = identity.username.empty() ? "anonymously" : "as " + identity.username;
     auto cancelled = pusher.cancel_gate_session();
     if (json) {
-      context.out << nlohmann::json{{"event", "check"},
-                                    {"allowed", true},
-                                    {"repository", target->registry + "/" + target->repository},
-                                    {"username", identity.username},
-                                    {"session_cancelled", cancelled.has_value()}}
-                         .dump()
+      context.out << json_line({{"event", "check"},
+                                {"allowed", true},
+                                {"repository", target->registry + "/" + target->repository},
+                                {"username", identity.username},
+                                {"session_cancelled", cancelled.has_value()}})
                   << '\n';
     } else {
-      context.out << "Push allowed to " << target->registry << "/" << target->repository << " "
-                  << who << (identity.source.empty() ? "" : " (from " + identity.source + ")")
+      context.out << escape_for_terminal(
+                         "Push allowed to " + target->registry + "/" + target->repository + " " +
+                         who + (identity.source.empty() ? "" : " (from " + identity.source + ")"))
                   << '\n';
     }
     if (!cancelled) {
@@ -408,7 +407,8 @@ int run_push(const PushOptions& options, Context& context) {
     return fail(result.error());
   }
   if (!json) {
-    context.out << result->reference << ": digest: " << result->digest << " size: " << result->size
+    context.out << escape_for_terminal(result->reference)
+                << ": digest: " << escape_for_terminal(result->digest) << " size: " << result->size
                 << '\n';
   }
   return 0;

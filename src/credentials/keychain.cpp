@@ -248,7 +248,7 @@ Result<StoreOutcome> Keychain::store(const std::string& key, const Credentials& 
   return outcome;
 }
 
-Result<EraseOutcome> Keychain::erase(const std::string& key) {
+Result<EraseOutcome> Keychain::erase(const std::string& key, bool dry_run) {
   // One read decides everything; the file is only locked and rewritten when it holds the key.
   auto config = load();
   if (!config) {
@@ -260,14 +260,15 @@ Result<EraseOutcome> Keychain::erase(const std::string& key) {
     auto helper = open(choice);
     auto found = helper->get(key);
     if (!found) {
-      return found.error();
-    }
-    if (*found) {
-      auto erased = helper->erase(key);
-      if (!erased) {
-        return erased.error();
+      outcome.helper_failure = found.error();
+    } else if (*found) {
+      if (dry_run) {
+        outcome.removed_from.push_back(helper->description());
+      } else if (auto erased = helper->erase(key); !erased) {
+        outcome.helper_failure = erased.error();
+      } else {
+        outcome.removed_from.push_back(helper->description());
       }
-      outcome.removed_from.push_back(helper->description());
     }
   }
   auto stored_keys = config->matching_auth_keys(key);
@@ -278,23 +279,25 @@ Result<EraseOutcome> Keychain::erase(const std::string& key) {
   bool held_secret = std::any_of(stored_keys.begin(), stored_keys.end(), [&](const auto& stored) {
     return holds_credentials(*config->auth_entry(stored));
   });
-  auto saved = config::update_config(
-      m_options.config_path,
-      [&](config::ConfigFile& latest) -> Result<bool> {
-        bool removed = false;
-        for (const auto& stored : latest.matching_auth_keys(key)) {
-          removed = latest.erase_auth_entry(stored) || removed;
-        }
-        return removed;
-      },
-      m_options.save);
-  if (!saved) {
-    return saved.error();
+  if (!dry_run) {
+    auto saved = config::update_config(
+        m_options.config_path,
+        [&](config::ConfigFile& latest) -> Result<bool> {
+          bool removed = false;
+          for (const auto& stored : latest.matching_auth_keys(key)) {
+            removed = latest.erase_auth_entry(stored) || removed;
+          }
+          return removed;
+        },
+        m_options.save);
+    if (!saved) {
+      return saved.error();
+    }
+    outcome.warnings = std::move(saved->warnings);
   }
   if (held_secret) {
     outcome.removed_from.push_back(m_options.config_path.string());
   }
-  outcome.warnings = std::move(saved->warnings);
   return outcome;
 }
 

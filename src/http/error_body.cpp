@@ -1,5 +1,7 @@
 #include "regauth/http/error_body.hpp"
 
+#include "regauth/terminal_text.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -7,6 +9,8 @@
 
 namespace regauth::http {
 namespace {
+
+constexpr std::size_t k_max_described = 300;
 
 std::string lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
@@ -56,59 +60,6 @@ const char* reason_phrase(long status) {
 
 } // namespace
 
-// The length of the valid UTF-8 sequence at `at`, or 0 (C1 controls count as invalid).
-std::size_t utf8_sequence(std::string_view text, std::size_t at) {
-  auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-  unsigned char lead = byte(at);
-  std::size_t length = lead >= 0xF0 && lead <= 0xF4  ? 4
-                       : lead >= 0xE0 && lead < 0xF0 ? 3
-                       : lead >= 0xC2 && lead < 0xE0 ? 2
-                                                     : 0;
-  if (length == 0 || at + length > text.size()) {
-    return 0;
-  }
-  for (std::size_t i = 1; i < length; ++i) {
-    if ((byte(at + i) & 0xC0) != 0x80) {
-      return 0;
-    }
-  }
-  if (lead == 0xC2 && byte(at + 1) < 0xA0) {
-    return 0; // U+0080..U+009F: C1 control characters
-  }
-  return length;
-}
-
-std::string printable(std::string_view text, std::size_t max) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (out.size() >= max) {
-      out += "...";
-      break;
-    }
-    char c = text[i];
-    auto byte = static_cast<unsigned char>(c);
-    if (c == '\n' || c == '\t' || c == '\r') {
-      if (!out.empty() && out.back() != ' ') {
-        out += ' ';
-      }
-    } else if (byte >= 0x80) {
-      std::size_t length = utf8_sequence(text, i);
-      if (length == 0) {
-        out += '?';
-      } else {
-        out.append(text.substr(i, length));
-        i += length - 1;
-      }
-    } else if (byte >= 0x20 && byte != 0x7f) {
-      out += c;
-    }
-  }
-  while (!out.empty() && out.back() == ' ') {
-    out.pop_back();
-  }
-  return out;
-}
-
 std::vector<ServerError> parse_error_body(std::string_view body) {
   std::vector<ServerError> errors;
   auto json = nlohmann::json::parse(body.begin(), body.end(), nullptr, false);
@@ -150,7 +101,7 @@ std::string describe_error_body(std::string_view body) {
     }
     text += error.message;
   }
-  return printable(text);
+  return escape_for_terminal(text, k_max_described);
 }
 
 ErrorKind kind_for_status(long status) {

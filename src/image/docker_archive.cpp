@@ -2,6 +2,7 @@
 
 #include "regauth/image/image_source.hpp"
 #include "regauth/image/sha256.hpp"
+#include "regauth/safe_file.hpp"
 
 #include "libarchive.hpp"
 
@@ -16,6 +17,7 @@
 #include <optional>
 #include <set>
 #include <system_error>
+#include <unistd.h>
 
 // `docker save` writes manifest.json as an array of {"Config", "RepoTags", "Layers"} with paths
 // inside the tarball (moby image/tarexport/save.go). Before Docker 25 they are `<id>/layer.tar`
@@ -37,14 +39,28 @@ constexpr std::size_t k_max_json = 16U * 1024U * 1024U;
 constexpr std::size_t k_block = 64U * 1024U;
 constexpr int k_max_link_hops = 16;
 
+// Frees the archive, then closes the file it reads (libarchive leaves a descriptor open).
 struct ArchiveFree {
-  void operator()(archive* handle) const { libarchive().read_free(handle); }
+  int fd = -1;
+  void operator()(archive* handle) const {
+    libarchive().read_free(handle);
+    if (fd >= 0) {
+      ::close(fd);
+    }
+  }
 };
 using ArchivePtr = std::unique_ptr<archive, ArchiveFree>;
 
 Result<ArchivePtr> open_archive(const std::string& path) {
-  ArchivePtr handle(libarchive().read_new());
+  // A regular file only, opened without blocking: a FIFO named as the tarball is refused.
+  auto file = open_regular_file(path, ErrorKind::io);
+  if (!file) {
+    return file.error();
+  }
+  int fd = file->release();
+  ArchivePtr handle(libarchive().read_new(), ArchiveFree{fd});
   if (!handle) {
+    ::close(fd);
     return make_error(ErrorKind::io, "reading " + path + ": out of memory");
   }
   libarchive().read_support_format_tar(handle.get());
@@ -53,7 +69,7 @@ Result<ArchivePtr> open_archive(const std::string& path) {
   libarchive().read_support_filter_bzip2(handle.get());
   libarchive().read_support_filter_xz(handle.get());
   libarchive().read_support_filter_zstd(handle.get());
-  if (libarchive().read_open_filename(handle.get(), path.c_str(), k_block) != ARCHIVE_OK) {
+  if (libarchive().read_open_fd(handle.get(), handle.get_deleter().fd, k_block) != ARCHIVE_OK) {
     const char* why = libarchive().error_string(handle.get());
     return make_error(ErrorKind::io, "reading " + path + ": " + (why ? why : "cannot open"));
   }
@@ -509,9 +525,11 @@ private:
 Result<std::unique_ptr<ImageSource>> open_docker_archive(const std::string& path,
                                                          const std::string& repo_tag) {
   std::string description = "docker-archive:" + path + (repo_tag.empty() ? "" : ":" + repo_tag);
-  std::error_code error;
-  if (!fs::is_regular_file(path, error)) {
-    return make_error(ErrorKind::not_found, description + ": no such file");
+  if (auto file = open_regular_file(path, ErrorKind::io); !file) {
+    if (file.error().kind == ErrorKind::not_found) {
+      return make_error(ErrorKind::not_found, description + ": no such file");
+    }
+    return file.error();
   }
   auto source = std::make_unique<DockerArchive>(path, description);
   if (auto loaded = source->load(repo_tag); !loaded) {

@@ -16,6 +16,7 @@ LibArchive load() {
   library.resolve("archive_read_support_filter_xz", api.read_support_filter_xz);
   library.resolve("archive_read_support_filter_zstd", api.read_support_filter_zstd);
   library.resolve("archive_read_open_filename", api.read_open_filename);
+  library.resolve("archive_read_open_fd", api.read_open_fd);
   library.resolve("archive_read_next_header", api.read_next_header);
   library.resolve("archive_read_data", api.read_data);
   library.resolve("archive_error_string", api.error_string);

@@ -17,6 +17,7 @@ struct LibArchive {
   int (*read_support_filter_xz)(archive* handle);
   int (*read_support_filter_zstd)(archive* handle);
   int (*read_open_filename)(archive* handle, const char* path, size_t block_size);
+  int (*read_open_fd)(archive* handle, int fd, size_t block_size);
   int (*read_next_header)(archive* handle, archive_entry** entry);
   la_ssize_t (*read_data)(archive* handle, void* buffer, size_t size);
   const char* (*error_string)(archive* handle);

@@ -3,6 +3,7 @@
 #include "regauth/image/image_source.hpp"
 #include "regauth/image/sha256.hpp"
 #include "regauth/registry/reference.hpp"
+#include "regauth/safe_file.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -31,6 +32,9 @@ constexpr std::string_view k_ref_name = "org.opencontainers.image.ref.name";
 // Registries refuse larger manifests (distribution's default limit), so regauth reads no more.
 constexpr std::uint64_t k_max_manifest = 4U * 1024U * 1024U;
 constexpr std::uint64_t k_max_index_json = 16U * 1024U * 1024U;
+// `oci-layout` is one short object ({"imageLayoutVersion":"1.0.0"}); 64 KiB leaves room for
+// whitespace and future fields.
+constexpr std::uint64_t k_max_oci_layout = 64U * 1024U;
 constexpr int k_max_depth = 8;
 
 struct Descriptor {
@@ -49,41 +53,6 @@ bool is_manifest_type(std::string_view type) {
 bool is_distributable(std::string_view type) {
   return type.find("nondistributable") == std::string_view::npos &&
          type.find(".foreign.") == std::string_view::npos;
-}
-
-struct FileClose {
-  void operator()(std::FILE* file) const { std::fclose(file); }
-};
-using FilePtr = std::unique_ptr<std::FILE, FileClose>;
-
-Error open_error(const fs::path& path, int error_number) {
-  auto kind = error_number == ENOENT ? ErrorKind::not_found : ErrorKind::io;
-  return make_error(kind, "opening " + path.string() + ": " + std::strerror(error_number));
-}
-
-// Reads a whole file of at most `limit` bytes.
-Result<std::string> read_file(const fs::path& path, std::uint64_t limit) {
-  FilePtr file(std::fopen(path.c_str(), "rb"));
-  if (!file) {
-    return open_error(path, errno);
-  }
-  std::string out;
-  std::array<char, 65536> buffer{};
-  while (true) {
-    auto n = std::fread(buffer.data(), 1, buffer.size(), file.get());
-    out.append(buffer.data(), n);
-    if (out.size() > limit) {
-      return make_error(ErrorKind::protocol, "reading " + path.string() + ": larger than " +
-                                                 std::to_string(limit) + " bytes");
-    }
-    if (n < buffer.size()) {
-      break;
-    }
-  }
-  if (std::ferror(file.get()) != 0) {
-    return make_error(ErrorKind::io, "reading " + path.string() + ": read error");
-  }
-  return out;
 }
 
 // "algorithm:hex" of `bytes` for the algorithms validate_digest accepts.
@@ -128,26 +97,21 @@ Result<Descriptor> parse_descriptor(const json& value, const std::string& where)
 
 class FileBlobReader final : public BlobReader {
 public:
-  FileBlobReader(FilePtr file, std::string path)
-      : m_file(std::move(file)), m_path(std::move(path)) {}
+  explicit FileBlobReader(RegularFile file) : m_file(std::move(file)) {}
 
   Result<std::size_t> read(char* buffer, std::size_t size) override {
-    auto n = std::fread(buffer, 1, size, m_file.get());
-    if (n < size && std::ferror(m_file.get()) != 0) {
-      return make_error(ErrorKind::io, "reading " + m_path + ": read error");
-    }
-    return n;
+    return m_file.read(buffer, size);
   }
 
 private:
-  FilePtr m_file;
-  std::string m_path;
+  RegularFile m_file;
 };
 
 class OciLayout final : public ImageSource {
 public:
-  OciLayout(fs::path directory, std::string description)
-      : m_directory(std::move(directory)), m_description(std::move(description)) {}
+  OciLayout(fs::path directory, fs::path root, std::string description)
+      : m_directory(std::move(directory)), m_root(std::move(root)),
+        m_description(std::move(description)) {}
 
   [[nodiscard]] const std::vector<BlobDescriptor>& blobs() const override { return m_blobs; }
   [[nodiscard]] const std::vector<Manifest>& manifests() const override { return m_manifests; }
@@ -161,18 +125,11 @@ public:
     if (auto valid = registry::validate_digest(blob.digest); !valid) {
       return valid.error();
     }
-    auto path = blob_path(blob.digest);
-    FilePtr file(std::fopen(path.c_str(), "rb"));
+    auto file = open_in_layout(blob_path(blob.digest), "blob " + blob.digest, k_no_size_limit);
     if (!file) {
-      int error_number = errno;
-      if (error_number == ENOENT) {
-        return make_error(ErrorKind::not_found,
-                          m_description + ": blob " + blob.digest + " is missing");
-      }
-      return open_error(path, error_number);
+      return file.error();
     }
-    return std::unique_ptr<BlobReader>(
-        std::make_unique<FileBlobReader>(std::move(file), path.string()));
+    return std::unique_ptr<BlobReader>(std::make_unique<FileBlobReader>(std::move(*file)));
   }
 
   // Reads `oci-layout` and `index.json`, selects the manifest for `tag` and loads it.
@@ -188,6 +145,56 @@ public:
   }
 
 private:
+  // Opens a file of the layout through open_regular_file (regular files only, never blocking,
+  // at most `max_size` bytes) and refuses one that resolves outside the layout folder (a
+  // symbolic link to /etc/passwd, say) before a byte of it is read. `what` names it: "blob
+  // sha256:...", "index.json".
+  Result<RegularFile> open_in_layout(const fs::path& path, const std::string& what,
+                                     std::uint64_t max_size) const {
+    auto file = open_regular_file(path, ErrorKind::io, max_size);
+    if (!file) {
+      if (file.error().kind == ErrorKind::not_found) {
+        return make_error(ErrorKind::not_found, m_description + ": " + what + " is missing");
+      }
+      return file.error().with_context(m_description);
+    }
+    auto real = file->real_path();
+    if (!real) {
+      return real.error();
+    }
+    std::string root = m_root.string();
+    if (real->string().compare(0, root.size() + 1, root + "/") != 0) {
+      return make_error(ErrorKind::io, m_description + ": " + what + " (" + path.string() +
+                                           ") resolves to " + real->string() +
+                                           ", outside the layout: refusing to read it");
+    }
+    return file;
+  }
+
+  Result<std::string> read_in_layout(const fs::path& path, const std::string& what,
+                                     std::uint64_t max_size) const {
+    auto file = open_in_layout(path, what, max_size);
+    if (!file) {
+      return file.error();
+    }
+    std::string out;
+    std::array<char, 65536> buffer{};
+    while (true) {
+      auto got = file->read(buffer.data(), buffer.size());
+      if (!got) {
+        return got.error();
+      }
+      if (*got == 0) {
+        return out;
+      }
+      out.append(buffer.data(), *got);
+      if (out.size() > max_size) {
+        return make_error(ErrorKind::io, "reading " + path.string() + ": larger than " +
+                                             std::to_string(max_size) + " bytes");
+      }
+    }
+  }
+
   [[nodiscard]] fs::path blob_path(std::string_view digest) const {
     auto colon = digest.find(':');
     return m_directory / "blobs" / std::string(digest.substr(0, colon)) /
@@ -196,7 +203,7 @@ private:
 
   Result<void> check_layout_file() {
     auto path = m_directory / "oci-layout";
-    auto text = read_file(path, k_max_manifest);
+    auto text = read_in_layout(path, "oci-layout", k_max_oci_layout);
     if (!text) {
       if (text.error().kind == ErrorKind::not_found) {
         return make_error(ErrorKind::not_found,
@@ -215,9 +222,9 @@ private:
 
   Result<Descriptor> select(const std::string& tag) {
     auto path = m_directory / "index.json";
-    auto text = read_file(path, k_max_index_json);
+    auto text = read_in_layout(path, "index.json", k_max_index_json);
     if (!text) {
-      return text.error().with_context(m_description);
+      return text.error();
     }
     auto index = json::parse(*text, nullptr, false);
     if (index.is_discarded() || !index.is_object()) {
@@ -288,13 +295,9 @@ private:
       return make_error(ErrorKind::protocol, m_description + ": manifest " + descriptor.digest +
                                                  " is larger than 4 MiB");
     }
-    auto path = blob_path(descriptor.digest);
-    auto bytes = read_file(path, k_max_manifest);
+    auto bytes = read_in_layout(blob_path(descriptor.digest), "manifest " + descriptor.digest,
+                                k_max_manifest);
     if (!bytes) {
-      if (bytes.error().kind == ErrorKind::not_found) {
-        return make_error(ErrorKind::not_found,
-                          m_description + ": manifest " + descriptor.digest + " is missing");
-      }
       return bytes.error();
     }
     if (bytes->size() != descriptor.size) {
@@ -420,17 +423,14 @@ private:
       }
       return {};
     }
-    auto path = blob_path(descriptor.digest);
-    std::error_code error;
-    auto status = fs::status(path, error);
-    if (error || !fs::is_regular_file(status)) {
-      return make_error(ErrorKind::not_found,
-                        m_description + ": blob " + descriptor.digest + " is missing");
+    // Opened (and closed) now: a blob that is not a regular file or that leaves the layout
+    // stops the push before anything is sent.
+    auto file =
+        open_in_layout(blob_path(descriptor.digest), "blob " + descriptor.digest, k_no_size_limit);
+    if (!file) {
+      return file.error();
     }
-    auto size = fs::file_size(path, error);
-    if (error) {
-      return make_error(ErrorKind::io, "reading " + path.string() + ": " + error.message());
-    }
+    auto size = file->size();
     if (size != descriptor.size) {
       return make_error(ErrorKind::protocol, m_description + ": blob " + descriptor.digest +
                                                  " has " + std::to_string(size) +
@@ -443,6 +443,7 @@ private:
   }
 
   fs::path m_directory;
+  fs::path m_root; // m_directory with every symbolic link resolved
   std::string m_description;
   std::vector<BlobDescriptor> m_blobs;
   std::vector<Manifest> m_manifests;
@@ -459,7 +460,11 @@ Result<std::unique_ptr<ImageSource>> open_oci_layout(const std::string& director
   if (!fs::is_directory(directory, error)) {
     return make_error(ErrorKind::not_found, description + ": no such directory");
   }
-  auto layout = std::make_unique<OciLayout>(directory, description);
+  auto root = fs::canonical(directory, error);
+  if (error) {
+    return make_error(ErrorKind::io, description + ": " + error.message());
+  }
+  auto layout = std::make_unique<OciLayout>(directory, root, description);
   if (auto loaded = layout->load(tag); !loaded) {
     return loaded.error();
   }

@@ -3,8 +3,10 @@
 #include "regauth/auth/challenge.hpp"
 #include "regauth/http/error_body.hpp"
 #include "regauth/http/url.hpp"
+#include "regauth/terminal_text.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <thread>
 
@@ -94,6 +96,31 @@ private:
 };
 
 } // namespace
+
+// The Docker-Content-Digest header, or nullopt when absent. A value that is not a digest
+// (`algorithm:encoded` over the characters the OCI image spec allows) is the registry's error:
+// protocol, with the bytes shown escaped.
+Result<std::optional<std::string>> digest_header(const http::Response& response,
+                                                 const std::string& what) {
+  auto digest = response.header("Docker-Content-Digest");
+  if (!digest) {
+    return digest;
+  }
+  auto colon = digest->find(':');
+  bool valid = colon != std::string::npos && colon > 0 && colon + 1 < digest->size();
+  for (std::size_t i = 0; valid && i < digest->size(); ++i) {
+    auto c = static_cast<unsigned char>((*digest)[i]);
+    bool common = std::isalnum(c) != 0 || c == '+' || c == '.' || c == '_' || c == '-';
+    valid = i == colon || (i < colon ? common && std::isupper(c) == 0 : common || c == '=');
+  }
+  if (!valid) {
+    return make_error(ErrorKind::protocol, what +
+                                               ": the Docker-Content-Digest header is not a "
+                                               "digest: \"" +
+                                               escape_for_terminal(*digest, 200) + "\"");
+  }
+  return digest;
+}
 
 std::string challenge_error(const http::Response& response) {
   auto challenges = auth::parse_challenge_headers(response.header_values("WWW-Authenticate"));
@@ -215,6 +242,12 @@ Result<UploadSession> RegistryClient::session_from(const http::Response& respons
   if (!location || location->empty()) {
     return make_error(ErrorKind::protocol,
                       base + ": " + std::to_string(response.status) + " without a Location header");
+  }
+  if (!is_clean_text(*location)) {
+    return make_error(ErrorKind::protocol, base +
+                                               ": the Location header holds control bytes or "
+                                               "invalid UTF-8: \"" +
+                                               escape_for_terminal(*location, 200) + "\"");
   }
   auto absolute = http::resolve_url(base, *location);
   if (!absolute) {
@@ -636,7 +669,7 @@ RegistryClient::head_manifest(const std::string& reference, const std::string& m
   if (!check_answer(*response, request, "HEAD " + request.url)) {
     return std::optional<std::string>(); // elsewhere's answer: unknown, push the long way
   }
-  return response->header("Docker-Content-Digest");
+  return digest_header(*response, "HEAD " + request.url);
 }
 
 Result<ManifestOutcome> RegistryClient::put_manifest(const std::string& reference,
@@ -657,8 +690,12 @@ Result<ManifestOutcome> RegistryClient::put_manifest(const std::string& referenc
   if (auto checked = check_answer(*response, request, "PUT manifest " + reference); !checked) {
     return checked.error();
   }
+  auto digest = digest_header(*response, "PUT manifest " + reference);
+  if (!digest) {
+    return digest.error();
+  }
   ManifestOutcome outcome;
-  outcome.digest = response->header("Docker-Content-Digest").value_or("");
+  outcome.digest = digest->value_or("");
   return outcome;
 }
 

@@ -20,6 +20,7 @@ int run_login(const LoginOptions& options, Context& context);
 struct LogoutOptions {
   std::string server;
   bool all = false;
+  bool dry_run = false; // list what would be removed, change nothing
   std::string format;
 };
 int run_logout(const LogoutOptions& options, Context& context);

@@ -4,6 +4,9 @@
 #include "regauth/cli/app.hpp"
 #include "regauth/credentials/keychain.hpp"
 #include "regauth/http/curl_client.hpp"
+#include "regauth/terminal_text.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <filesystem>
@@ -39,11 +42,17 @@ struct Context {
   Result<credentials::Keychain> keychain() const;
   // Transport options from the global flags (certs dirs include /etc/docker/certs.d).
   http::TransportOptions transport() const;
-  // Prints a warning line: "WARNING: ..." on err.
+  // Prints a warning line: "WARNING: ..." on err, escaped for the terminal.
   void warn(const std::string& message) const;
 };
 
-// Prints "regauth: error: <message>" and returns the exit code for the error.
+// Prints "regauth: error: <message>" (escaped for the terminal, capped at 2000 bytes) and
+// returns the exit code for the error.
 int report(const Context& context, const Error& error);
+
+// One line of JSON output, never throwing: invalid UTF-8 in any string becomes U+FFFD (nlohmann's
+// error_handler_t::replace, instead of type_error.316), and everything outside ASCII is written
+// as \uXXXX (ensure_ascii), so that no control, C1 or bidi character reaches a terminal raw.
+std::string json_line(const nlohmann::json& value);
 
 } // namespace regauth::cli

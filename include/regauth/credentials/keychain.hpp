@@ -70,8 +70,12 @@ struct StoreOutcome {
 };
 
 struct EraseOutcome {
-  std::vector<std::string> removed_from; // descriptions of stores that held something
+  std::vector<std::string> removed_from; // descriptions of stores that held (or, in a dry run,
+                                         // hold) something
   std::vector<std::string> warnings;
+  // The helper's failure, when the helper could not be asked or could not erase. The inline
+  // entries of config.json are removed all the same (a logout removes what it can).
+  std::optional<Error> helper_failure;
 };
 
 struct KnownRegistry {
@@ -99,8 +103,11 @@ public:
   Result<std::optional<FoundCredentials>> get_from_identity(const std::string& key);
   // Files credentials in the chosen store; a helper's secret leaves a `{}` placeholder in `auths`.
   Result<StoreOutcome> store(const std::string& key, const Credentials& credentials);
-  // Removes every trace of `key`: the helper's entry and every `auths` spelling.
-  Result<EraseOutcome> erase(const std::string& key);
+  // Removes every trace of `key`: the helper's entry and every `auths` spelling. A failing helper
+  // does not stop the removal of the inline entries: it is returned in `helper_failure`. With
+  // `dry_run` nothing is changed and `removed_from` names the stores that hold something. Fails
+  // when config.json cannot be read or saved.
+  Result<EraseOutcome> erase(const std::string& key, bool dry_run = false);
   // Every registry any store knows.
   Result<Listing> list();
 

@@ -21,7 +21,8 @@ struct ServerError {
 std::vector<ServerError> parse_error_body(std::string_view body);
 
 // "unauthorized: authentication required; denied: ..." from a body, or "" when it says nothing.
-// Control bytes are removed and the text is capped, so a hostile server cannot paint the terminal.
+// Control bytes are escaped (escape_for_terminal) and the text is capped at 300 bytes, so a hostile
+// server cannot paint the terminal.
 std::string describe_error_body(std::string_view body);
 
 // The kind of a failed status: 401 unauthorized, 403 denied, 404 not_found, 408/429/5xx
@@ -30,8 +31,5 @@ ErrorKind kind_for_status(long status);
 
 // An Error for a failed response: "<what>: <status> <reason>: <server's words>".
 Error response_error(const std::string& what, const Response& response);
-
-// Removes control bytes (terminal escapes included) and caps the length.
-std::string printable(std::string_view text, std::size_t max = 300);
 
 } // namespace regauth::http

@@ -1,6 +1,9 @@
 #include "regauth/base64.hpp"
 #include "regauth/credentials/keychain.hpp"
 
+#include "support/fake_process_runner.hpp"
+#include "support/temp_dir.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <optional>
@@ -122,4 +125,36 @@ TEST_CASE("keychain: DOCKER_AUTH_CONFIG with anything else is a config error", "
     CHECK_THAT(parsed.error().message, Catch::Contains(c.words));
     CHECK_THAT(parsed.error().message, !Catch::Contains("alicepw"));
   }
+}
+
+TEST_CASE("keychain: erase removes the inline secret when the helper fails, and says so",
+          "[credentials]") {
+  regauth::testing::TempDir temp;
+  auto path = temp / "config.json";
+  const std::string original = R"({"auths":{"r.example":{"auth":")" + base64_encode("ann:pw") +
+                               R"("}},"credsStore":"missing"})";
+  regauth::testing::write_file(path, original);
+  regauth::testing::FakeProcessRunner runner;
+  regauth::credentials::KeychainOptions options;
+  options.config_path = path;
+  options.search_path = (temp / "empty-bin").string(); // no docker-credential-missing anywhere
+  regauth::credentials::Keychain keychain(options, runner);
+
+  auto dry = keychain.erase("r.example", true);
+  REQUIRE(dry);
+  CHECK(dry->removed_from == std::vector<std::string>{path.string()});
+  REQUIRE(dry->helper_failure);
+  CHECK(regauth::testing::read_file(path) == original);
+
+  auto erased = keychain.erase("r.example");
+  REQUIRE(erased);
+  CHECK(erased->removed_from == std::vector<std::string>{path.string()});
+  REQUIRE(erased->helper_failure);
+  CHECK(erased->helper_failure->kind == ErrorKind::helper);
+  CHECK_THAT(erased->helper_failure->message, Catch::Contains("not found on PATH"));
+  auto left = regauth::config::load_config(path);
+  REQUIRE(left);
+  CHECK(left->config.auth_keys().empty());
+  CHECK(left->config.creds_store() == "missing");
+  CHECK(runner.requests().empty());
 }
