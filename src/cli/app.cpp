@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <ostream>
 #include <sstream>
+#include <string_view>
 #include <vector>
 
 namespace regauth::cli {
@@ -165,6 +166,9 @@ int run(int argc, char** argv, Services& services, std::ostream& out, std::ostre
     sub->footer(k_exit_codes);
     command.setup(*sub, context, code);
     names.emplace_back(command.name);
+  }
+  if (argc > 1 && std::string_view(argv[1]) == "__complete") {
+    return run_complete(std::vector<std::string>(argv + 2, argv + argc), context, app);
   }
   try {
     app.parse(argc, argv);
