@@ -2,6 +2,7 @@
 
 #include "regauth/cli/commands.hpp"
 #include "regauth/cli/context.hpp"
+#include "regauth/version.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -13,8 +14,6 @@
 
 namespace regauth::cli {
 namespace {
-
-constexpr const char* k_version = "regauth 0.1.0";
 
 constexpr const char* k_exit_codes = R"(Exit codes:
   0  success
@@ -57,6 +56,18 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
 void add_format(CLI::App& command, std::string& format) {
   command.add_option("--format", format, "Output format: json prints one JSON document")
       ->check(CLI::IsMember({"json", "text"}));
+}
+
+// `regauth -v`: one line, no library loaded. `regauth --version`: that line, then each library
+// regauth loads with dlopen, loaded for the occasion.
+std::string short_version() { return "regauth " + std::string(version()); }
+
+std::string long_version() {
+  std::string text = short_version();
+  for (const auto& [name, library_version] : library_versions()) {
+    text += '\n' + name + ' ' + library_version;
+  }
+  return text;
 }
 
 std::vector<Command> commands() {
@@ -129,7 +140,11 @@ std::jthread warm_up_http(const Services& services) {
 int run(int argc, char** argv, Services& services, std::ostream& out, std::ostream& err) {
   Context context{GlobalOptions{}, services, out, err};
   CLI::App app{"regauth: Docker-compatible registry credentials and gated image push", "regauth"};
-  app.set_version_flag("-v,--version", k_version);
+  app.set_version_flag("-v", short_version, "Print the version and exit");
+  app.add_flag_callback(
+         "--version", [] { throw CLI::CallForVersion(long_version(), 0); },
+         "Print the version and the versions of the libraries regauth loads, then exit")
+      ->configurable(false);
   app.footer(k_exit_codes);
   app.require_subcommand(1);
   app.fallthrough();
