@@ -112,12 +112,25 @@ void complete_registries(Context& context, const std::string& prefix, std::ostre
   }
 }
 
+// The commands that start with `prefix`, with their summaries.
+void complete_commands(CLI::App& root, const std::string& prefix, std::ostream& out) {
+  for (CLI::App* sub : root.get_subcommands(
+           [](CLI::App* sub) { return !sub->get_group().empty() && !sub->get_name().empty(); })) {
+    if (starts_with(sub->get_name(), prefix)) {
+      print_candidate(out, sub->get_name(), sub->get_description());
+    }
+  }
+}
+
 // A positional argument: registries for a `server` or `registry`, files for a `source` or a
-// `file`.
-void complete_positional(const CLI::Option& positional, Context& context, const std::string& prefix,
-                         std::ostream& out) {
+// `file`, commands for a `command` (`regauth help COMMAND`).
+void complete_positional(const CLI::Option& positional, Context& context, CLI::App& root,
+                         const std::string& prefix, std::ostream& out) {
   const std::string name = positional.get_name(true);
-  if (name.find("server") != std::string::npos || name.find("registry") != std::string::npos) {
+  if (name == "command") {
+    complete_commands(root, prefix, out);
+  } else if (name.find("server") != std::string::npos ||
+             name.find("registry") != std::string::npos) {
     complete_registries(context, prefix, out);
   } else if (name.find("source") != std::string::npos || name.find("file") != std::string::npos) {
     out << ":file\n";
@@ -199,12 +212,7 @@ int run_complete(const std::vector<std::string>& words, Context& context, CLI::A
     return 0;
   }
   if (command == nullptr) {
-    for (CLI::App* sub : root.get_subcommands(
-             [](CLI::App* sub) { return !sub->get_group().empty() && !sub->get_name().empty(); })) {
-      if (starts_with(sub->get_name(), current)) {
-        print_candidate(out, sub->get_name(), sub->get_description());
-      }
-    }
+    complete_commands(root, current, out);
     return 0;
   }
   auto arguments = command->get_options([](const CLI::Option* option) {
@@ -219,7 +227,7 @@ int run_complete(const std::vector<std::string>& words, Context& context, CLI::A
     target = arguments.back();
   }
   if (target != nullptr) {
-    complete_positional(*target, context, current, out);
+    complete_positional(*target, context, root, current, out);
   }
   return 0;
 }
