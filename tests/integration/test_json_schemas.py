@@ -9,11 +9,15 @@ import os
 
 import pytest
 
+from conftest import missing_prerequisite
 from helpers import login
 from support import ALICE, BOB
 from support.images import make_oci_layout
 
-jsonschema = pytest.importorskip("jsonschema")  # python3-jsonschema (scripts/install-deps)
+try:
+    import jsonschema  # python3-jsonschema (scripts/install-deps)
+except ImportError:
+    jsonschema = None
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCHEMAS = os.path.join(ROOT, "docs", "schemas")
@@ -50,6 +54,8 @@ def check_events(stdout: str, seen: set) -> list:
 
 @pytest.mark.requires("docker-registry")
 def test_every_json_line_matches_its_schema(run_regauth, token_registry, config_dir, tmp_path):
+    if jsonschema is None:
+        missing_prerequisite("python3-jsonschema is not installed (scripts/install-deps)")
     host = token_registry.hostport
     cfg = ["--config", config_dir]
     logged_in = run_regauth([*cfg, "login", "-u", ALICE[0], "--password-stdin", "--format",
