@@ -34,6 +34,7 @@ LibCrypto load_crypto() {
   library.resolve("PEM_read_X509", api.pem_read_x509);
   library.resolve("X509_free", api.x509_free);
   library.resolve("ERR_clear_error", api.clear_errors);
+  library.resolve("OpenSSL_version", api.version);
   return api;
 }
 
@@ -50,6 +51,7 @@ LibPsl load_psl() {
   LibPsl api{};
   library.resolve("psl_builtin", api.builtin);
   library.resolve("psl_registrable_domain", api.registrable_domain);
+  library.resolve("psl_get_version", api.get_version);
   return api;
 }
 

@@ -44,6 +44,7 @@ struct LibCrypto {
   decltype(&::PEM_read_X509) pem_read_x509;
   decltype(&::X509_free) x509_free;
   decltype(&::ERR_clear_error) clear_errors;
+  decltype(&::OpenSSL_version) version;
 };
 
 // The libssl entry points regauth uses (a connection's trust store and client-certificate
@@ -57,6 +58,7 @@ struct LibSsl {
 struct LibPsl {
   decltype(&::psl_builtin) builtin;
   decltype(&::psl_registrable_domain) registrable_domain;
+  decltype(&::psl_get_version) get_version;
 };
 
 // Each loads its library on the first call, thread-safely. A library that cannot be loaded is

@@ -2,18 +2,19 @@
 
 #include "regauth/cli/commands.hpp"
 #include "regauth/cli/context.hpp"
+#include "regauth/version.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <ostream>
 #include <sstream>
+#include <string_view>
 #include <vector>
 
 namespace regauth::cli {
 namespace {
-
-constexpr const char* k_version = "regauth 0.1.0";
 
 constexpr const char* k_exit_codes = R"(Exit codes:
   0  success
@@ -55,9 +56,69 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
   return row[b.size()];
 }
 
-void add_format(CLI::App& command, std::string& format) {
-  command.add_option("--format", format, "Output format: json prints one JSON document")
-      ->check(CLI::IsMember({"json", "text"}));
+// The command closest to a mistyped `word` (at most two edits away, or a prefix of it), or "".
+std::string closest_command(const std::string& word, const std::vector<std::string>& names) {
+  std::string best;
+  std::size_t best_distance = 3;
+  for (const auto& name : names) {
+    std::size_t distance = edit_distance(word, name);
+    if (distance < best_distance || (best.empty() && name.rfind(word, 0) == 0)) {
+      best = name;
+      best_distance = std::min(distance, best_distance);
+    }
+  }
+  return best;
+}
+
+// One line for a word where a command should be: "unknown command 'lgin': did you mean ...".
+std::string unknown_command_message(const std::string& word,
+                                    const std::vector<std::string>& names) {
+  std::string suggestion = closest_command(word, names);
+  return "unknown command '" + word + "': " +
+         (suggestion.empty() ? "run 'regauth help' for the list of commands"
+                             : "did you mean '" + suggestion + "'?");
+}
+
+// The first word of argv where a command belongs, skipping global options and their values,
+// when it is not a command; nullopt when there is none or it is one.
+std::optional<std::string> unknown_command(CLI::App& app, int argc, char** argv,
+                                           const std::vector<std::string>& names) {
+  for (int i = 1; i < argc; ++i) {
+    std::string word = argv[i];
+    if (word == "--") {
+      return std::nullopt;
+    }
+    if (word.size() > 1 && word.front() == '-') {
+      const CLI::Option* option = app.get_option_no_throw(word.substr(0, word.find('=')));
+      if (option != nullptr && option->get_expected_min() > 0 &&
+          word.find('=') == std::string::npos) {
+        ++i; // its value
+      }
+      continue;
+    }
+    if (std::find(names.begin(), names.end(), word) != names.end()) {
+      return std::nullopt;
+    }
+    return word;
+  }
+  return std::nullopt;
+}
+
+void add_format(CLI::App& command, std::string& format,
+                const char* description = "Output format: json prints one JSON document") {
+  command.add_option("--format", format, description)->check(CLI::IsMember({"json", "text"}));
+}
+
+// `regauth -v`: one line, no library loaded. `regauth --version`: that line, then each library
+// regauth loads with dlopen, loaded for the occasion.
+std::string short_version() { return "regauth " + std::string(version()); }
+
+std::string long_version() {
+  std::string text = short_version();
+  for (const auto& [name, library_version] : library_versions()) {
+    text += '\n' + name + ' ' + library_version;
+  }
+  return text;
 }
 
 std::vector<Command> commands() {
@@ -110,7 +171,9 @@ std::vector<Command> commands() {
              .add_option("--chunk-size", options->chunk_size_mib,
                          "MiB per PATCH (default 0: the rest of the blob in one PATCH)")
              ->check(CLI::NonNegativeNumber);
-         add_format(command, options->format);
+         add_format(command, options->format,
+                    "Output format: json prints one JSON object per line, one per event "
+                    "(docs/json-events.md)");
          command.callback([options, &context, &code] { code = run_push(*options, context); });
        }},
       {"ls", "List the registries with stored credentials (never the secrets)",
@@ -118,6 +181,33 @@ std::vector<Command> commands() {
          auto options = std::make_shared<LsOptions>();
          add_format(command, options->format);
          command.callback([options, &context, &code] { code = run_ls(*options, context); });
+       }},
+      {"help", "Print the help of regauth, or of one command",
+       [](CLI::App& command, Context& context, int& code) {
+         auto topic = std::make_shared<std::string>();
+         command.fallthrough(false); // `help push`: push is the topic, not the command
+         command.add_option("command", *topic, "The command to explain");
+         command.callback([topic, &command, &context, &code] {
+           CLI::App& root = *command.get_parent();
+           if (topic->empty()) {
+             context.out << root.get_formatter()->make_help(&root, root.get_name(),
+                                                            CLI::AppFormatMode::Normal);
+             code = 0;
+             return;
+           }
+           std::vector<std::string> names;
+           for (CLI::App* sub : root.get_subcommands({})) {
+             if (sub->get_name() == *topic) {
+               context.out << sub->get_formatter()->make_help(sub, root.get_name() + " " + *topic,
+                                                              CLI::AppFormatMode::Normal);
+               code = 0;
+               return;
+             }
+             names.push_back(sub->get_name());
+           }
+           code = report(context,
+                         make_error(ErrorKind::usage, unknown_command_message(*topic, names)));
+         });
        }},
   };
 }
@@ -134,7 +224,11 @@ std::jthread warm_up_http(const Services& services) {
 int run(int argc, char** argv, Services& services, std::ostream& out, std::ostream& err) {
   Context context{GlobalOptions{}, services, out, err};
   CLI::App app{"regauth: Docker-compatible registry credentials and gated image push", "regauth"};
-  app.set_version_flag("-v,--version", k_version);
+  app.set_version_flag("-v", short_version, "Print the version and exit");
+  app.add_flag_callback(
+         "--version", [] { throw CLI::CallForVersion(long_version(), 0); },
+         "Print the version and the versions of the libraries regauth loads, then exit")
+      ->configurable(false);
   app.footer(k_exit_codes);
   app.require_subcommand(1);
   app.fallthrough();
@@ -174,6 +268,9 @@ int run(int argc, char** argv, Services& services, std::ostream& out, std::ostre
     command.setup(*sub, context, code);
     names.emplace_back(command.name);
   }
+  if (argc > 1 && std::string_view(argv[1]) == "__complete") {
+    return run_complete(std::vector<std::string>(argv + 2, argv + argc), context, app);
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -183,6 +280,9 @@ int run(int argc, char** argv, Services& services, std::ostream& out, std::ostre
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e, out, err);
   } catch (const CLI::ParseError& e) {
+    if (auto word = unknown_command(app, argc, argv, names)) {
+      return report(context, make_error(ErrorKind::usage, unknown_command_message(*word, names)));
+    }
     std::string message = e.what();
     std::string hint;
     if (argc > 1) {

@@ -18,6 +18,7 @@
 #include <ostream>
 #include <pthread.h>
 #include <thread>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 namespace regauth::cli {
@@ -65,6 +66,21 @@ const char* event_name(push::EventKind kind) {
   return "event";
 }
 
+// --format json reports a blob's bytes after each further 256 KiB, at most every 100 ms.
+constexpr std::uint64_t k_json_progress_step = 256 * 1024;
+constexpr auto k_json_progress_interval = std::chrono::milliseconds(100);
+// The live lines never get narrower than this, whatever the terminal says.
+constexpr std::size_t k_min_columns = 20;
+
+// The columns of the terminal on stdout; 80 when it does not say.
+std::size_t terminal_columns() {
+  winsize size{};
+  if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) {
+    return std::max<std::size_t>(size.ws_col, k_min_columns);
+  }
+  return 80;
+}
+
 // Renders push events: live lines per blob on a terminal, one line per finished blob otherwise,
 // JSON lines for --format json, nothing for --quiet.
 class ProgressView {
@@ -74,14 +90,17 @@ public:
 
   void on_event(const push::Event& event) {
     if (m_json) {
-      if (event.kind == push::EventKind::blob_progress) {
+      if (event.kind == push::EventKind::blob_progress && !json_progress_due(event)) {
         return;
       }
       nlohmann::json line = {{"event", event_name(event.kind)}};
       if (!event.digest.empty()) {
         line["digest"] = event.digest;
       }
-      if (event.total) {
+      if (event.kind == push::EventKind::blob_progress) {
+        line["bytes"] = event.bytes;
+      }
+      if (event.kind != push::EventKind::gate) {
         line["size"] = event.total;
       }
       if (!event.detail.empty()) {
@@ -103,7 +122,7 @@ public:
       text = "Pushing";
       break;
     case push::EventKind::blob_progress:
-      text = progress_text(event);
+      text = progress_text(event, terminal_columns() - 1 - id.size() - 2);
       break;
     case push::EventKind::blob_skipped:
       text = "Layer already exists";
@@ -142,7 +161,24 @@ public:
   }
 
 private:
-  std::string progress_text(const push::Event& event) {
+  // True for a blob_progress event --format json prints: the first after 256 KiB more of the
+  // blob than the last one printed, 100 ms after it; never the last bytes (blob_uploaded).
+  bool json_progress_due(const push::Event& event) {
+    auto& [bytes, when] = m_json_progress[event.digest];
+    auto now = std::chrono::steady_clock::now();
+    if (event.bytes >= event.total || event.bytes < bytes + k_json_progress_step ||
+        (when != std::chrono::steady_clock::time_point{} &&
+         now - when < k_json_progress_interval)) {
+      return false;
+    }
+    bytes = event.bytes;
+    when = now;
+    return true;
+  }
+
+  // "Pushing [=====>    ] 1.2 MiB/2.0 MiB  3.4 MiB/s" in at most `columns` columns: the bar
+  // narrows, then the rate goes, then the bar.
+  std::string progress_text(const push::Event& event, std::size_t columns) {
     auto& start = m_started[event.digest];
     auto now = std::chrono::steady_clock::now();
     if (start == std::chrono::steady_clock::time_point{}) {
@@ -154,7 +190,17 @@ private:
                                                static_cast<double>(event.bytes) / seconds)) +
                                            "/s"
                                      : "";
-    int width = 30;
+    std::string amounts = human_bytes(event.bytes) + "/" + human_bytes(event.total);
+    constexpr std::size_t k_frame = 11; // "Pushing [" "] "
+    constexpr std::size_t k_min_bar = 5;
+    if (k_frame + k_min_bar + amounts.size() + rate.size() > columns) {
+      rate.clear();
+    }
+    if (k_frame + k_min_bar + amounts.size() > columns) {
+      return "Pushing " + amounts;
+    }
+    int width = static_cast<int>(
+        std::min<std::size_t>(30, columns - k_frame - amounts.size() - rate.size()));
     int filled = event.total ? static_cast<int>(static_cast<double>(width) *
                                                 static_cast<double>(event.bytes) /
                                                 static_cast<double>(event.total))
@@ -164,8 +210,7 @@ private:
       bar += '>';
     }
     bar.resize(static_cast<std::size_t>(width), ' ');
-    return "Pushing [" + bar + "] " + human_bytes(event.bytes) + "/" + human_bytes(event.total) +
-           rate;
+    return "Pushing [" + bar + "] " + amounts + rate;
   }
 
   void set_line(const std::string& id, const std::string& text) {
@@ -175,12 +220,20 @@ private:
     m_lines[id] = escape_for_terminal(text);
   }
 
+  // Moves up over the lines drawn last time and draws them all again. Each line is cut to one
+  // column less than the terminal's width, so that none wraps: a wrapped line would take two
+  // rows, and moving up by the count of lines would leave a copy of the top ones behind.
   void redraw() {
     if (m_drawn > 0) {
       m_out << "\033[" << m_drawn << "A";
     }
+    const std::size_t columns = terminal_columns() - 1;
     for (const auto& id : m_order) {
-      m_out << "\r\033[K" << id << ": " << m_lines[id] << '\n';
+      std::string line = id + ": " + m_lines[id];
+      if (line.size() > columns) {
+        line.resize(columns);
+      }
+      m_out << "\r\033[K" << line << '\n';
     }
     m_drawn = m_order.size();
     m_out << std::flush;
@@ -193,6 +246,8 @@ private:
   std::vector<std::string> m_order;
   std::map<std::string, std::string> m_lines;
   std::map<std::string, std::chrono::steady_clock::time_point> m_started;
+  std::map<std::string, std::pair<std::uint64_t, std::chrono::steady_clock::time_point>>
+      m_json_progress; // bytes and time of the last blob_progress printed, per blob
   std::size_t m_drawn = 0;
   std::chrono::steady_clock::time_point m_last_draw{};
 };

@@ -5,6 +5,11 @@
 
 #include <optional>
 #include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+} // namespace CLI
 
 namespace regauth::cli {
 
@@ -46,5 +51,15 @@ struct PushOptions {
   double chunk_size_mib = 0; // 0: the rest of the blob in one PATCH
 };
 int run_push(const PushOptions& options, Context& context);
+
+} // namespace regauth::cli
+
+namespace regauth::cli {
+
+// Shell completion (`regauth __complete WORD...`, hidden; completions/ calls it): prints the
+// candidates for the last of `words` (the words after `regauth`, the last one possibly empty)
+// from the command tree of `root` and, for a registry argument, the stored registries. Prints
+// nothing it cannot complete; always returns 0.
+int run_complete(const std::vector<std::string>& words, Context& context, CLI::App& root);
 
 } // namespace regauth::cli

@@ -47,4 +47,7 @@ std::unique_ptr<HttpClient> make_curl_client(const TransportOptions& options);
 // Loads and initialises libcurl now rather than on first use (thread-safe, idempotent).
 void initialise_http();
 
+// libcurl's version ("7.88.1"), from curl_version_info; loads libcurl.
+std::string libcurl_version();
+
 } // namespace regauth::http
