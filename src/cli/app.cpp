@@ -107,6 +107,31 @@ std::vector<Command> commands() {
          add_format(command, options->format);
          command.callback([options, &context, &code] { code = run_push(*options, context); });
        }},
+      {"get", "Print the credentials for a registry as a credential helper's get does",
+       [](CLI::App& command, Context& context, int& code) {
+         auto options = std::make_shared<GetOptions>();
+         command.add_option("server", options->server, "Registry (default: Docker Hub)");
+         command.callback([options, &context, &code] { code = run_get(*options, context); });
+       }},
+      {"export", "Print a .dockerconfigjson (or a Kubernetes pull secret) for registries",
+       [](CLI::App& command, Context& context, int& code) {
+         auto options = std::make_shared<ExportOptions>();
+         command.add_option("servers", options->servers, "Registries to export")->required();
+         command.add_option("--k8s-secret", options->secret_name,
+                            "Print a kubernetes.io/dockerconfigjson Secret named NAME");
+         command.add_option("--namespace", options->k8s_namespace,
+                            "Namespace of the Secret (with --k8s-secret)");
+         command.add_option("-o,--output", options->output,
+                            "Write to FILE (mode 0600, replaced atomically) instead of stdout");
+         command.callback([options, &context, &code] { code = run_export(*options, context); });
+       }},
+      {"token", "Print a bearer token for a repository (pull, or pull,push with --push)",
+       [](CLI::App& command, Context& context, int& code) {
+         auto options = std::make_shared<TokenOptions>();
+         command.add_option("reference", options->reference, "[registry/]repository")->required();
+         command.add_flag("--push", options->push, "Ask for pull,push instead of pull");
+         command.callback([options, &context, &code] { code = run_token(*options, context); });
+       }},
       {"ls", "List the registries with stored credentials (never the secrets)",
        [](CLI::App& command, Context& context, int& code) {
          auto options = std::make_shared<LsOptions>();

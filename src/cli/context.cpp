@@ -1,7 +1,9 @@
 #include "regauth/cli/context.hpp"
 
 #include "regauth/config/config_store.hpp"
+#include "regauth/config/registry_key.hpp"
 #include "regauth/http/error_body.hpp"
+#include "regauth/http/url.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -48,6 +50,24 @@ http::TransportOptions Context::transport() const {
     std::ostream* stream = &err;
     options.debug = [stream](std::string_view line) { *stream << "debug: " << line << '\n'; };
   }
+  return options;
+}
+
+Result<std::string> Context::registry_key(const std::string& server) const {
+  return config::normalize_registry_key(server);
+}
+
+Result<std::string> Context::lookup_key(const registry::Reference& target) const {
+  return config::normalize_registry_key(target.registry);
+}
+
+auth::AuthOptions Context::auth_options(const http::TransportOptions& transport,
+                                        const std::string& host) const {
+  auth::AuthOptions options;
+  options.trusted_realms = global.trusted_realms;
+  auto url = http::parse_url("https://" + host + "/");
+  options.may_use_http = url && http::allows_insecure(transport, *url);
+  options.http_first = url && http::prefers_plain_http(transport, *url);
   return options;
 }
 

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace regauth::cli {
 
@@ -45,5 +46,33 @@ struct PushOptions {
   double chunk_size_mib = 0; // 0: the rest of the blob in one PATCH
 };
 int run_push(const PushOptions& options, Context& context);
+
+} // namespace regauth::cli
+
+namespace regauth::cli {
+
+struct GetOptions {
+  std::string server;
+};
+int run_get(const GetOptions& options, Context& context);
+
+struct ExportOptions {
+  std::vector<std::string> servers;
+  std::optional<std::string> secret_name;   // --k8s-secret NAME
+  std::optional<std::string> k8s_namespace; // --namespace NS
+  std::optional<std::string> output;        // --output FILE
+};
+int run_export(const ExportOptions& options, Context& context);
+
+struct TokenOptions {
+  std::string reference;
+  bool push = false;
+};
+int run_token(const TokenOptions& options, Context& context);
+
+// The credentials regauth would use for `key`, from any store. Fails (unauthorized) naming the
+// registry when there are none, or with the store's error.
+Result<credentials::FoundCredentials> find_credentials(credentials::Keychain& keychain,
+                                                       const std::string& key);
 
 } // namespace regauth::cli

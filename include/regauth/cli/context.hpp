@@ -1,9 +1,11 @@
 // What every command receives: the global options, the services and the output streams.
 #pragma once
 
+#include "regauth/auth/authenticator.hpp"
 #include "regauth/cli/app.hpp"
 #include "regauth/credentials/keychain.hpp"
 #include "regauth/http/curl_client.hpp"
+#include "regauth/registry/reference.hpp"
 
 #include <chrono>
 #include <filesystem>
@@ -38,6 +40,13 @@ struct Context {
   Result<credentials::Keychain> keychain() const;
   // Transport options from the global flags (certs dirs include /etc/docker/certs.d).
   http::TransportOptions transport() const;
+  // The key credentials for a registry the user named are filed under (normalize_registry_key).
+  Result<std::string> registry_key(const std::string& server) const;
+  // The key to look credentials up under for a push to or a token for `target`.
+  Result<std::string> lookup_key(const registry::Reference& target) const;
+  // Authenticator options for the registry at `host` over `transport`.
+  auth::AuthOptions auth_options(const http::TransportOptions& transport,
+                                 const std::string& host) const;
   // Prints a warning line: "WARNING: ..." on err.
   void warn(const std::string& message) const;
 };
