@@ -71,6 +71,9 @@ std::vector<Command> commands() {
              "Password (insecure: visible to other processes; use --password-stdin)");
          command.add_flag("--password-stdin", options->password_stdin,
                           "Read the password from stdin (one trailing newline is removed)");
+         command.add_flag("--identity-token-stdin", options->identity_token_stdin,
+                          "Read an identity token (OAuth2 refresh token) from stdin and log in "
+                          "with it; --username is optional");
          add_format(command, options->format);
          command.callback([options, &context, &code] { code = run_login(*options, context); });
        }},
@@ -104,6 +107,13 @@ std::vector<Command> commands() {
              .add_option("--chunk-size", options->chunk_size_mib,
                          "MiB per PATCH (default 0: the rest of the blob in one PATCH)")
              ->check(CLI::NonNegativeNumber);
+         command.add_option("--creds", options->creds,
+                            "USER (with --password-stdin) or USER:PASSWORD (insecure) for this "
+                            "push only; stored nowhere");
+         command.add_flag("--password-stdin", options->password_stdin,
+                          "Read the password for --creds USER from stdin");
+         command.add_option("--digestfile", options->digest_file,
+                            "Write the digest of the pushed manifest to FILE");
          add_format(command, options->format);
          command.callback([options, &context, &code] { code = run_push(*options, context); });
        }},

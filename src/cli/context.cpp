@@ -6,6 +6,7 @@
 #include "regauth/http/url.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <ostream>
 
@@ -71,10 +72,63 @@ auth::AuthOptions Context::auth_options(const http::TransportOptions& transport,
   return options;
 }
 
+Result<http::TransportOptions> Context::transport_for(const std::string& registry_host) const {
+  http::TransportOptions options = transport();
+  auto path = config_path();
+  if (!path) {
+    return options;
+  }
+  auto loaded = config::load_config(*path);
+  if (!loaded) {
+    return options; // the keychain reports a broken config
+  }
+  const auto& json = loaded->config.json();
+  auto found = json.find("HttpHeaders");
+  if (found == json.end() || found->is_null()) {
+    return options;
+  }
+  auto fail = [&](const std::string& why) {
+    return make_error(ErrorKind::config, "reading " + path->string() + ": HttpHeaders: " + why);
+  };
+  if (!found->is_object()) {
+    return fail("not an object");
+  }
+  auto token_char = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  };
+  for (const auto& [name, value] : found->items()) {
+    if (name.empty() || !std::all_of(name.begin(), name.end(), token_char)) {
+      return fail("invalid header name \"" + http::printable(name, 80) + "\"");
+    }
+    if (!value.is_string()) {
+      return fail("the value of " + name + " is not a string");
+    }
+    const auto& text = value.get_ref<const std::string&>();
+    if (std::any_of(text.begin(), text.end(), [](char c) {
+          return (static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f;
+        })) {
+      return fail("the value of " + name + " holds a control character");
+    }
+    // As the Docker CLI: HttpHeaders never sets the User-Agent.
+    if (http::equals_ignore_case(name, "User-Agent")) {
+      continue;
+    }
+    options.headers.push_back({name, text});
+  }
+  if (!options.headers.empty()) {
+    options.header_hosts.push_back(registry_host);
+  }
+  return options;
+}
+
 void Context::warn(const std::string& message) const { err << "WARNING: " << message << '\n'; }
 
 int report(const Context& context, const Error& error) {
   context.err << "regauth: error: " << http::printable(error.message, 2000) << '\n';
+  if (!error.hint.empty()) {
+    context.err << "hint: " << http::printable(error.hint, 2000) << '\n';
+  }
   return exit_code_for(error.kind);
 }
 

@@ -14,6 +14,7 @@ struct LoginOptions {
   std::optional<std::string> username;
   std::optional<std::string> password;
   bool password_stdin = false;
+  bool identity_token_stdin = false;
   std::string format; // "" or "json"
 };
 int run_login(const LoginOptions& options, Context& context);
@@ -43,7 +44,10 @@ struct PushOptions {
   bool quiet = false;
   std::string format;
   double chunk_threshold_mib = 512;
-  double chunk_size_mib = 0; // 0: the rest of the blob in one PATCH
+  double chunk_size_mib = 0;        // 0: the rest of the blob in one PATCH
+  std::optional<std::string> creds; // --creds USER[:PASSWORD], used once, stored nowhere
+  bool password_stdin = false;      // with --creds USER
+  std::optional<std::string> digest_file;
 };
 int run_push(const PushOptions& options, Context& context);
 

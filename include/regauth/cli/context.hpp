@@ -40,6 +40,9 @@ struct Context {
   Result<credentials::Keychain> keychain() const;
   // Transport options from the global flags (certs dirs include /etc/docker/certs.d).
   http::TransportOptions transport() const;
+  // transport() plus config.json's HttpHeaders for requests to `registry_host` (User-Agent
+  // dropped, as the Docker CLI does). Fails (config) on a header that cannot be sent.
+  Result<http::TransportOptions> transport_for(const std::string& registry_host) const;
   // The key credentials for a registry the user named are filed under (normalize_registry_key).
   Result<std::string> registry_key(const std::string& server) const;
   // The key to look credentials up under for a push to or a token for `target`.
