@@ -170,6 +170,9 @@ int run(int argc, char** argv, Services& services, std::ostream& out, std::ostre
   auto& global = context.global;
   app.add_option("--config", global.config_dir,
                  "Directory of config.json (default: $DOCKER_CONFIG, else ~/.docker)");
+  app.add_option("--authfile", global.authfile,
+                 "Read and write this containers auth.json instead of config.json (default: "
+                 "$REGISTRY_AUTH_FILE when set)");
   app.add_flag("--debug", global.debug, "Print HTTP requests and responses (secrets redacted)");
   app.add_option("--insecure-registry", global.insecure_registries,
                  "Allow plain HTTP and unverified TLS for HOST[:PORT] (repeatable)")

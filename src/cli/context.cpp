@@ -16,6 +16,16 @@ Result<std::filesystem::path> Context::config_path() const {
   return config::resolve_config_path(global.config_dir);
 }
 
+std::optional<std::filesystem::path> Context::auth_file() const {
+  if (global.authfile && !global.authfile->empty()) {
+    return std::filesystem::path(*global.authfile);
+  }
+  if (const char* env = std::getenv("REGISTRY_AUTH_FILE"); env && *env) {
+    return std::filesystem::path(env);
+  }
+  return std::nullopt;
+}
+
 Result<credentials::Keychain> Context::keychain() const {
   auto path = config_path();
   if (!path) {
@@ -23,11 +33,15 @@ Result<credentials::Keychain> Context::keychain() const {
   }
   credentials::KeychainOptions options;
   options.config_path = *path;
+  if (auto file = auth_file()) {
+    options.config_path = *file;
+    options.key_style = credentials::KeyStyle::auth_file;
+  }
   options.helper_timeout =
       std::chrono::milliseconds(static_cast<long long>(global.helper_timeout_seconds * 1000));
   options.save.lock_timeout =
       std::chrono::milliseconds(static_cast<long long>(global.lock_timeout_seconds * 1000));
-  if (const char* env = std::getenv("DOCKER_AUTH_CONFIG"); env && *env) {
+  if (const char* env = std::getenv("DOCKER_AUTH_CONFIG"); env && *env && !auth_file()) {
     options.auth_config_env = std::string(env);
   }
   const char* search_path = std::getenv("PATH");
@@ -55,11 +69,29 @@ http::TransportOptions Context::transport() const {
 }
 
 Result<std::string> Context::registry_key(const std::string& server) const {
+  if (auth_file()) {
+    return config::normalize_auth_file_key(server);
+  }
   return config::normalize_registry_key(server);
 }
 
 Result<std::string> Context::lookup_key(const registry::Reference& target) const {
+  if (auth_file()) {
+    auto registry = config::normalize_auth_file_key(target.registry);
+    if (!registry) {
+      return registry.error();
+    }
+    return *registry + "/" + target.repository;
+  }
   return config::normalize_registry_key(target.registry);
+}
+
+std::string Context::registry_host(const std::string& key) const {
+  if (!auth_file()) {
+    return config::registry_host_for_key(key);
+  }
+  auto registry = config::normalize_registry_key(config::auth_file_registry(key));
+  return registry ? config::registry_host_for_key(*registry) : config::auth_file_registry(key);
 }
 
 auth::AuthOptions Context::auth_options(const http::TransportOptions& transport,

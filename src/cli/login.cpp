@@ -114,12 +114,12 @@ int run_login(const LoginOptions& options, Context& context) {
     }
     return report(context, error);
   };
-  auto key = config::normalize_registry_key(options.server);
+  auto key = context.registry_key(options.server);
   if (!key) {
     return fail(key.error());
   }
   shown_registry = *key;
-  std::string host = config::registry_host_for_key(*key);
+  std::string host = context.registry_host(*key);
   if (options.username && options.username->find(':') != std::string::npos) {
     return fail(make_error(ErrorKind::usage, "the username must not contain ':' (the Docker config "
                                              "format cannot store it)"));
@@ -131,7 +131,7 @@ int run_login(const LoginOptions& options, Context& context) {
   if (!may_prompt) {
     warm_up = warm_up_http(context.services);
   }
-  if (std::getenv("DOCKER_AUTH_CONFIG")) {
+  if (std::getenv("DOCKER_AUTH_CONFIG") && !context.auth_file()) {
     context.err << "Notice: DOCKER_AUTH_CONFIG is set: its credentials take precedence over "
                    "config.json and credential helpers when reading\n";
   }

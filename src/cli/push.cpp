@@ -249,7 +249,7 @@ int run_push(const PushOptions& options, Context& context) {
     }
     source = std::move(*opened);
   }
-  auto key = config::normalize_registry_key(target->registry);
+  auto key = context.lookup_key(*target);
   if (!key) {
     return report(context, key.error());
   }
@@ -320,7 +320,7 @@ int run_push(const PushOptions& options, Context& context) {
                   << '\n';
     }
     std::string login_command =
-        "regauth login" + (*key == config::k_docker_hub_key ? "" : " " + *key);
+        "regauth login" + (*key == config::k_docker_hub_key ? "" : " " + target->registry);
     Error shown = error;
     if (shown.hint.empty() && error.kind == ErrorKind::unauthorized) {
       shown.hint = login_command;

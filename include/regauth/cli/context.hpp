@@ -18,6 +18,7 @@ namespace regauth::cli {
 
 struct GlobalOptions {
   std::optional<std::string> config_dir;
+  std::optional<std::string> authfile; // --authfile: a containers auth.json instead of config.json
   bool debug = false;
   std::vector<std::string> insecure_registries;
   std::vector<std::string> resolve;
@@ -43,9 +44,16 @@ struct Context {
   // transport() plus config.json's HttpHeaders for requests to `registry_host` (User-Agent
   // dropped, as the Docker CLI does). Fails (config) on a header that cannot be sent.
   Result<http::TransportOptions> transport_for(const std::string& registry_host) const;
-  // The key credentials for a registry the user named are filed under (normalize_registry_key).
+  // The containers auth.json in use instead of config.json: --authfile, else
+  // $REGISTRY_AUTH_FILE; nullopt for Docker's config.json.
+  std::optional<std::filesystem::path> auth_file() const;
+  // The host[:port] to contact for a key from registry_key() or lookup_key().
+  std::string registry_host(const std::string& key) const;
+  // The key credentials for a registry the user named are filed under (normalize_registry_key,
+  // or normalize_auth_file_key with an auth.json: "registry/namespace" stays as given).
   Result<std::string> registry_key(const std::string& server) const;
-  // The key to look credentials up under for a push to or a token for `target`.
+  // The key to look credentials up under for a push to or a token for `target` (with an
+  // auth.json, "registry/repository": the most specific stored key wins).
   Result<std::string> lookup_key(const registry::Reference& target) const;
   // Authenticator options for the registry at `host` over `transport`.
   auth::AuthOptions auth_options(const http::TransportOptions& transport,

@@ -7,6 +7,7 @@
 #include "regauth/config/config_file.hpp"
 #include "regauth/config/config_store.hpp"
 #include "regauth/credentials/credentials.hpp"
+#include "regauth/credentials/file_store.hpp"
 #include "regauth/credentials/process_runner.hpp"
 
 #include <chrono>
@@ -47,6 +48,10 @@ struct KeychainOptions {
   config::SaveOptions save;
   std::optional<std::string> auth_config_env; // the value of DOCKER_AUTH_CONFIG, when set
   std::string search_path;                    // PATH, to find helpers
+  // KeyStyle::auth_file: config_path is a containers auth.json (--authfile, REGISTRY_AUTH_FILE):
+  // keys may name namespaces, credHelpers are chosen and asked by registry host, and there is
+  // no platform default helper, no `{}` placeholder and no DOCKER_AUTH_CONFIG.
+  KeyStyle key_style = KeyStyle::docker;
 };
 
 struct FoundCredentials {
@@ -95,6 +100,10 @@ public:
   [[nodiscard]] const std::filesystem::path& config_path() const { return m_options.config_path; }
 
 private:
+  [[nodiscard]] bool auth_file() const { return m_options.key_style == KeyStyle::auth_file; }
+  // The key credHelpers and helpers know a registry by: the key itself, or for auth.json the
+  // registry part of it.
+  [[nodiscard]] std::string helper_key(const std::string& key) const;
   Result<config::ConfigFile> load();
   std::unique_ptr<CredentialStore> open(const StoreChoice& choice);
   std::optional<std::string> default_helper();
