@@ -134,6 +134,9 @@ std::vector<Command> commands() {
              "Password (insecure: visible to other processes; use --password-stdin)");
          command.add_flag("--password-stdin", options->password_stdin,
                           "Read the password from stdin (one trailing newline is removed)");
+         command.add_flag("--identity-token-stdin", options->identity_token_stdin,
+                          "Read an identity token (OAuth2 refresh token) from stdin and log in "
+                          "with it; --username is optional");
          add_format(command, options->format);
          command.callback([options, &context, &code] { code = run_login(*options, context); });
        }},
@@ -171,10 +174,42 @@ std::vector<Command> commands() {
              .add_option("--chunk-size", options->chunk_size_mib,
                          "MiB per PATCH (default 0: the rest of the blob in one PATCH)")
              ->check(CLI::NonNegativeNumber);
+         command.add_option("--creds", options->creds,
+                            "USER (with --password-stdin) or USER:PASSWORD (insecure) for this "
+                            "push only; stored nowhere");
+         command.add_flag("--password-stdin", options->password_stdin,
+                          "Read the password for --creds USER from stdin");
+         command.add_option("--digestfile", options->digest_file,
+                            "Write the digest of the pushed manifest to FILE");
          add_format(command, options->format,
                     "Output format: json prints one JSON object per line, one per event "
                     "(docs/json-events.md)");
          command.callback([options, &context, &code] { code = run_push(*options, context); });
+       }},
+      {"get", "Print the credentials for a registry as a credential helper's get does",
+       [](CLI::App& command, Context& context, int& code) {
+         auto options = std::make_shared<GetOptions>();
+         command.add_option("server", options->server, "Registry (default: Docker Hub)");
+         command.callback([options, &context, &code] { code = run_get(*options, context); });
+       }},
+      {"export", "Print a .dockerconfigjson (or a Kubernetes pull secret) for registries",
+       [](CLI::App& command, Context& context, int& code) {
+         auto options = std::make_shared<ExportOptions>();
+         command.add_option("servers", options->servers, "Registries to export")->required();
+         command.add_option("--k8s-secret", options->secret_name,
+                            "Print a kubernetes.io/dockerconfigjson Secret named NAME");
+         command.add_option("--namespace", options->k8s_namespace,
+                            "Namespace of the Secret (with --k8s-secret)");
+         command.add_option("-o,--output", options->output,
+                            "Write to FILE (mode 0600, replaced atomically) instead of stdout");
+         command.callback([options, &context, &code] { code = run_export(*options, context); });
+       }},
+      {"token", "Print a bearer token for a repository (pull, or pull,push with --push)",
+       [](CLI::App& command, Context& context, int& code) {
+         auto options = std::make_shared<TokenOptions>();
+         command.add_option("reference", options->reference, "[registry/]repository")->required();
+         command.add_flag("--push", options->push, "Ask for pull,push instead of pull");
+         command.callback([options, &context, &code] { code = run_token(*options, context); });
        }},
       {"ls", "List the registries with stored credentials (never the secrets)",
        [](CLI::App& command, Context& context, int& code) {
@@ -235,6 +270,9 @@ int run(int argc, char** argv, Services& services, std::ostream& out, std::ostre
   auto& global = context.global;
   app.add_option("--config", global.config_dir,
                  "Directory of config.json (default: $DOCKER_CONFIG, else ~/.docker)");
+  app.add_option("--authfile", global.authfile,
+                 "Read and write this containers auth.json instead of config.json (default: "
+                 "$REGISTRY_AUTH_FILE when set)");
   app.add_flag("--debug", global.debug, "Print HTTP requests and responses (secrets redacted)");
   app.add_option("--insecure-registry", global.insecure_registries,
                  "Allow plain HTTP and unverified TLS for HOST[:PORT] (repeatable)")

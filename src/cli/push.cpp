@@ -1,6 +1,7 @@
 #include "regauth/auth/authenticator.hpp"
 #include "regauth/cli/commands.hpp"
 #include "regauth/cli/terminal.hpp"
+#include "regauth/config/config_store.hpp"
 #include "regauth/config/registry_key.hpp"
 #include "regauth/http/url.hpp"
 #include "regauth/image/image_source.hpp"
@@ -326,6 +327,43 @@ private:
   std::thread m_thread;
 };
 
+// --creds USER[:PASSWORD] (with --password-stdin for USER alone): credentials for this push
+// only. nullopt without --creds.
+Result<std::optional<credentials::Credentials>> one_time_credentials(const PushOptions& options,
+                                                                     Context& context) {
+  if (!options.creds) {
+    if (options.password_stdin) {
+      return make_error(ErrorKind::usage, "--password-stdin needs --creds USER");
+    }
+    return std::optional<credentials::Credentials>();
+  }
+  credentials::Credentials given;
+  auto colon = options.creds->find(':');
+  given.username = options.creds->substr(0, colon);
+  if (given.username.empty()) {
+    return make_error(ErrorKind::usage, "--creds needs a username");
+  }
+  if (colon != std::string::npos) {
+    if (options.password_stdin) {
+      return make_error(ErrorKind::usage,
+                        "--creds USER:PASSWORD and --password-stdin are mutually exclusive");
+    }
+    context.err << "WARNING! Using a password in --creds is insecure. Use --creds USER "
+                   "--password-stdin.\n";
+    given.password = options.creds->substr(colon + 1);
+  } else if (options.password_stdin) {
+    auto secret = read_secret_from_stdin();
+    if (!secret) {
+      return secret.error();
+    }
+    given.password = std::move(*secret);
+  }
+  if (given.password.empty()) {
+    return make_error(ErrorKind::usage, "--creds needs a password: --creds USER --password-stdin");
+  }
+  return std::optional<credentials::Credentials>(std::move(given));
+}
+
 } // namespace
 
 int run_push(const PushOptions& options, Context& context) {
@@ -347,7 +385,7 @@ int run_push(const PushOptions& options, Context& context) {
     }
     source = std::move(*opened);
   }
-  auto key = config::normalize_registry_key(target->registry);
+  auto key = context.lookup_key(*target);
   if (!key) {
     return report(context, key.error());
   }
@@ -355,7 +393,13 @@ int run_push(const PushOptions& options, Context& context) {
   if (!keychain) {
     return report(context, keychain.error());
   }
-  auto found = keychain->get(*key);
+  auto given = one_time_credentials(options, context);
+  if (!given) {
+    return report(context, given.error());
+  }
+  auto found = *given ? Result<std::optional<credentials::FoundCredentials>>(
+                            credentials::FoundCredentials{**given, "--creds"})
+                      : keychain->get(*key);
   if (!found) {
     return report(context, found.error());
   }
@@ -385,14 +429,14 @@ int run_push(const PushOptions& options, Context& context) {
       context.err << "Using " << (*found)->source << '\n';
     }
   }
-  auto transport = context.transport();
+  auto configured = context.transport_for(target->registry);
+  if (!configured) {
+    return report(context, configured.error());
+  }
+  const http::TransportOptions& transport = *configured;
   auto auth_client = context.services.make_http_client(transport);
-  auth::AuthOptions auth_options;
-  auth_options.trusted_realms = context.global.trusted_realms;
-  auto url = http::parse_url("https://" + target->registry + "/");
-  auth_options.may_use_http = url && http::allows_insecure(transport, *url);
-  auth_options.http_first = url && http::prefers_plain_http(transport, *url);
-  auth::Authenticator authenticator(*auth_client, target->registry, credentials, auth_options);
+  auth::Authenticator authenticator(*auth_client, target->registry, credentials,
+                                    context.auth_options(transport, target->registry));
 
   bool json = options.format == "json";
   ProgressView view(context.out, json, options.quiet,
@@ -414,12 +458,16 @@ int run_push(const PushOptions& options, Context& context) {
                                 {"message", error.message}})
                   << '\n';
     }
-    int code = report(context, error);
-    if (error.kind == ErrorKind::unauthorized) {
-      context.err << "hint: regauth login " << (*key == config::k_docker_hub_key ? "" : *key)
-                  << '\n';
+    std::string login_command =
+        "regauth login" + (*key == config::k_docker_hub_key ? "" : " " + target->registry);
+    Error shown = error;
+    if (shown.hint.empty() && error.kind == ErrorKind::unauthorized) {
+      shown.hint = login_command;
+    } else if (shown.hint.empty() && error.kind == ErrorKind::denied) {
+      shown.hint = "log in as a user with push rights to " + target->registry + "/" +
+                   target->repository + ": " + login_command;
     }
-    return code;
+    return report(context, shown);
   };
 
   std::string probe;
@@ -465,6 +513,12 @@ int run_push(const PushOptions& options, Context& context) {
     context.out << escape_for_terminal(result->reference)
                 << ": digest: " << escape_for_terminal(result->digest) << " size: " << result->size
                 << '\n';
+  }
+  if (options.digest_file) {
+    // As skopeo's --digestfile: the digest alone, no newline.
+    if (auto saved = config::save_private_file(*options.digest_file, result->digest); !saved) {
+      return report(context, saved.error());
+    }
   }
   return 0;
 }

@@ -302,6 +302,25 @@ std::vector<std::string> ConfigFile::matching_auth_keys(std::string_view normali
   return keys;
 }
 
+std::vector<std::string>
+ConfigFile::matching_auth_file_keys(std::string_view normalized_key) const {
+  std::vector<std::string> keys;
+  const auto all = auth_keys();
+  if (std::find(all.begin(), all.end(), normalized_key) != all.end()) {
+    keys.emplace_back(normalized_key);
+  }
+  for (const auto& key : all) {
+    if (key == normalized_key) {
+      continue;
+    }
+    auto normalized = normalize_auth_file_key(key);
+    if (normalized && *normalized == normalized_key) {
+      keys.push_back(key);
+    }
+  }
+  return keys;
+}
+
 const Json* ConfigFile::auth_entry(std::string_view key) const {
   const Json* auths = find_member(m_json, "auths");
   return auths ? find_member(*auths, key) : nullptr;

@@ -127,7 +127,14 @@ Result<config::ConfigFile> Keychain::load() {
   return std::move(loaded->config);
 }
 
+std::string Keychain::helper_key(const std::string& key) const {
+  return auth_file() ? config::auth_file_registry(key) : key;
+}
+
 std::optional<std::string> Keychain::default_helper() {
+  if (auth_file()) {
+    return std::nullopt;
+  }
   if (!m_default_helper) {
     m_default_helper = detect_default_helper(m_options.search_path);
   }
@@ -139,7 +146,7 @@ std::unique_ptr<CredentialStore> Keychain::open(const StoreChoice& choice) {
     return std::make_unique<HelperStore>(choice.helper, m_runner, m_options.helper_timeout,
                                          m_options.search_path);
   }
-  return std::make_unique<FileStore>(m_options.config_path, m_options.save);
+  return std::make_unique<FileStore>(m_options.config_path, m_options.save, m_options.key_style);
 }
 
 Result<StoreChoice> Keychain::choice_for(const std::string& key) {
@@ -147,11 +154,20 @@ Result<StoreChoice> Keychain::choice_for(const std::string& key) {
   if (!config) {
     return config.error();
   }
-  return choose_store(*config, key, default_helper());
+  return choice_in(*config, key);
+}
+
+StoreChoice Keychain::choice_in(const config::ConfigFile& config, const std::string& key) {
+  if (auth_file()) {
+    // credHelpers are named by registry host only (containers-auth.json(5)).
+    auto registry = config::normalize_registry_key(helper_key(key));
+    return choose_store(config, registry ? *registry : helper_key(key), std::nullopt);
+  }
+  return choose_store(config, key, default_helper());
 }
 
 Result<std::optional<FoundCredentials>> Keychain::get(const std::string& key) {
-  if (m_options.auth_config_env) {
+  if (m_options.auth_config_env && !auth_file()) {
     auto entries = parse_auth_config_env(*m_options.auth_config_env);
     if (!entries) {
       return entries.error();
@@ -165,8 +181,9 @@ Result<std::optional<FoundCredentials>> Keychain::get(const std::string& key) {
   if (!config) {
     return config.error();
   }
-  auto store = open(choose_store(*config, key, default_helper()));
-  auto found = store->get(key);
+  auto choice = choice_in(*config, key);
+  auto store = open(choice);
+  auto found = store->get(choice.kind == StoreKind::helper ? helper_key(key) : key);
   if (!found) {
     return found.error();
   }
@@ -216,12 +233,17 @@ Result<StoreOutcome> Keychain::store(const std::string& key, const Credentials& 
     return choice.error();
   }
   auto store = open(*choice);
-  if (auto stored = store->store(key, credentials); !stored) {
+  if (auto stored =
+          store->store(choice->kind == StoreKind::helper ? helper_key(key) : key, credentials);
+      !stored) {
     return stored.error();
   }
   StoreOutcome outcome;
   outcome.store = store->description();
   outcome.warnings = store->take_warnings();
+  if (auth_file() && choice->kind == StoreKind::helper) {
+    return outcome; // containers/image leaves `auths` alone when a helper holds the secret
+  }
   if (choice->kind == StoreKind::file) {
     outcome.plaintext = true;
     return outcome;
@@ -254,9 +276,10 @@ Result<EraseOutcome> Keychain::erase(const std::string& key, bool dry_run) {
   if (!config) {
     return config.error();
   }
-  auto choice = choose_store(*config, key, default_helper());
+  auto choice = choice_in(*config, key);
   EraseOutcome outcome;
-  if (choice.kind == StoreKind::helper) {
+  // auth.json: a namespace key has no helper entry of its own (helpers know registries).
+  if (choice.kind == StoreKind::helper && helper_key(key) == key) {
     auto helper = open(choice);
     auto found = helper->get(key);
     if (!found) {
@@ -271,7 +294,8 @@ Result<EraseOutcome> Keychain::erase(const std::string& key, bool dry_run) {
       }
     }
   }
-  auto stored_keys = config->matching_auth_keys(key);
+  auto stored_keys =
+      auth_file() ? config->matching_auth_file_keys(key) : config->matching_auth_keys(key);
   if (stored_keys.empty()) {
     return outcome;
   }
@@ -284,7 +308,8 @@ Result<EraseOutcome> Keychain::erase(const std::string& key, bool dry_run) {
         m_options.config_path,
         [&](config::ConfigFile& latest) -> Result<bool> {
           bool removed = false;
-          for (const auto& stored : latest.matching_auth_keys(key)) {
+          for (const auto& stored : auth_file() ? latest.matching_auth_file_keys(key)
+                                                : latest.matching_auth_keys(key)) {
             removed = latest.erase_auth_entry(stored) || removed;
           }
           return removed;
@@ -309,13 +334,14 @@ Result<Listing> Keychain::list() {
   Listing listing;
   std::set<std::pair<std::string, std::string>> seen;
   auto add = [&](const std::string& key, const std::string& store, const std::string& user) {
-    auto normalized = config::normalize_registry_key(key);
+    auto normalized =
+        auth_file() ? config::normalize_auth_file_key(key) : config::normalize_registry_key(key);
     std::string shown = normalized ? *normalized : key;
     if (seen.emplace(shown, store).second) {
       listing.registries.push_back({shown, store, user});
     }
   };
-  FileStore file(m_options.config_path, m_options.save);
+  FileStore file(m_options.config_path, m_options.save, m_options.key_style);
   if (auto inline_entries = file.list(); inline_entries) {
     for (const auto& [key, user] : *inline_entries) {
       add(key, file.description(), user);
@@ -338,7 +364,8 @@ Result<Listing> Keychain::list() {
   }
   for (const auto& [key, name] : config->cred_helpers()) {
     HelperStore helper(name, m_runner, m_options.helper_timeout, m_options.search_path);
-    auto normalized = config::normalize_registry_key(key);
+    auto normalized =
+        auth_file() ? config::normalize_auth_file_key(key) : config::normalize_registry_key(key);
     auto found = helper.get(normalized ? *normalized : key);
     if (!found) {
       listing.warnings.push_back(found.error().message);
@@ -347,7 +374,7 @@ Result<Listing> Keychain::list() {
           (*found)->username.empty() ? k_token_username : (*found)->username);
     }
   }
-  if (m_options.auth_config_env) {
+  if (m_options.auth_config_env && !auth_file()) {
     if (auto entries = parse_auth_config_env(*m_options.auth_config_env); entries) {
       for (const auto& [key, credentials] : *entries) {
         add(key, k_env_source, credentials.username);

@@ -421,6 +421,12 @@ private:
     for (const auto& header : request.headers) {
       headers.append(header.name + ": " + header.value);
     }
+    if (std::find(m_options.header_hosts.begin(), m_options.header_hosts.end(), url.host_port()) !=
+        m_options.header_hosts.end()) {
+      for (const auto& header : m_options.headers) {
+        headers.append(header.name + ": " + header.value);
+      }
+    }
     api.easy_setopt(curl, CURLOPT_URL, request.url.c_str());
     api.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
     if (is_loopback_host(url.host)) {
@@ -536,7 +542,14 @@ private:
                               url.host_port() + " (put NAME.cert and NAME.key, PEM, in " + dir +
                               "/" + url.host_port() + "/)");
       }
-      return network_error(strip_query(request.url), code, error_buffer);
+      Error error = network_error(strip_query(request.url), code, error_buffer);
+      if (code == CURLE_PEER_FAILED_VERIFICATION) {
+        error.hint = "if " + url.host_port() +
+                     " uses a private CA, put its certificate in /etc/docker/certs.d/" +
+                     url.host_port() + "/ca.crt, or in DIR/" + url.host_port() +
+                     "/ca.crt and pass --certs-dir DIR";
+      }
+      return error;
     }
     long status = 0;
     api.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);

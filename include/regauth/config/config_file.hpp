@@ -37,6 +37,10 @@ public:
   // The stored keys that name the registry `normalized_key`: the exact key first, then legacy
   // spellings (`https://host`, `http://host/v1/`) in file order. Empty when none.
   [[nodiscard]] std::vector<std::string> matching_auth_keys(std::string_view normalized_key) const;
+  // The stored keys that name the auth.json key `normalized_key` (normalize_auth_file_key):
+  // the exact key first, then other spellings in file order. Empty when none.
+  [[nodiscard]] std::vector<std::string>
+  matching_auth_file_keys(std::string_view normalized_key) const;
   // The entry under `key`, or nullptr.
   [[nodiscard]] const Json* auth_entry(std::string_view key) const;
   // Replaces the entry under `key` in place, or inserts it where a sorted `auths` keeps it.

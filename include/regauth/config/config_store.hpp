@@ -11,6 +11,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace regauth::config {
@@ -49,5 +50,10 @@ Result<SaveReport> update_config(const std::filesystem::path& path,
 
 // Follows symlinks (absolute, relative, dangling) to the file that a write must replace.
 Result<std::filesystem::path> resolve_write_target(const std::filesystem::path& path);
+
+// Writes `bytes` to `path` atomically (temp file beside it, fsync, rename) with mode 0600,
+// symlinks followed. Fails (io) when the file it would replace is not a regular file (a
+// device, a FIFO, a directory), or on any write error; the old file is then untouched.
+Result<void> save_private_file(const std::filesystem::path& path, std::string_view bytes);
 
 } // namespace regauth::config

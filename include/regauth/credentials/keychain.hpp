@@ -8,6 +8,7 @@
 #include "regauth/config/config_store.hpp"
 #include "regauth/credentials/credentials.hpp"
 #include "regauth/credentials/identity_source.hpp"
+#include "regauth/credentials/file_store.hpp"
 #include "regauth/credentials/process_runner.hpp"
 
 #include <chrono>
@@ -51,6 +52,10 @@ struct KeychainOptions {
   // Asked, in order, when no store holds credentials for a registry (empty: --no-identity).
   // The config's `"regauth": {"identity": false}` turns them off too.
   std::vector<std::shared_ptr<IdentitySource>> identity_sources;
+  // KeyStyle::auth_file: config_path is a containers auth.json (--authfile, REGISTRY_AUTH_FILE):
+  // keys may name namespaces, credHelpers are chosen and asked by registry host, and there is
+  // no platform default helper, no `{}` placeholder and no DOCKER_AUTH_CONFIG.
+  KeyStyle key_style = KeyStyle::docker;
 };
 
 struct FoundCredentials {
@@ -114,10 +119,15 @@ public:
   [[nodiscard]] const std::filesystem::path& config_path() const { return m_options.config_path; }
 
 private:
+  [[nodiscard]] bool auth_file() const { return m_options.key_style == KeyStyle::auth_file; }
+  // The key credHelpers and helpers know a registry by: the key itself, or for auth.json the
+  // registry part of it.
+  [[nodiscard]] std::string helper_key(const std::string& key) const;
   Result<config::ConfigFile> load();
   std::unique_ptr<CredentialStore> open(const StoreChoice& choice);
   std::optional<std::string> default_helper();
   Result<std::optional<FoundCredentials>> ask_identity_sources(const std::string& key);
+  StoreChoice choice_in(const config::ConfigFile& config, const std::string& key);
 
   KeychainOptions m_options;
   ProcessRunner& m_runner;

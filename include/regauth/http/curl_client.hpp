@@ -25,6 +25,11 @@ struct TransportOptions {
   int max_redirects = 5;
   std::string user_agent = "regauth";
   std::function<void(std::string_view)> debug; // receives redacted request/response lines
+  // Sent with every request to a host in header_hosts (host[:port] as Url::host_port gives
+  // it), on any path and either scheme; never to another host (a token realm elsewhere, a
+  // redirect target). config.json's HttpHeaders, as the Docker CLI sends them.
+  std::vector<Header> headers;
+  std::vector<std::string> header_hosts;
 };
 
 // True when `url` may use plain HTTP or unverified TLS: a loopback host, or one listed in
