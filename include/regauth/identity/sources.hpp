@@ -46,4 +46,8 @@ make_identity_sources(const Environment& environment);
 // GitHub Actions: GITHUB_TOKEN as GITHUB_ACTOR for ghcr.io, only when GITHUB_ACTIONS=true.
 std::unique_ptr<credentials::IdentitySource> make_github_actions_source(const Environment&);
 
+// GitLab CI: CI_REGISTRY_USER / CI_REGISTRY_PASSWORD, else gitlab-ci-token / CI_JOB_TOKEN, for
+// the host of CI_REGISTRY only, and only when GITLAB_CI=true.
+std::unique_ptr<credentials::IdentitySource> make_gitlab_ci_source(const Environment&);
+
 } // namespace regauth::identity
