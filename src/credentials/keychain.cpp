@@ -16,6 +16,15 @@ namespace {
 
 constexpr const char* k_env_source = "DOCKER_AUTH_CONFIG";
 
+// A config that names regauth itself as a credential helper ("credHelpers": {"h": "regauth"},
+// or "credsStore": "regauth") is how Docker reaches regauth's identity sources. regauth must not
+// run docker-credential-regauth from there: it would be asking itself, one process deeper each
+// time. For regauth that choice means its own file store, a config.json-shaped file beside
+// config.json. Not config.json itself: Docker rewrites config.json from memory after a helper's
+// `store` returns, which would drop an entry regauth wrote there.
+constexpr const char* k_self_helper = "regauth";
+constexpr const char* k_self_store_file = "regauth-credentials.json";
+
 bool on_path(const std::string& program, const std::string& search_path) {
   std::string_view rest = search_path;
   while (true) {
@@ -135,6 +144,10 @@ std::optional<std::string> Keychain::default_helper() {
 }
 
 std::unique_ptr<CredentialStore> Keychain::open(const StoreChoice& choice) {
+  if (choice.kind == StoreKind::helper && choice.helper == k_self_helper) {
+    return std::make_unique<FileStore>(m_options.config_path.parent_path() / k_self_store_file,
+                                       m_options.save);
+  }
   if (choice.kind == StoreKind::helper) {
     return std::make_unique<HelperStore>(choice.helper, m_runner, m_options.helper_timeout,
                                          m_options.search_path);
@@ -323,24 +336,23 @@ Result<Listing> Keychain::list() {
     helper_store = {StoreKind::helper, config->creds_store(), "credsStore"};
   }
   if (helper_store.kind == StoreKind::helper && helper_store.origin != "default") {
-    HelperStore helper(helper_store.helper, m_runner, m_options.helper_timeout,
-                       m_options.search_path);
-    if (auto entries = helper.list(); entries) {
+    auto helper = open(helper_store);
+    if (auto entries = helper->list(); entries) {
       for (const auto& [key, user] : *entries) {
-        add(key, helper.description(), user);
+        add(key, helper->description(), user);
       }
     } else {
       listing.warnings.push_back(entries.error().message);
     }
   }
   for (const auto& [key, name] : config->cred_helpers()) {
-    HelperStore helper(name, m_runner, m_options.helper_timeout, m_options.search_path);
+    auto helper = open({StoreKind::helper, name, "credHelpers"});
     auto normalized = config::normalize_registry_key(key);
-    auto found = helper.get(normalized ? *normalized : key);
+    auto found = helper->get(normalized ? *normalized : key);
     if (!found) {
       listing.warnings.push_back(found.error().message);
     } else if (*found) {
-      add(key, helper.description(),
+      add(key, helper->description(),
           (*found)->username.empty() ? k_token_username : (*found)->username);
     }
   }

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace regauth::cli {
 
@@ -45,5 +46,13 @@ struct PushOptions {
   double chunk_size_mib = 0; // 0: the rest of the blob in one PATCH
 };
 int run_push(const PushOptions& options, Context& context);
+
+} // namespace regauth::cli
+
+namespace regauth::cli {
+
+// The docker-credential-helpers protocol: `arguments` are what follows the program name
+// (exactly one verb: get, store, erase, list, version). Errors go to stdout, exit 1.
+int run_credential_helper(const std::vector<std::string>& arguments, Context& context);
 
 } // namespace regauth::cli
