@@ -97,6 +97,9 @@ int get(Context& context, credentials::Keychain& keychain) {
   if (!*found) {
     return fail(context, k_not_found);
   }
+  for (const auto& warning : (*found)->warnings) {
+    context.warn(warning); // stderr: the client passes it through to the user
+  }
   const auto& credentials = (*found)->credentials;
   nlohmann::json answer = {{"ServerURL", server}};
   if (!credentials.identity_token.empty()) {

@@ -122,6 +122,9 @@ int run_login(const LoginOptions& options, Context& context) {
       return report(context, stored.error());
     }
     if (*stored) {
+      for (const auto& warning : (*stored)->warnings) {
+        context.warn(warning);
+      }
       chosen = (*stored)->credentials;
       reused = true;
       if ((*stored)->from_identity) {

@@ -43,6 +43,11 @@ bool on_path(const std::string& program, const std::string& search_path) {
   }
 }
 
+// The cloud helpers whose work an identity source does in process.
+bool is_cloud_helper(const std::string& helper) {
+  return helper == "ecr-login" || helper == "gcr" || helper == "gcloud";
+}
+
 bool password_store_initialised() {
   std::string dir;
   if (const char* env = std::getenv("PASSWORD_STORE_DIR"); env && *env) {
@@ -171,21 +176,48 @@ Result<std::optional<FoundCredentials>> Keychain::get(const std::string& key) {
     }
     if (auto it = entries->find(key); it != entries->end()) {
       return std::optional<FoundCredentials>(
-          FoundCredentials{it->second, k_env_source, false, std::nullopt});
+          FoundCredentials{it->second, k_env_source, false, std::nullopt, {}});
     }
   }
   auto config = load();
   if (!config) {
     return config.error();
   }
-  auto store = open(choose_store(*config, key, default_helper()));
+  auto choice = choose_store(*config, key, default_helper());
+  if (choice.kind == StoreKind::helper && is_cloud_helper(choice.helper) &&
+      !on_path("docker-credential-" + choice.helper, m_options.search_path) &&
+      config->identity_enabled()) {
+    // What AWS's and Google's docs tell users to write, on a machine without their helper: the
+    // built-in source for the registry serves instead of failing with "helper not found".
+    bool served = std::any_of(m_options.identity_sources.begin(), m_options.identity_sources.end(),
+                              [&](const auto& source) { return source->serves(key); });
+    if (served) {
+      auto found = ask_identity_sources(key);
+      if (!found) {
+        return found.error();
+      }
+      if (!*found) {
+        return make_error(ErrorKind::helper,
+                          "docker-credential-" + choice.helper + " (" + choice.origin +
+                              ") is not installed, and this machine has no identity that "
+                              "regauth's built-in source could use for " +
+                              key);
+      }
+      (*found)->warnings.push_back("docker-credential-" + choice.helper + " (" + choice.origin +
+                                   ") is not installed: using regauth's built-in identity "
+                                   "source, " +
+                                   (*found)->source);
+      return found;
+    }
+  }
+  auto store = open(choice);
   auto found = store->get(key);
   if (!found) {
     return found.error();
   }
   if (*found) {
     return std::optional<FoundCredentials>(
-        FoundCredentials{std::move(**found), store->description(), false, std::nullopt});
+        FoundCredentials{std::move(**found), store->description(), false, std::nullopt, {}});
   }
   // Stored credentials always win; the machine's identity answers only when none are stored.
   if (!config->identity_enabled()) {
@@ -215,8 +247,11 @@ Result<std::optional<FoundCredentials>> Keychain::ask_identity_sources(const std
       return found.error();
     }
     if (*found) {
-      FoundCredentials result{std::move((*found)->credentials), std::move((*found)->description),
-                              true, (*found)->expires_at};
+      FoundCredentials result{std::move((*found)->credentials),
+                              std::move((*found)->description),
+                              true,
+                              (*found)->expires_at,
+                              {}};
       return std::optional<FoundCredentials>(std::move(result));
     }
   }

@@ -164,3 +164,49 @@ def test_a_key_the_endpoint_does_not_know_is_refused(run_regauth, start_cloud_re
     assert result.returncode == 5, result.stderr
     assert "invalid_grant: Invalid JWT: Signature verification failed" in result.stderr
     assert endpoint.verified == []
+
+
+def test_configs_naming_google_helpers_keep_working(run_regauth, start_cloud_registry,
+                                                    google_endpoint, config_dir, tmp_path):
+    """credHelpers/credsStore naming gcloud or gcr: the helper runs when installed; when it is
+    not, the built-in source serves, with a notice, instead of "helper not found"."""
+    endpoint = google_endpoint()
+    key_file = tmp_path / "key.json"
+    key_file.write_text(endpoint.service_account_key())
+    registry = start_cloud_registry("europe-docker.pkg.dev", auth="htpasswd",
+                                    users={"oauth2accesstoken": ACCESS_TOKEN})
+    os.makedirs(config_dir, exist_ok=True)
+    config = os.path.join(config_dir, "config.json")
+    with open(config, "w") as f:
+        f.write('{"credHelpers": {"europe-docker.pkg.dev": "gcloud"}, "credsStore": "gcr"}')
+    empty_bin = tmp_path / "empty-bin"  # neither docker-credential-gcloud nor -gcr
+    empty_bin.mkdir()
+    check = ["--config", config_dir, *registry.flags, "push", "--check", "unused",
+             "europe-docker.pkg.dev/demo-project/repo/app"]
+    env = google_env(tmp_path, GOOGLE_APPLICATION_CREDENTIALS=str(key_file),
+                     PATH=str(empty_bin))
+
+    served = run_regauth(check, env=env)
+    assert served.returncode == 0, served.stderr
+    assert ("WARNING: docker-credential-gcloud (credHelpers) is not installed: using regauth's "
+            f"built-in identity source, Google service account {endpoint.email}") in served.stderr
+    assert len(endpoint.verified) == 1
+    assert open(config).read().count("oauth2accesstoken") == 0
+
+    nothing = run_regauth(check, env={**env, "GOOGLE_APPLICATION_CREDENTIALS": ""})
+    assert nothing.returncode == 4, nothing.stderr
+    assert "docker-credential-gcloud (credHelpers) is not installed, and this machine has no " \
+           "identity" in nothing.stderr
+
+    # Installed, the helper answers and the built-in source is not asked.
+    helper_bin = tmp_path / "helper-bin"
+    helper_bin.mkdir()
+    stub = helper_bin / "docker-credential-gcloud"
+    stub.write_text("#!/bin/sh\nread -r server\n"
+                    f"printf '{{\"ServerURL\":\"%s\",\"Username\":\"oauth2accesstoken\","
+                    f"\"Secret\":\"{ACCESS_TOKEN}\"}}\\n' \"$server\"\n")
+    stub.chmod(0o755)
+    helped = run_regauth(check, env={**env, "PATH": f"{helper_bin}:/usr/bin:/bin"})
+    assert helped.returncode == 0, helped.stderr
+    assert "WARNING" not in helped.stderr and "docker-credential-gcloud" in helped.stdout
+    assert len(endpoint.verified) == 1
