@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <filesystem>
 #include <optional>
 #include <ostream>
 #include <sstream>
@@ -217,6 +218,16 @@ std::vector<Command> commands() {
          add_format(command, options->format);
          command.callback([options, &context, &code] { code = run_ls(*options, context); });
        }},
+      {"credential-helper",
+       "Speak the docker-credential-helpers protocol (get, store, erase, list, version)",
+       [](CLI::App& command, Context& context, int& code) {
+         // Everything after the command is the helper's argument list, flags included.
+         command.fallthrough(false);
+         command.prefix_command();
+         command.callback([&command, &context, &code] {
+           code = run_credential_helper(command.remaining(), context);
+         });
+       }},
       {"help", "Print the help of regauth, or of one command",
        [](CLI::App& command, Context& context, int& code) {
          auto topic = std::make_shared<std::string>();
@@ -258,6 +269,11 @@ std::jthread warm_up_http(const Services& services) {
 
 int run(int argc, char** argv, Services& services, std::ostream& out, std::ostream& err) {
   Context context{GlobalOptions{}, services, out, err};
+  // Called through a `docker-credential-regauth` symlink, regauth is a credential helper and
+  // takes no flags of its own: the protocol owns the argument list.
+  if (argc > 0 && std::filesystem::path(argv[0]).filename() == "docker-credential-regauth") {
+    return run_credential_helper(std::vector<std::string>(argv + 1, argv + argc), context);
+  }
   CLI::App app{"regauth: Docker-compatible registry credentials and gated image push", "regauth"};
   app.set_version_flag("-v", short_version, "Print the version and exit");
   app.add_flag_callback(

@@ -53,6 +53,12 @@ Result<credentials::Keychain> Context::keychain() const {
     environment.make_http_client = [factory = services.make_http_client, transport = transport()] {
       return factory(transport);
     };
+    environment.make_plain_http_client = [factory = services.make_http_client,
+                                          transport = transport()](const std::string& host) {
+      auto plain = transport;
+      plain.insecure_registries.push_back(host);
+      return factory(plain);
+    };
     for (auto& source : identity::make_identity_sources(environment)) {
       options.identity_sources.push_back(std::move(source));
     }

@@ -153,6 +153,9 @@ int run_login(const LoginOptions& options, Context& context) {
       return fail(stored.error());
     }
     if (*stored) {
+      for (const auto& warning : (*stored)->warnings) {
+        context.warn(warning);
+      }
       chosen = (*stored)->credentials;
       reused = true;
       if ((*stored)->from_identity) {

@@ -420,6 +420,9 @@ int run_push(const PushOptions& options, Context& context) {
   push::Identity identity;
   std::optional<credentials::Credentials> credentials;
   if (*found) {
+    for (const auto& warning : (*found)->warnings) {
+      context.warn(warning);
+    }
     credentials = (*found)->credentials;
     identity.source = (*found)->source;
     identity.username = credentials->username.empty() ? std::string(credentials::k_token_username)

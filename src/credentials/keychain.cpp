@@ -16,6 +16,15 @@ namespace {
 
 constexpr const char* k_env_source = "DOCKER_AUTH_CONFIG";
 
+// A config that names regauth itself as a credential helper ("credHelpers": {"h": "regauth"},
+// or "credsStore": "regauth") is how Docker reaches regauth's identity sources. regauth must not
+// run docker-credential-regauth from there: it would be asking itself, one process deeper each
+// time. For regauth that choice means its own file store, a config.json-shaped file beside
+// config.json. Not config.json itself: Docker rewrites config.json from memory after a helper's
+// `store` returns, which would drop an entry regauth wrote there.
+constexpr const char* k_self_helper = "regauth";
+constexpr const char* k_self_store_file = "regauth-credentials.json";
+
 bool on_path(const std::string& program, const std::string& search_path) {
   std::string_view rest = search_path;
   while (true) {
@@ -32,6 +41,11 @@ bool on_path(const std::string& program, const std::string& search_path) {
     }
     rest.remove_prefix(colon + 1);
   }
+}
+
+// The cloud helpers whose work an identity source does in process.
+bool is_cloud_helper(const std::string& helper) {
+  return helper == "ecr-login" || helper == "gcr" || helper == "gcloud";
 }
 
 bool password_store_initialised() {
@@ -142,6 +156,10 @@ std::optional<std::string> Keychain::default_helper() {
 }
 
 std::unique_ptr<CredentialStore> Keychain::open(const StoreChoice& choice) {
+  if (choice.kind == StoreKind::helper && choice.helper == k_self_helper) {
+    return std::make_unique<FileStore>(m_options.config_path.parent_path() / k_self_store_file,
+                                       m_options.save);
+  }
   if (choice.kind == StoreKind::helper) {
     return std::make_unique<HelperStore>(choice.helper, m_runner, m_options.helper_timeout,
                                          m_options.search_path);
@@ -174,7 +192,7 @@ Result<std::optional<FoundCredentials>> Keychain::get(const std::string& key) {
     }
     if (auto it = entries->find(key); it != entries->end()) {
       return std::optional<FoundCredentials>(
-          FoundCredentials{it->second, k_env_source, false, std::nullopt});
+          FoundCredentials{it->second, k_env_source, false, std::nullopt, {}});
     }
   }
   auto config = load();
@@ -182,6 +200,32 @@ Result<std::optional<FoundCredentials>> Keychain::get(const std::string& key) {
     return config.error();
   }
   auto choice = choice_in(*config, key);
+  if (choice.kind == StoreKind::helper && is_cloud_helper(choice.helper) &&
+      !on_path("docker-credential-" + choice.helper, m_options.search_path) &&
+      config->identity_enabled()) {
+    // What AWS's and Google's docs tell users to write, on a machine without their helper: the
+    // built-in source for the registry serves instead of failing with "helper not found".
+    bool served = std::any_of(m_options.identity_sources.begin(), m_options.identity_sources.end(),
+                              [&](const auto& source) { return source->serves(key); });
+    if (served) {
+      auto found = ask_identity_sources(key);
+      if (!found) {
+        return found.error();
+      }
+      if (!*found) {
+        return make_error(ErrorKind::helper,
+                          "docker-credential-" + choice.helper + " (" + choice.origin +
+                              ") is not installed, and this machine has no identity that "
+                              "regauth's built-in source could use for " +
+                              key);
+      }
+      (*found)->warnings.push_back("docker-credential-" + choice.helper + " (" + choice.origin +
+                                   ") is not installed: using regauth's built-in identity "
+                                   "source, " +
+                                   (*found)->source);
+      return found;
+    }
+  }
   auto store = open(choice);
   auto found = store->get(choice.kind == StoreKind::helper ? helper_key(key) : key);
   if (!found) {
@@ -189,7 +233,7 @@ Result<std::optional<FoundCredentials>> Keychain::get(const std::string& key) {
   }
   if (*found) {
     return std::optional<FoundCredentials>(
-        FoundCredentials{std::move(**found), store->description(), false, std::nullopt});
+        FoundCredentials{std::move(**found), store->description(), false, std::nullopt, {}});
   }
   // Stored credentials always win; the machine's identity answers only when none are stored.
   if (!config->identity_enabled()) {
@@ -219,8 +263,11 @@ Result<std::optional<FoundCredentials>> Keychain::ask_identity_sources(const std
       return found.error();
     }
     if (*found) {
-      FoundCredentials result{std::move((*found)->credentials), std::move((*found)->description),
-                              true, (*found)->expires_at};
+      FoundCredentials result{std::move((*found)->credentials),
+                              std::move((*found)->description),
+                              true,
+                              (*found)->expires_at,
+                              {}};
       return std::optional<FoundCredentials>(std::move(result));
     }
   }
@@ -352,25 +399,24 @@ Result<Listing> Keychain::list() {
     helper_store = {StoreKind::helper, config->creds_store(), "credsStore"};
   }
   if (helper_store.kind == StoreKind::helper && helper_store.origin != "default") {
-    HelperStore helper(helper_store.helper, m_runner, m_options.helper_timeout,
-                       m_options.search_path);
-    if (auto entries = helper.list(); entries) {
+    auto helper = open(helper_store);
+    if (auto entries = helper->list(); entries) {
       for (const auto& [key, user] : *entries) {
-        add(key, helper.description(), user);
+        add(key, helper->description(), user);
       }
     } else {
       listing.warnings.push_back(entries.error().message);
     }
   }
   for (const auto& [key, name] : config->cred_helpers()) {
-    HelperStore helper(name, m_runner, m_options.helper_timeout, m_options.search_path);
+    auto helper = open({StoreKind::helper, name, "credHelpers"});
     auto normalized =
         auth_file() ? config::normalize_auth_file_key(key) : config::normalize_registry_key(key);
-    auto found = helper.get(normalized ? *normalized : key);
+    auto found = helper->get(normalized ? *normalized : key);
     if (!found) {
       listing.warnings.push_back(found.error().message);
     } else if (*found) {
-      add(key, helper.description(),
+      add(key, helper->description(),
           (*found)->username.empty() ? k_token_username : (*found)->username);
     }
   }

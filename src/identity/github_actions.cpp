@@ -18,6 +18,14 @@ public:
     return registry == k_registry;
   }
 
+  [[nodiscard]] std::vector<std::string> configured_registries() const override {
+    auto token = m_environment.variable("GITHUB_TOKEN");
+    if (m_environment.variable("GITHUB_ACTIONS") != "true" || !token || token->empty()) {
+      return {};
+    }
+    return {std::string(k_registry)};
+  }
+
   Result<std::optional<credentials::IdentityCredentials>>
   get(const std::string& registry) override {
     if (!serves(registry) || m_environment.variable("GITHUB_ACTIONS") != "true") {

@@ -27,6 +27,8 @@ std::vector<std::unique_ptr<credentials::IdentitySource>>
 make_identity_sources(const Environment& environment) {
   std::vector<std::unique_ptr<credentials::IdentitySource>> sources;
   sources.push_back(make_github_actions_source(environment));
+  sources.push_back(make_gitlab_ci_source(environment));
+  sources.push_back(make_google_source(environment));
   return sources;
 }
 

@@ -83,3 +83,54 @@ def test_stored_login_wins_over_the_job_token(run_regauth, start_cloud_registry,
                          "ghcr.io/alice/app"], env={**ACTIONS_ENV, "GITHUB_TOKEN": "wrong"})
     assert check.returncode == 0, check.stderr
     assert "alice" in check.stdout
+
+
+# ---- GitLab CI ---------------------------------------------------------------
+
+GITLAB_JOB_TOKEN = "glcbt-64_job-token-secret"
+GITLAB_REGISTRY_PASSWORD = "glcbt-64_registry-password-secret"
+
+
+def test_gitlab_ci_job_credentials_go_to_ci_registry_only(run_regauth, start_token_server,
+                                                          start_registry, config_dir, tmp_path):
+    # GitLab's shape: a token service at /jwt/auth for service container_registry.
+    server = start_token_server(realm_path="/jwt/auth", service="container_registry", users={
+        "gitlab-ci-token": (GITLAB_JOB_TOKEN, {"*": {"pull", "push"}}),
+        "project_7_bot": (GITLAB_REGISTRY_PASSWORD, {"*": {"pull", "push"}})})
+    registry = start_registry(auth="token", token_server=server)
+    job = {"GITLAB_CI": "true", "CI_REGISTRY": registry.hostport, "CI_JOB_TOKEN": GITLAB_JOB_TOKEN,
+           "CI_JOB_ID": "4711"}
+    layout = str(tmp_path / "oci")
+    make_oci_layout(layout, layer_sizes=[500])
+
+    logged_in = run_regauth(["--config", config_dir, "login", registry.hostport], env=job)
+    assert logged_in.returncode == 0, logged_in.stderr
+    assert "GitLab CI CI_JOB_TOKEN as gitlab-ci-token (job 4711)" in logged_in.stderr
+    assert server.token_requests()[-1].query["account"] == ["gitlab-ci-token"]
+    pushed = run_regauth(["--config", config_dir, "push", layout,
+                          f"{registry.hostport}/group/project:1"], env=job)
+    assert pushed.returncode == 0, pushed.stderr
+    assert "group/project" in registry.repositories()
+    assert not os.path.exists(os.path.join(config_dir, "config.json"))
+    no_secret(logged_in, GITLAB_JOB_TOKEN)
+    no_secret(pushed, GITLAB_JOB_TOKEN)
+
+    # CI_REGISTRY_USER / CI_REGISTRY_PASSWORD win over the job token when both are set.
+    paired = run_regauth(["--config", config_dir, "push", "--check", "unused",
+                          f"{registry.hostport}/group/project"],
+                         env={**job, "CI_REGISTRY_USER": "project_7_bot",
+                              "CI_REGISTRY_PASSWORD": GITLAB_REGISTRY_PASSWORD})
+    assert paired.returncode == 0, paired.stderr
+    assert server.token_requests()[-1].query["account"] == ["project_7_bot"]
+
+    # Not on GitLab CI, or another registry in the same job: nothing is sent.
+    before = len(server.token_requests())
+    not_gitlab = run_regauth(["--config", config_dir, "push", "--check", "unused",
+                              f"{registry.hostport}/group/project"],
+                             env={**job, "GITLAB_CI": "false"})
+    assert not_gitlab.returncode == 5, not_gitlab.stderr
+    other = start_registry(auth="token", token_server=server)
+    elsewhere = run_regauth(["--config", config_dir, "push", "--check", "unused",
+                             f"{other.hostport}/group/project"], env=job)
+    assert elsewhere.returncode == 5, elsewhere.stderr  # the token server would take the token
+    assert all("account" not in r.query for r in server.token_requests()[before:])

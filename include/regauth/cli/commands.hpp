@@ -88,5 +88,8 @@ int run_token(const TokenOptions& options, Context& context);
 // registry when there are none, or with the store's error.
 Result<credentials::FoundCredentials> find_credentials(credentials::Keychain& keychain,
                                                        const std::string& key);
+// The docker-credential-helpers protocol: `arguments` are what follows the program name
+// (exactly one verb: get, store, erase, list, version). Errors go to stdout, exit 1.
+int run_credential_helper(const std::vector<std::string>& arguments, Context& context);
 
 } // namespace regauth::cli

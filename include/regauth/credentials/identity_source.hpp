@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace regauth::credentials {
 
@@ -34,6 +35,11 @@ public:
   // environment names one). Fails, with the source's name and the issuer's own words, when an
   // identity is configured but refused or unreachable.
   virtual Result<std::optional<IdentityCredentials>> get(const std::string& registry) = 0;
+  // The registries this source would answer for on this machine, for `ls`: the fixed or
+  // environment-named hosts whose identity the environment configures (a pattern such as
+  // "*-docker.pkg.dev" when the source serves a family). Empty when nothing is configured. Never
+  // fetches anything and never holds a secret.
+  [[nodiscard]] virtual std::vector<std::string> configured_registries() const { return {}; }
 };
 
 } // namespace regauth::credentials

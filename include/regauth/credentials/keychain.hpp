@@ -66,6 +66,8 @@ struct FoundCredentials {
   // Set for credentials from an identity source: short-lived, never to be stored.
   bool from_identity = false;
   std::optional<std::chrono::system_clock::time_point> expires_at;
+  // Notices for the user ("docker-credential-gcr is not installed: using ..."); never secrets.
+  std::vector<std::string> warnings;
 };
 
 struct StoreOutcome {

@@ -26,6 +26,10 @@ struct Environment {
   // A client for identity endpoints (token services, cloud APIs, metadata servers), with the
   // command's transport policy. One per call site; may be empty in unit tests of pure parts.
   std::function<std::unique_ptr<http::HttpClient>()> make_http_client;
+  // The same, that may also speak plain HTTP to `host_port`: a metadata server (link-local,
+  // plain HTTP by design). May be empty in unit tests.
+  std::function<std::unique_ptr<http::HttpClient>(const std::string& host_port)>
+      make_plain_http_client;
   // Runs helper programs (AWS credential_process); may be null.
   credentials::ProcessRunner* process_runner = nullptr;
   std::function<std::chrono::system_clock::time_point()> now = [] {
@@ -45,5 +49,13 @@ make_identity_sources(const Environment& environment);
 
 // GitHub Actions: GITHUB_TOKEN as GITHUB_ACTOR for ghcr.io, only when GITHUB_ACTIONS=true.
 std::unique_ptr<credentials::IdentitySource> make_github_actions_source(const Environment&);
+
+// GitLab CI: CI_REGISTRY_USER / CI_REGISTRY_PASSWORD, else gitlab-ci-token / CI_JOB_TOKEN, for
+// the host of CI_REGISTRY only, and only when GITLAB_CI=true.
+std::unique_ptr<credentials::IdentitySource> make_gitlab_ci_source(const Environment&);
+
+// Google application default credentials (key file, gcloud's file, metadata server) for
+// *-docker.pkg.dev, gcr.io and *.gcr.io, as oauth2accesstoken.
+std::unique_ptr<credentials::IdentitySource> make_google_source(const Environment&);
 
 } // namespace regauth::identity
