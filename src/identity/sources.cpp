@@ -27,6 +27,7 @@ std::vector<std::unique_ptr<credentials::IdentitySource>>
 make_identity_sources(const Environment& environment) {
   std::vector<std::unique_ptr<credentials::IdentitySource>> sources;
   sources.push_back(make_github_actions_source(environment));
+  sources.push_back(make_aws_ecr_source(environment));
   return sources;
 }
 

@@ -46,4 +46,9 @@ make_identity_sources(const Environment& environment);
 // GitHub Actions: GITHUB_TOKEN as GITHUB_ACTOR for ghcr.io, only when GITHUB_ACTIONS=true.
 std::unique_ptr<credentials::IdentitySource> make_github_actions_source(const Environment&);
 
+// Amazon ECR (ACCOUNT.dkr.ecr.REGION.amazonaws.com and the other partitions, public.ecr.aws):
+// AWS credentials from the SDKs' chain, exchanged for a registry password with ECR's
+// GetAuthorizationToken (src/identity/aws_ecr.cpp).
+std::unique_ptr<credentials::IdentitySource> make_aws_ecr_source(const Environment&);
+
 } // namespace regauth::identity
