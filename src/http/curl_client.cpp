@@ -595,8 +595,8 @@ std::string redact_header_line(std::string_view line) {
     return std::string(line);
   }
   std::string_view name = line.substr(0, colon);
-  for (std::string_view secret :
-       {"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie", "X-Amz-Security-Token"}) {
+  for (std::string_view secret : {"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie",
+                                  "X-Amz-Security-Token", "X-aws-ec2-metadata-token"}) {
     if (equals_ignore_case(name, secret)) {
       std::string_view value = line.substr(colon + 1);
       while (!value.empty() && value.front() == ' ') {
