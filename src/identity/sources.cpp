@@ -29,6 +29,7 @@ make_identity_sources(const Environment& environment) {
   sources.push_back(make_github_actions_source(environment));
   sources.push_back(make_gitlab_ci_source(environment));
   sources.push_back(make_google_source(environment));
+  sources.push_back(make_aws_ecr_source(environment));
   return sources;
 }
 

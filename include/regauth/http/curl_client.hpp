@@ -42,7 +42,8 @@ bool allows_insecure(const TransportOptions& options, const Url& url);
 // The outcome is the one the Docker CLI reaches by trying https first and falling back.
 bool prefers_plain_http(const TransportOptions& options, const Url& url);
 
-// Redacts a header line for --debug: Authorization, Proxy-Authorization, Cookie, Set-Cookie.
+// Redacts a header line for --debug: Authorization, Proxy-Authorization, Cookie, Set-Cookie,
+// X-Amz-Security-Token, X-aws-ec2-metadata-token.
 std::string redact_header_line(std::string_view line);
 
 // Creates the libcurl client. One instance holds one connection cache: reuse it within a

@@ -23,6 +23,14 @@ struct Header {
 // end).
 using BodySource = std::function<Result<std::size_t>(char* buffer, std::size_t size)>;
 
+// AWS Signature Version 4, computed by libcurl (CURLOPT_AWS_SIGV4). A session token goes in an
+// `X-Amz-Security-Token` header of the request, which libcurl signs with the others.
+struct AwsSigning {
+  std::string provider; // "aws:amz:REGION:SERVICE", region and service always explicit
+  std::string access_key_id;
+  std::string secret_access_key;
+};
+
 struct Request {
   std::string method = "GET";
   std::string url;
@@ -40,6 +48,8 @@ struct Request {
   // Sent even after interrupt() (the DELETEs that cancel upload sessions); other requests end
   // at once, failing (interrupted).
   bool during_interrupt = false;
+  // When set, libcurl signs the request for AWS with these keys (never sent themselves).
+  std::optional<AwsSigning> aws_signing;
 };
 
 struct Response {

@@ -58,4 +58,9 @@ std::unique_ptr<credentials::IdentitySource> make_gitlab_ci_source(const Environ
 // *-docker.pkg.dev, gcr.io and *.gcr.io, as oauth2accesstoken.
 std::unique_ptr<credentials::IdentitySource> make_google_source(const Environment&);
 
+// Amazon ECR (ACCOUNT.dkr.ecr.REGION.amazonaws.com and the other partitions, public.ecr.aws):
+// AWS credentials from the SDKs' chain, exchanged for a registry password with ECR's
+// GetAuthorizationToken (src/identity/aws_ecr.cpp).
+std::unique_ptr<credentials::IdentitySource> make_aws_ecr_source(const Environment&);
+
 } // namespace regauth::identity
