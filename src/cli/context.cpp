@@ -5,6 +5,7 @@
 #include "regauth/http/error_body.hpp"
 #include "regauth/http/url.hpp"
 #include "regauth/identity/sources.hpp"
+#include "regauth/terminal_text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -150,7 +151,7 @@ Result<http::TransportOptions> Context::transport_for(const std::string& registr
   };
   for (const auto& [name, value] : found->items()) {
     if (name.empty() || !std::all_of(name.begin(), name.end(), token_char)) {
-      return fail("invalid header name \"" + http::printable(name, 80) + "\"");
+      return fail("invalid header name \"" + escape_for_terminal(name, 80) + "\"");
     }
     if (!value.is_string()) {
       return fail("the value of " + name + " is not a string");

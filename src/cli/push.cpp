@@ -18,8 +18,8 @@
 #include <mutex>
 #include <ostream>
 #include <pthread.h>
-#include <thread>
 #include <sys/ioctl.h>
+#include <thread>
 #include <unistd.h>
 
 namespace regauth::cli {
@@ -397,9 +397,16 @@ int run_push(const PushOptions& options, Context& context) {
   if (!given) {
     return report(context, given.error());
   }
-  auto found = *given ? Result<std::optional<credentials::FoundCredentials>>(
-                            credentials::FoundCredentials{**given, "--creds"})
-                      : keychain->get(*key);
+  Result<std::optional<credentials::FoundCredentials>> found =
+      std::optional<credentials::FoundCredentials>();
+  if (*given) {
+    credentials::FoundCredentials once;
+    once.credentials = **given;
+    once.source = "--creds";
+    found = std::optional<credentials::FoundCredentials>(std::move(once));
+  } else {
+    found = keychain->get(*key);
+  }
   if (!found) {
     return report(context, found.error());
   }

@@ -355,8 +355,8 @@ Result<EraseOutcome> Keychain::erase(const std::string& key, bool dry_run) {
         m_options.config_path,
         [&](config::ConfigFile& latest) -> Result<bool> {
           bool removed = false;
-          for (const auto& stored : auth_file() ? latest.matching_auth_file_keys(key)
-                                                : latest.matching_auth_keys(key)) {
+          for (const auto& stored :
+               auth_file() ? latest.matching_auth_file_keys(key) : latest.matching_auth_keys(key)) {
             removed = latest.erase_auth_entry(stored) || removed;
           }
           return removed;

@@ -16,6 +16,7 @@
 #include "regauth/http/url.hpp"
 #include "regauth/identity/aws.hpp"
 #include "regauth/identity/sources.hpp"
+#include "regauth/terminal_text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -118,7 +119,7 @@ std::string mask_key_id(const std::string& id) {
 // "pusher" from "arn:aws:iam::123456789012:role/ci/pusher".
 std::string role_name(const std::string& arn) {
   auto slash = arn.rfind('/');
-  return http::printable(slash == std::string::npos ? arn : arn.substr(slash + 1), 64);
+  return escape_for_terminal(slash == std::string::npos ? arn : arn.substr(slash + 1), 64);
 }
 
 // The status line's words: "403 Forbidden" would need the reason phrase; the number suffices.
@@ -366,7 +367,7 @@ private:
     if (!found) {
       if (named) {
         return make_error(ErrorKind::config, "AWS_PROFILE names the profile '" +
-                                                 http::printable(profile, 64) +
+                                                 escape_for_terminal(profile, 64) +
                                                  "', which neither AWS file defines");
       }
       return std::optional<Resolved>();
@@ -375,7 +376,7 @@ private:
       auto it = settings.find(key);
       return it == settings.end() ? std::string() : it->second;
     };
-    std::string described = "AWS profile " + http::printable(profile, 64);
+    std::string described = "AWS profile " + escape_for_terminal(profile, 64);
     if (!setting("role_arn").empty() && !setting("web_identity_token_file").empty()) {
       return web_identity(setting("web_identity_token_file"), setting("role_arn"),
                           setting("role_session_name"), setting("region"), host,
@@ -600,7 +601,7 @@ private:
     if (role.empty() || role.find_first_of("/?#% \t\r") != std::string::npos || role.size() > 128) {
       return make_error(ErrorKind::protocol, described + ": GET " + path + ": no role name");
     }
-    described += " " + http::printable(role, 64);
+    described += " " + escape_for_terminal(role, 64);
     // 3. the role's credentials
     http::Request get;
     get.url = with_path(base, path + role);

@@ -2,6 +2,7 @@
 #include "regauth/base64.hpp"
 #include "regauth/http/error_body.hpp"
 #include "regauth/identity/aws.hpp"
+#include "regauth/terminal_text.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -354,7 +355,7 @@ Result<AwsCredentials> parse_metadata_credentials(std::string_view json) {
   }
   if (auto code = document.find("Code"); code != document.end()) {
     if (!code->is_string() || code->get<std::string>() != "Success") {
-      std::string said = code->is_string() ? http::printable(code->get<std::string>(), 80) : "";
+      std::string said = code->is_string() ? escape_for_terminal(code->get<std::string>(), 80) : "";
       return make_error(ErrorKind::protocol, what + ": Code is not Success" +
                                                  (said.empty() ? "" : " but '" + said + "'"));
     }
@@ -415,7 +416,7 @@ std::string describe_aws_error(std::string_view body) {
     message = xml_element(body, "Message", error).value_or("");
   }
   std::string text = code.empty() ? message : message.empty() ? code : code + ": " + message;
-  return http::printable(text);
+  return escape_for_terminal(text);
 }
 
 Result<EcrAuthorization> parse_ecr_authorization(std::string_view json) {

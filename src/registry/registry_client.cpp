@@ -329,7 +329,7 @@ Result<MountOutcome> RegistryClient::open_gate(Refusal& refusal, const std::stri
     }
   }
   if (!probe_digest.empty() && (response->status == 400 || response->status == 404 ||
-                                 response->status == 405 || response->status == 501)) {
+                                response->status == 405 || response->status == 501)) {
     // A registry that does not take mount requests: a plain session then.
     return open_gate(refusal, "", from);
   }

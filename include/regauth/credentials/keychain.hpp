@@ -7,8 +7,8 @@
 #include "regauth/config/config_file.hpp"
 #include "regauth/config/config_store.hpp"
 #include "regauth/credentials/credentials.hpp"
-#include "regauth/credentials/identity_source.hpp"
 #include "regauth/credentials/file_store.hpp"
+#include "regauth/credentials/identity_source.hpp"
 #include "regauth/credentials/process_runner.hpp"
 
 #include <chrono>

@@ -213,8 +213,9 @@ TEST_CASE("auth.json key: namespaces are kept, hosts normalized, legacy keys kee
 
 TEST_CASE("auth.json key: upper-case or empty namespace components are usage errors", "[config]") {
   using regauth::config::normalize_auth_file_key;
-  for (const char* input : {"r.example/Team", "r.example//app", "r.example/a b", "u:p@r.example/a",
-                            "ftp://r.example"}) {
+  // "r.example/app//" is a fuzzer finding: one trailing '/' is dropped, a second is an error.
+  for (const char* input : {"r.example/Team", "r.example//app", "r.example/app//", "r.example/a b",
+                            "u:p@r.example/a", "ftp://r.example"}) {
     CAPTURE(input);
     auto key = normalize_auth_file_key(input);
     REQUIRE_FALSE(key);
