@@ -11,6 +11,7 @@ namespace {
 constexpr std::chrono::seconds k_renew_margin{30};
 constexpr int k_ping_rounds = 4;
 constexpr std::chrono::milliseconds k_ping_backoff{250};
+constexpr std::chrono::milliseconds k_quick_failure{1000};
 
 std::string scope_key(const std::vector<Scope>& scopes) {
   std::string key;
@@ -30,10 +31,13 @@ Authenticator::Authenticator(http::HttpClient& client, std::string registry_host
 
 Result<void> Authenticator::ping() {
   // A ping that fails the way a busy or flaky server fails (a reset or refused connection on
-  // every scheme, 5xx, 429) is tried again, a bounded number of rounds with backoff.
+  // every scheme, 5xx, 429) is tried again, a bounded number of rounds with backoff; one that
+  // took its time (a timeout, a trickle) is not: --timeout already bounded that wait.
   for (int round = 1;; ++round) {
     bool retry = false;
+    auto started = std::chrono::steady_clock::now();
     auto pinged = ping_once(retry);
+    retry = retry && std::chrono::steady_clock::now() - started < k_quick_failure;
     if (pinged || !retry || round >= k_ping_rounds) {
       return pinged;
     }

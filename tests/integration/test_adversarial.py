@@ -234,7 +234,9 @@ def test_unresponsive_servers_fail_fast(run_regauth, config_dir, servers, reply)
     result = run_regauth(["--config", config_dir, "--timeout", "2", "login", "-u", "a",
                           "--password-stdin", registry.hostport], input="p\n", timeout=30)
     assert result.returncode == 7, result.stderr
-    assert len(registry.requests) <= 2  # https attempt refused, then the http one
+    # A stall or a trickle is given up after --timeout; a reset, which comes at once, is tried
+    # again a few rounds with backoff (bench/soak: a flaky server's reset is no verdict).
+    assert len(registry.requests) <= (4 if reply.reset else 2)
 
 
 def test_401_forever_makes_one_token_request(run_regauth, config_dir, servers):
