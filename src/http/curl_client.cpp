@@ -623,8 +623,10 @@ std::string redact_header_line(std::string_view line) {
         value.remove_prefix(1);
       }
       auto space = value.find(' ');
-      std::string scheme = space == std::string_view::npos || equals_ignore_case(name, "Cookie") ||
-                                   equals_ignore_case(name, "Set-Cookie")
+      // Only the authorization headers show their scheme ("Basic", "AWS4-HMAC-SHA256").
+      bool has_scheme = equals_ignore_case(name, "Authorization") ||
+                        equals_ignore_case(name, "Proxy-Authorization");
+      std::string scheme = space == std::string_view::npos || !has_scheme
                                ? std::string()
                                : std::string(value.substr(0, space)) + " ";
       return std::string(name) + ": " + scheme + std::string(k_redacted);

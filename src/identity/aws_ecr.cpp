@@ -164,6 +164,18 @@ public:
       return std::optional<credentials::IdentityCredentials>();
     }
     const Resolved& identity = **resolved;
+    // Keys from the environment and files go into libcurl's signing and a header: no spaces or
+    // control bytes (a line break would inject a header).
+    for (const auto& [value, what] :
+         {std::pair{&identity.credentials.access_key_id, "access key id"},
+          std::pair{&identity.credentials.secret_access_key, "secret access key"},
+          std::pair{&identity.credentials.session_token, "session token"}}) {
+      if (std::any_of(value->begin(), value->end(),
+                      [](char c) { return c <= 0x20 || c >= 0x7f; })) {
+        return make_error(ErrorKind::config, identity.description + ": the " + what +
+                                                 " holds spaces or control bytes");
+      }
+    }
     if (identity.credentials.expiration && *identity.credentials.expiration <= now()) {
       return make_error(ErrorKind::unauthorized, identity.description +
                                                      ": the AWS credentials expired at " +

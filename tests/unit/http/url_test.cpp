@@ -217,6 +217,12 @@ TEST_CASE("url: secret header lines are redacted for --debug", "[http]") {
       {"Proxy-Authorization: Basic YWxpY2U6YWxpY2Vwdw==", "Proxy-Authorization: Basic [redacted]"},
       {"Cookie: session=abc; other=def", "Cookie: [redacted]"},
       {"Set-Cookie: session=abc; Path=/; HttpOnly", "Set-Cookie: [redacted]"},
+      {"Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261129/us-east-1/ecr/"
+       "aws4_request, SignedHeaders=host;x-amz-date, Signature=abc",
+       "Authorization: AWS4-HMAC-SHA256 [redacted]"},
+      {"X-Amz-Security-Token: IQoJb3JpZ2luX2Vj", "X-Amz-Security-Token: [redacted]"},
+      {"x-amz-security-token: two words", "x-amz-security-token: [redacted]"},
+      {"X-aws-ec2-metadata-token: AQAEAabc", "X-aws-ec2-metadata-token: [redacted]"},
       {"Content-Type: application/json", "Content-Type: application/json"},
       {"WWW-Authenticate: Bearer realm=\"x\"", "WWW-Authenticate: Bearer realm=\"x\""},
       {"GET /v2/ HTTP/1.1", "GET /v2/ HTTP/1.1"},

@@ -350,3 +350,16 @@ TEST_CASE("aws ecr: expired credentials are refused before ECR is asked", "[iden
         "AWS container credentials: the AWS credentials expired at 2001-01-01T00:00:00Z");
   CHECK(world.http->requests().size() == 1);
 }
+
+TEST_CASE("aws ecr: a session token with a line break never reaches a header", "[identity][aws]") {
+  World world;
+  world.variables = {{"AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE"},
+                     {"AWS_SECRET_ACCESS_KEY", "secret"},
+                     {"AWS_SESSION_TOKEN", "token\r\nX-Injected: 1"}};
+  auto found = make_aws_ecr_source(world.environment())->get(k_registry);
+  REQUIRE_FALSE(found);
+  CHECK(found.error().kind == regauth::ErrorKind::config);
+  CHECK(found.error().message ==
+        "AWS environment keys AKIA…MPLE: the session token holds spaces or control bytes");
+  CHECK(world.http->requests().empty());
+}
