@@ -119,7 +119,8 @@ def test_token_realm_redirected_to_another_origin_is_refused(run_regauth, config
     registry = servers(route)
     result = login(run_regauth, config_dir, registry.hostport, None, "--format", "json")
     assert result.returncode == 9, result.stderr
-    assert result.stdout == ""  # no {"verified": true}
+    answer = json.loads(result.stdout)  # an error object, never {"verified": true}
+    assert "verified" not in answer and answer["error"]["exit_code"] == 9
     assert f"http://127.0.0.1:{anyone.port}" in result.stderr
     assert "nothing was stored" in result.stderr
     # The token never reached the registry: the only requests there are the ping and /token.
@@ -143,7 +144,8 @@ def test_bearer_check_redirected_to_another_origin_is_refused(run_regauth, confi
     registry = servers(route)
     result = login(run_regauth, config_dir, registry.hostport, None, "--format", "json")
     assert result.returncode == 9, result.stderr
-    assert result.stdout == ""
+    answer = json.loads(result.stdout)
+    assert "verified" not in answer and answer["error"]["exit_code"] == 9
     assert f"http://127.0.0.1:{other.port}" in result.stderr
     assert len(other.requests) == 1
     assert_no_secret(result, other)

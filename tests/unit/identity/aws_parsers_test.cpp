@@ -224,7 +224,7 @@ TEST_CASE("aws: error answers in AWS's JSON and XML", "[identity][aws]") {
                            "</Message></Error></ErrorResponse>") ==
         "AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity");
   CHECK(describe_aws_error("") == "");
-  CHECK(describe_aws_error(R"({"__type": "X\u001b[31m", "message": "m"})") == "X[31m: m");
+  CHECK(describe_aws_error(R"({"__type": "X\u001b[31m", "message": "m"})") == "X\\x1b[31m: m");
 }
 
 TEST_CASE("aws: GetAuthorizationToken answers decode to AWS and a password", "[identity][aws]") {
