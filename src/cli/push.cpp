@@ -259,6 +259,23 @@ int run_push(const PushOptions& options, Context& context) {
   auto url = http::parse_url("https://" + target->registry + "/");
   auth_options.may_use_http = url && http::allows_insecure(transport, *url);
   auth_options.http_first = url && http::prefers_plain_http(transport, *url);
+  if (*found && (*found)->from_identity) {
+    // Short-lived credentials from the machine's identity: fetched again when they end or are
+    // refused, so that a long push outlives them.
+    auth_options.credentials_expire_at = (*found)->expires_at;
+    auth_options.renew_credentials =
+        [&keychain, key = *key]() -> Result<std::optional<auth::RenewedCredentials>> {
+      auto renewed = keychain->get_from_identity(key);
+      if (!renewed) {
+        return renewed.error();
+      }
+      if (!*renewed) {
+        return std::optional<auth::RenewedCredentials>();
+      }
+      return std::optional<auth::RenewedCredentials>(
+          auth::RenewedCredentials{(*renewed)->credentials, (*renewed)->expires_at});
+    };
+  }
   auth::Authenticator authenticator(*auth_client, target->registry, credentials, auth_options);
 
   bool json = options.format == "json";
