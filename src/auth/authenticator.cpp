@@ -12,6 +12,8 @@ constexpr std::chrono::seconds k_renew_margin{30};
 constexpr int k_ping_rounds = 4;
 constexpr std::chrono::milliseconds k_ping_backoff{250};
 constexpr std::chrono::milliseconds k_quick_failure{1000};
+// A token refused this soon after it was issued says the credentials behind it have ended.
+constexpr std::chrono::seconds k_fresh_token{10};
 
 std::string scope_key(const std::vector<Scope>& scopes) {
   std::string key;
@@ -189,6 +191,36 @@ Result<LoginProof> Authenticator::login() {
   return proof;
 }
 
+void Authenticator::invalidate() {
+  bool basic = m_challenge && m_challenge->scheme == "basic";
+  // Fresh: fetched just now to replace a token that a 401 had dropped.
+  bool fresh_refused =
+      m_fetched_after_invalidate && std::chrono::steady_clock::now() - m_last_fetch < k_fresh_token;
+  if (m_options.renew_credentials && (basic || fresh_refused)) {
+    m_renew_next = true;
+  }
+  m_tokens.clear();
+  m_invalidated = true;
+  m_fetched_after_invalidate = false;
+}
+
+Result<bool> Authenticator::renew() {
+  if (!m_options.renew_credentials) {
+    return false;
+  }
+  auto renewed = m_options.renew_credentials();
+  if (!renewed) {
+    return renewed.error();
+  }
+  if (!*renewed) {
+    return false;
+  }
+  m_credentials = std::move((*renewed)->credentials);
+  m_options.credentials_expire_at = (*renewed)->expires_at;
+  m_tokens.clear();
+  return true;
+}
+
 Result<std::optional<std::string>> Authenticator::authorization(const std::vector<Scope>& scopes) {
   if (m_base_url.empty()) {
     if (auto pinged = ping(); !pinged) {
@@ -197,6 +229,15 @@ Result<std::optional<std::string>> Authenticator::authorization(const std::vecto
   }
   if (!m_challenge) {
     return std::optional<std::string>();
+  }
+  // Short-lived credentials are renewed when they end and when they were just refused.
+  if (m_renew_next ||
+      (m_options.credentials_expire_at &&
+       *m_options.credentials_expire_at - k_renew_margin <= std::chrono::system_clock::now())) {
+    m_renew_next = false;
+    if (auto renewed = renew(); !renewed) {
+      return renewed.error();
+    }
   }
   if (m_challenge->scheme == "basic") {
     if (!m_credentials || m_credentials->username.empty()) {
@@ -213,9 +254,21 @@ Result<std::optional<std::string>> Authenticator::authorization(const std::vecto
   if (cached == m_tokens.end() ||
       cached->second.expires_at - k_renew_margin <= std::chrono::system_clock::now()) {
     auto token = token_for(scopes, false);
+    if (!token && token.error().kind == ErrorKind::unauthorized && m_options.renew_credentials) {
+      // The token server refuses credentials that may have just ended: try fresh ones once.
+      auto renewed = renew();
+      if (!renewed) {
+        return renewed.error();
+      }
+      if (*renewed) {
+        token = token_for(scopes, false);
+      }
+    }
     if (!token) {
       return token.error();
     }
+    m_last_fetch = std::chrono::steady_clock::now();
+    m_fetched_after_invalidate = m_invalidated;
     cached = m_tokens.insert_or_assign(key, std::move(*token)).first;
   }
   return std::optional<std::string>("Bearer " + cached->second.value);
@@ -232,7 +285,7 @@ Result<http::Response> Authenticator::send(http::Request request,
     request.url = m_base_url + request.url;
   }
   request.credential_origin = http::parse_url(m_base_url + "/")->origin();
-  for (int attempt = 0; attempt < 2; ++attempt) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
     auto authorization_value = authorization(scopes);
     if (!authorization_value) {
       return authorization_value.error();
@@ -242,7 +295,10 @@ Result<http::Response> Authenticator::send(http::Request request,
       attempt_request.headers.push_back({"Authorization", **authorization_value});
     }
     auto response = m_client.send(attempt_request);
-    if (!response || response->status != 401 || attempt == 1 || request.body_source) {
+    // A second chance after a fresh token; a third when that one was refused as well and the
+    // credentials could be renewed.
+    int last = m_options.renew_credentials ? 2 : 1;
+    if (!response || response->status != 401 || attempt == last || request.body_source) {
       return response;
     }
     invalidate();

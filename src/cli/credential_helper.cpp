@@ -187,7 +187,7 @@ int list(Context& context, credentials::Keychain& keychain) {
   }
   nlohmann::json answer = nlohmann::json::object();
   for (const auto& entry : listing->registries) {
-    if (!answer.contains(entry.key)) {
+    if (!entry.identity && !answer.contains(entry.key)) {
       answer[entry.key] = entry.username;
     }
   }

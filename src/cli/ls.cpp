@@ -26,8 +26,12 @@ int run_ls(const LsOptions& options, Context& context) {
   if (options.format == "json") {
     nlohmann::json entries = nlohmann::json::array();
     for (const auto& entry : registries) {
-      entries.push_back(
-          {{"registry", entry.key}, {"store", entry.store}, {"username", entry.username}});
+      nlohmann::json row = {
+          {"registry", entry.key}, {"store", entry.store}, {"username", entry.username}};
+      if (entry.identity) {
+        row["identity"] = true;
+      }
+      entries.push_back(std::move(row));
     }
     context.out << json_line(entries) << '\n';
     return 0;
@@ -43,14 +47,15 @@ int run_ls(const LsOptions& options, Context& context) {
   std::size_t user_width = 8;
   for (const auto& entry : registries) {
     key_width = std::max(key_width, entry.key.size());
-    user_width = std::max(user_width, entry.username.size());
+    user_width = std::max(user_width, entry.identity ? std::size_t{10} : entry.username.size());
   }
   context.out << std::left << std::setw(static_cast<int>(key_width + 2)) << "REGISTRY"
               << std::setw(static_cast<int>(user_width + 2)) << "USERNAME"
               << "STORE\n";
   for (const auto& entry : registries) {
     context.out << std::left << std::setw(static_cast<int>(key_width + 2)) << entry.key
-                << std::setw(static_cast<int>(user_width + 2)) << entry.username << entry.store
+                << std::setw(static_cast<int>(user_width + 2))
+                << (entry.identity ? std::string("(identity)") : entry.username) << entry.store
                 << '\n';
   }
   return 0;

@@ -445,8 +445,25 @@ int run_push(const PushOptions& options, Context& context) {
   }
   const http::TransportOptions& transport = *configured;
   auto auth_client = context.services.make_http_client(transport);
-  auth::Authenticator authenticator(*auth_client, target->registry, credentials,
-                                    context.auth_options(transport, target->registry));
+  auth::AuthOptions auth_options = context.auth_options(transport, target->registry);
+  if (*found && (*found)->from_identity) {
+    // Short-lived credentials from the machine's identity: fetched again when they end or are
+    // refused, so that a long push outlives them.
+    auth_options.credentials_expire_at = (*found)->expires_at;
+    auth_options.renew_credentials =
+        [&keychain, key = *key]() -> Result<std::optional<auth::RenewedCredentials>> {
+      auto renewed = keychain->get_from_identity(key);
+      if (!renewed) {
+        return renewed.error();
+      }
+      if (!*renewed) {
+        return std::optional<auth::RenewedCredentials>();
+      }
+      return std::optional<auth::RenewedCredentials>(
+          auth::RenewedCredentials{(*renewed)->credentials, (*renewed)->expires_at});
+    };
+  }
+  auth::Authenticator authenticator(*auth_client, target->registry, credentials, auth_options);
 
   bool json = options.format == "json";
   ProgressView view(context.out, json, options.quiet,

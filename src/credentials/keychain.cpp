@@ -429,6 +429,14 @@ Result<Listing> Keychain::list() {
       listing.warnings.push_back(entries.error().message);
     }
   }
+  // What the machine's identity would serve: nothing is fetched, no secret is shown.
+  if (config->identity_enabled()) {
+    for (const auto& source : m_options.identity_sources) {
+      for (const auto& registry : source->configured_registries()) {
+        listing.registries.push_back({registry, "identity " + source->name(), "", true});
+      }
+    }
+  }
   return listing;
 }
 

@@ -4,6 +4,7 @@ of a loopback address (--resolve, --certs-dir with the test CA)."""
 
 from __future__ import annotations
 
+import json
 import os
 
 from helpers import login, read_config
@@ -134,3 +135,21 @@ def test_gitlab_ci_job_credentials_go_to_ci_registry_only(run_regauth, start_tok
                              f"{other.hostport}/group/project"], env=job)
     assert elsewhere.returncode == 5, elsewhere.stderr  # the token server would take the token
     assert all("account" not in r.query for r in server.token_requests()[before:])
+
+
+def test_ls_names_what_the_machine_identity_would_serve(run_regauth, config_dir, tmp_path):
+    env = {**ACTIONS_ENV, "GITLAB_CI": "true", "CI_REGISTRY": "gitlab.example.com:5050",
+           "CI_JOB_TOKEN": GITLAB_JOB_TOKEN, "CLOUDSDK_CONFIG": str(tmp_path / "no-gcloud")}
+    listed = run_regauth(["--config", config_dir, "ls", "--format", "json"], env=env)
+    assert listed.returncode == 0, listed.stderr
+    rows = {row["registry"]: row for row in json.loads(listed.stdout)}
+    assert rows["ghcr.io"] == {"registry": "ghcr.io", "store": "identity github-actions",
+                               "username": "", "identity": True}
+    assert rows["gitlab.example.com:5050"]["store"] == "identity gitlab-ci"
+    assert not any("pkg.dev" in key or "gcr.io" in key for key in rows)  # nothing configured
+    text = run_regauth(["--config", config_dir, "ls"], env=env)
+    assert "(identity)" in text.stdout and "identity gitlab-ci" in text.stdout
+    no_secret(listed, GITHUB_TOKEN, GITLAB_JOB_TOKEN)
+    no_secret(text, GITHUB_TOKEN, GITLAB_JOB_TOKEN)
+    off = run_regauth(["--config", config_dir, "--no-identity", "ls", "--format", "json"], env=env)
+    assert json.loads(off.stdout) == []

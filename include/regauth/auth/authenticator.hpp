@@ -12,6 +12,8 @@
 #include "regauth/credentials/credentials.hpp"
 #include "regauth/http/http_client.hpp"
 
+#include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -19,11 +21,23 @@
 
 namespace regauth::auth {
 
+// Fresh credentials from where the first ones came (the machine's identity), with their end;
+// nullopt when there are none any more. Called by the Authenticator when its credentials have
+// expired, or when the registry or its token server refuses credentials that worked.
+struct RenewedCredentials {
+  credentials::Credentials credentials;
+  std::optional<std::chrono::system_clock::time_point> expires_at;
+};
+using CredentialsRenewal = std::function<Result<std::optional<RenewedCredentials>>()>;
+
 struct AuthOptions {
   std::vector<std::string> trusted_realms; // hosts allowed as token realms anyway
   std::string client_id = "regauth";
   bool may_use_http = false; // loopback or --insecure-registry: http after https fails
   bool http_first = false;   // with may_use_http: probe http, then https (prefers_plain_http)
+  // Short-lived credentials: when they end, and how to get new ones (both optional).
+  std::optional<std::chrono::system_clock::time_point> credentials_expire_at;
+  CredentialsRenewal renew_credentials;
 };
 
 struct LoginProof {
@@ -53,8 +67,10 @@ public:
   // The Authorization value for a request needing `scopes`; nullopt when none is needed.
   // Tokens are cached per scope set until a minute before they expire.
   Result<std::optional<std::string>> authorization(const std::vector<Scope>& scopes);
-  // Forgets cached tokens (after a 401).
-  void invalidate() { m_tokens.clear(); }
+  // Forgets cached tokens (after a 401). A 401 for a token fetched moments ago, or for Basic
+  // credentials, means the credentials themselves died: with a renewal, the next authorization
+  // fetches new ones first.
+  void invalidate();
 
   // Sends `request` (URL relative to base_url when it starts with '/') with authorization for
   // `scopes`; on 401 fetches a fresh token once and retries once.
@@ -69,6 +85,8 @@ private:
   Result<void> ping_once(bool& retry);
   Result<Token> token_for(const std::vector<Scope>& scopes, bool offline);
   Result<std::string> realm_url();
+  // Replaces the credentials through the renewal (when there is one); false when it has none.
+  Result<bool> renew();
 
   http::HttpClient& m_client;
   std::string m_registry_host;
@@ -77,6 +95,10 @@ private:
   std::string m_base_url;
   std::optional<Challenge> m_challenge;
   std::map<std::string, Token> m_tokens;
+  std::chrono::steady_clock::time_point m_last_fetch{};
+  bool m_renew_next = false;
+  bool m_invalidated = false;
+  bool m_fetched_after_invalidate = false;
 };
 
 } // namespace regauth::auth

@@ -89,6 +89,9 @@ struct KnownRegistry {
   std::string key;
   std::string store;
   std::string username;
+  // Served by an identity source the environment configures (nothing stored; key may be a
+  // pattern such as "*-docker.pkg.dev"); store then names the source.
+  bool identity = false;
 };
 
 struct Listing {
