@@ -34,6 +34,13 @@ LibCrypto load_crypto() {
   library.resolve("PEM_read_X509", api.pem_read_x509);
   library.resolve("X509_free", api.x509_free);
   library.resolve("ERR_clear_error", api.clear_errors);
+  library.resolve("OpenSSL_version", api.version);
+  library.resolve("BIO_new_mem_buf", api.bio_new_mem_buf);
+  library.resolve("BIO_free", api.bio_free);
+  library.resolve("PEM_read_bio_PrivateKey", api.pem_read_bio_private_key);
+  library.resolve("EVP_PKEY_free", api.pkey_free);
+  library.resolve("EVP_DigestSignInit", api.digest_sign_init);
+  library.resolve("EVP_DigestSign", api.digest_sign);
   return api;
 }
 
@@ -50,6 +57,7 @@ LibPsl load_psl() {
   LibPsl api{};
   library.resolve("psl_builtin", api.builtin);
   library.resolve("psl_registrable_domain", api.registrable_domain);
+  library.resolve("psl_get_version", api.get_version);
   return api;
 }
 

@@ -44,6 +44,14 @@ struct LibCrypto {
   decltype(&::PEM_read_X509) pem_read_x509;
   decltype(&::X509_free) x509_free;
   decltype(&::ERR_clear_error) clear_errors;
+  decltype(&::OpenSSL_version) version;
+  // RS256 signatures (Google service account JWTs).
+  decltype(&::BIO_new_mem_buf) bio_new_mem_buf;
+  decltype(&::BIO_free) bio_free;
+  decltype(&::PEM_read_bio_PrivateKey) pem_read_bio_private_key;
+  decltype(&::EVP_PKEY_free) pkey_free;
+  decltype(&::EVP_DigestSignInit) digest_sign_init;
+  decltype(&::EVP_DigestSign) digest_sign;
 };
 
 // The libssl entry points regauth uses (a connection's trust store and client-certificate
@@ -57,6 +65,7 @@ struct LibSsl {
 struct LibPsl {
   decltype(&::psl_builtin) builtin;
   decltype(&::psl_registrable_domain) registrable_domain;
+  decltype(&::psl_get_version) get_version;
 };
 
 // Each loads its library on the first call, thread-safely. A library that cannot be loaded is

@@ -20,16 +20,22 @@ enum class ErrorKind {
   protocol,     // the peer answered something regauth cannot make sense of
   helper,       // a credential helper failed
   io,           // local file system
+  interrupted,  // SIGINT or SIGTERM ended the command (exit 130 or 143)
   internal,     // a bug in regauth
 };
 
 struct Error {
   ErrorKind kind = ErrorKind::internal;
   std::string message;
+  std::string hint; // the next step for the user, printed as a "hint:" line; may be empty
 
   // Returns a copy whose message is "<context>: <message>".
   [[nodiscard]] Error with_context(const std::string& context) const {
-    return Error{kind, context + ": " + message};
+    return Error{kind, context + ": " + message, hint};
+  }
+  // Returns a copy with `next_step` as its hint.
+  [[nodiscard]] Error with_hint(std::string next_step) const {
+    return Error{kind, message, std::move(next_step)};
   }
 };
 
@@ -73,7 +79,7 @@ private:
 };
 
 inline Error make_error(ErrorKind kind, std::string message) {
-  return Error{kind, std::move(message)};
+  return Error{kind, std::move(message), {}};
 }
 
 } // namespace regauth

@@ -9,6 +9,9 @@ namespace regauth::auth {
 namespace {
 
 constexpr std::chrono::seconds k_renew_margin{30};
+constexpr int k_ping_rounds = 4;
+constexpr std::chrono::milliseconds k_ping_backoff{250};
+constexpr std::chrono::milliseconds k_quick_failure{1000};
 
 std::string scope_key(const std::vector<Scope>& scopes) {
   std::string key;
@@ -27,6 +30,22 @@ Authenticator::Authenticator(http::HttpClient& client, std::string registry_host
       m_credentials(std::move(credentials)), m_options(std::move(options)) {}
 
 Result<void> Authenticator::ping() {
+  // A ping that fails the way a busy or flaky server fails (a reset or refused connection on
+  // every scheme, 5xx, 429) is tried again, a bounded number of rounds with backoff; one that
+  // took its time (a timeout, a trickle) is not: --timeout already bounded that wait.
+  for (int round = 1;; ++round) {
+    bool retry = false;
+    auto started = std::chrono::steady_clock::now();
+    auto pinged = ping_once(retry);
+    retry = retry && std::chrono::steady_clock::now() - started < k_quick_failure;
+    if (pinged || !retry || round >= k_ping_rounds) {
+      return pinged;
+    }
+    (void)http::sleep_unless_interrupted(k_ping_backoff * (1 << (round - 1)));
+  }
+}
+
+Result<void> Authenticator::ping_once(bool& retry) {
   std::vector<std::string> schemes = {"https"};
   if (m_options.may_use_http) {
     schemes.insert(m_options.http_first ? schemes.begin() : schemes.end(), "http");
@@ -48,6 +67,7 @@ Result<void> Authenticator::ping() {
       }
       (scheme == "https" ? https_failure : http_failure) = response.error();
       if (last) {
+        retry = true;
         return https_failure ? *https_failure : *http_failure;
       }
       continue; // e.g. https spoken to a plain HTTP port on a loopback registry
@@ -80,6 +100,7 @@ Result<void> Authenticator::ping() {
                                                   ": 404 Not Found: not a Docker Registry v2 "
                                                   "endpoint");
     }
+    retry = response->status >= 500 || response->status == 429 || response->status == 408;
     return http::response_error("GET " + request.url, *response);
   }
   return make_error(ErrorKind::network, "cannot reach " + m_registry_host); // not reached
@@ -157,6 +178,12 @@ Result<LoginProof> Authenticator::login() {
       error.message = words;
     }
     return error;
+  }
+  // Only the origin that received the credentials can vouch for them: a 200 from wherever a
+  // redirect led proves nothing (the redirect dropped Authorization on the way).
+  http::Proof answered{*check.credential_origin, "GET", true};
+  if (auto checked = http::check_answered_by(*response, answered, "GET " + check.url); !checked) {
+    return checked.error().with_context("the login to " + m_registry_host + " is not verified");
   }
   proof.verified = true;
   return proof;

@@ -215,6 +215,16 @@ Result<Token> fetch_token(http::HttpClient& client, const TokenRequest& request)
       return response.error();
     }
     if (response->status != 404) {
+      // The refresh token travels in the body: only the realm's origin, answering the POST
+      // itself, can have issued a token for it.
+      if (response->status == 200) {
+        http::Proof proof{realm_origin->origin(), "POST", false};
+        if (auto checked =
+                http::check_answered_by(*response, proof, "the refresh token for " + request.realm);
+            !checked) {
+          return checked.error();
+        }
+      }
       auto token = read_token(*response, request.realm);
       if (token && token->refresh_token.empty()) {
         token->refresh_token = credentials->identity_token;
@@ -254,6 +264,16 @@ Result<Token> fetch_token(http::HttpClient& client, const TokenRequest& request)
   auto response = client.send(get);
   if (!response) {
     return response.error();
+  }
+  // A token issued where a redirect led, by an origin that never saw the credentials, proves
+  // nothing about them.
+  if (!basic_user.empty() && response->status == 200) {
+    http::Proof proof{realm_origin->origin(), "GET", true};
+    if (auto checked =
+            http::check_answered_by(*response, proof, "the credentials for " + request.realm);
+        !checked) {
+      return checked.error();
+    }
   }
   return read_token(*response, request.realm);
 }

@@ -1,4 +1,5 @@
 #include "regauth/cli/app.hpp"
+#include "regauth/http/http_client.hpp"
 
 namespace regauth {
 
@@ -22,6 +23,8 @@ const char* to_string(ErrorKind kind) {
     return "helper";
   case ErrorKind::io:
     return "io";
+  case ErrorKind::interrupted:
+    return "interrupted";
   case ErrorKind::internal:
     return "internal";
   }
@@ -51,6 +54,9 @@ int exit_code_for(ErrorKind kind) {
     return 9;
   case ErrorKind::io:
     return 10;
+  case ErrorKind::interrupted:
+    // 128 + the signal's number, as a shell reports it: 130 for SIGINT, 143 for SIGTERM.
+    return http::interrupted_by() != 0 ? 128 + http::interrupted_by() : 130;
   case ErrorKind::internal:
     return 1;
   }

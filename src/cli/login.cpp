@@ -27,6 +27,20 @@ void print_plaintext_warning(std::ostream& err, const std::string& path) {
 Result<credentials::Credentials> gather(const LoginOptions& options, Context& context,
                                         const std::string& shown_server) {
   credentials::Credentials given;
+  if (options.identity_token_stdin) {
+    if (options.password || options.password_stdin) {
+      return make_error(ErrorKind::usage,
+                        "--identity-token-stdin and --password/--password-stdin are mutually "
+                        "exclusive");
+    }
+    auto token = read_secret_from_stdin();
+    if (!token) {
+      return token.error();
+    }
+    given.username = options.username.value_or("");
+    given.identity_token = std::move(*token);
+    return given;
+  }
   if (options.password_stdin) {
     if (options.password) {
       return make_error(ErrorKind::usage, "--password and --password-stdin are mutually exclusive");
@@ -84,77 +98,135 @@ Result<credentials::Credentials> gather(const LoginOptions& options, Context& co
 } // namespace
 
 int run_login(const LoginOptions& options, Context& context) {
-  auto key = config::normalize_registry_key(options.server);
+  // --format json: a failure is also an object on stdout, with the same exit code.
+  std::string shown_registry = options.server;
+  auto fail = [&](const Error& error) {
+    if (options.format == "json") {
+      nlohmann::json object = {{"registry", shown_registry},
+                               {"error",
+                                {{"kind", to_string(error.kind)},
+                                 {"message", error.message},
+                                 {"exit_code", exit_code_for(error.kind)}}}};
+      if (!error.hint.empty()) {
+        object["error"]["hint"] = error.hint;
+      }
+      context.out << json_line(object) << '\n';
+    }
+    return report(context, error);
+  };
+  auto key = context.registry_key(options.server);
   if (!key) {
-    return report(context, key.error());
+    return fail(key.error());
   }
-  std::string host = config::registry_host_for_key(*key);
+  shown_registry = *key;
+  std::string host = context.registry_host(*key);
   if (options.username && options.username->find(':') != std::string::npos) {
-    return report(context, make_error(ErrorKind::usage,
-                                      "the username must not contain ':' (the Docker config "
-                                      "format cannot store it)"));
+    return fail(make_error(ErrorKind::usage, "the username must not contain ':' (the Docker config "
+                                             "format cannot store it)"));
   }
   // libcurl loads meanwhile, but never while a prompt has the terminal's echo off: a library
   // that fails to load ends the process from that thread.
-  bool may_prompt = !options.password && !options.password_stdin;
+  bool may_prompt = !options.password && !options.password_stdin && !options.identity_token_stdin;
   std::jthread warm_up;
   if (!may_prompt) {
     warm_up = warm_up_http(context.services);
   }
-  if (std::getenv("DOCKER_AUTH_CONFIG")) {
+  if (std::getenv("DOCKER_AUTH_CONFIG") && !context.auth_file()) {
     context.err << "Notice: DOCKER_AUTH_CONFIG is set: its credentials take precedence over "
                    "config.json and credential helpers when reading\n";
   }
   auto keychain = context.keychain();
   if (!keychain) {
-    return report(context, keychain.error());
+    return fail(keychain.error());
   }
   // Fail on a broken config before talking to the registry or reading a password.
   if (auto choice = keychain->choice_for(*key); !choice) {
-    return report(context, choice.error());
+    return fail(choice.error());
   }
   credentials::Credentials chosen;
   bool reused = false;
-  if (!options.username && !options.password && !options.password_stdin) {
+  std::optional<std::string> identity; // set when the machine's identity supplied them
+  if (!options.username && !options.password && !options.password_stdin &&
+      !options.identity_token_stdin) {
     auto stored = keychain->get(*key);
     if (!stored) {
-      return report(context, stored.error());
+      return fail(stored.error());
     }
     if (*stored) {
+      for (const auto& warning : (*stored)->warnings) {
+        context.warn(warning);
+      }
       chosen = (*stored)->credentials;
       reused = true;
-      context.err << "Authenticating with existing credentials from "
-                  << escape_for_terminal((*stored)->source) << "...\n";
+      if ((*stored)->from_identity) {
+        identity = (*stored)->source;
+        context.err << "Authenticating with " << escape_for_terminal(*identity) << "...\n";
+      } else {
+        context.err << "Authenticating with existing credentials from "
+                    << escape_for_terminal((*stored)->source) << "...\n";
+      }
     }
   }
   if (!reused) {
     auto given = gather(options, context, *key);
     if (!given) {
-      return report(context, given.error());
+      return fail(given.error());
     }
     chosen = std::move(*given);
   }
   if (!warm_up.joinable()) {
     warm_up = warm_up_http(context.services);
   }
-  auto transport = context.transport();
-  auto client = context.services.make_http_client(transport);
-  auth::AuthOptions auth_options;
-  auth_options.trusted_realms = context.global.trusted_realms;
-  auto url = http::parse_url("https://" + host + "/");
-  auth_options.may_use_http = url && http::allows_insecure(transport, *url);
-  auth_options.http_first = url && http::prefers_plain_http(transport, *url);
-  auth::Authenticator authenticator(*client, host, chosen, auth_options);
+  auto transport = context.transport_for(host);
+  if (!transport) {
+    return fail(transport.error());
+  }
+  auto client = context.services.make_http_client(*transport);
+  auth::Authenticator authenticator(*client, host, chosen, context.auth_options(*transport, host));
   auto proof = authenticator.login();
   if (!proof) {
     Error error = proof.error();
+    std::string login_command =
+        "regauth login " + (config::is_docker_hub_key(*key) ? "" : *key + " ");
     if (error.kind == ErrorKind::unauthorized) {
       error.message = "logging in to " + *key + ": " + error.message;
+      error.hint = "check the username and password, then run '" + login_command +
+                   "-u USERNAME --password-stdin'";
+    }
+    if (!chosen.identity_token.empty() && authenticator.challenge() &&
+        authenticator.challenge()->scheme == "basic") {
+      error = make_error(ErrorKind::usage,
+                         "logging in to " + *key +
+                             ": the registry uses Basic authentication, where an identity token "
+                             "cannot log in")
+                  .with_hint("log in with a username and password: " + login_command +
+                             "-u USERNAME --password-stdin");
+    } else if (!chosen.identity_token.empty() && error.kind == ErrorKind::unauthorized) {
+      error.hint = "the identity token was refused: get a fresh one, or log in with a username "
+                   "and password";
     }
     if (reused && error.kind == ErrorKind::unauthorized) {
       error.message += " (the stored credentials were rejected: log in with --username)";
     }
-    return report(context, error);
+    if (error.kind == ErrorKind::protocol) {
+      error.message += "; nothing was stored";
+    }
+    return fail(error);
+  }
+  if (identity) {
+    // Short-lived credentials from the machine's identity are proven, never stored: the next
+    // command fetches fresh ones the same way.
+    if (options.format == "json") {
+      context.out << json_line({{"registry", *key},
+                                {"username", chosen.username},
+                                {"source", *identity},
+                                {"store", nullptr},
+                                {"verified", proof->verified}})
+                  << '\n';
+    } else {
+      context.out << "Login Succeeded (" << escape_for_terminal(*identity) << "; nothing stored)\n";
+    }
+    return 0;
   }
   if (!proof->verified) {
     context.warn(host + " asks for no authentication: the credentials were stored unverified");
@@ -166,7 +238,7 @@ int run_login(const LoginOptions& options, Context& context) {
   }
   auto stored = keychain->store(*key, to_store);
   if (!stored) {
-    return report(context, stored.error().with_context("saving credentials"));
+    return fail(stored.error().with_context("saving credentials"));
   }
   for (const auto& warning : stored->warnings) {
     context.warn(warning);

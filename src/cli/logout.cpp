@@ -31,7 +31,7 @@ int run_logout(const LogoutOptions& options, Context& context) {
       }
     }
   } else {
-    auto key = config::normalize_registry_key(options.server);
+    auto key = context.registry_key(options.server);
     if (!key) {
       return report(context, key.error());
     }

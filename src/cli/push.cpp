@@ -1,6 +1,7 @@
 #include "regauth/auth/authenticator.hpp"
 #include "regauth/cli/commands.hpp"
 #include "regauth/cli/terminal.hpp"
+#include "regauth/config/config_store.hpp"
 #include "regauth/config/registry_key.hpp"
 #include "regauth/http/url.hpp"
 #include "regauth/image/image_source.hpp"
@@ -10,9 +11,15 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <condition_variable>
+#include <csignal>
 #include <cstdio>
 #include <map>
+#include <mutex>
 #include <ostream>
+#include <pthread.h>
+#include <sys/ioctl.h>
+#include <thread>
 #include <unistd.h>
 
 namespace regauth::cli {
@@ -60,6 +67,21 @@ const char* event_name(push::EventKind kind) {
   return "event";
 }
 
+// --format json reports a blob's bytes after each further 256 KiB, at most every 100 ms.
+constexpr std::uint64_t k_json_progress_step = 256 * 1024;
+constexpr auto k_json_progress_interval = std::chrono::milliseconds(100);
+// The live lines never get narrower than this, whatever the terminal says.
+constexpr std::size_t k_min_columns = 20;
+
+// The columns of the terminal on stdout; 80 when it does not say.
+std::size_t terminal_columns() {
+  winsize size{};
+  if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) {
+    return std::max<std::size_t>(size.ws_col, k_min_columns);
+  }
+  return 80;
+}
+
 // Renders push events: live lines per blob on a terminal, one line per finished blob otherwise,
 // JSON lines for --format json, nothing for --quiet.
 class ProgressView {
@@ -69,14 +91,17 @@ public:
 
   void on_event(const push::Event& event) {
     if (m_json) {
-      if (event.kind == push::EventKind::blob_progress) {
+      if (event.kind == push::EventKind::blob_progress && !json_progress_due(event)) {
         return;
       }
       nlohmann::json line = {{"event", event_name(event.kind)}};
       if (!event.digest.empty()) {
         line["digest"] = event.digest;
       }
-      if (event.total) {
+      if (event.kind == push::EventKind::blob_progress) {
+        line["bytes"] = event.bytes;
+      }
+      if (event.kind != push::EventKind::gate) {
         line["size"] = event.total;
       }
       if (!event.detail.empty()) {
@@ -98,7 +123,7 @@ public:
       text = "Pushing";
       break;
     case push::EventKind::blob_progress:
-      text = progress_text(event);
+      text = progress_text(event, terminal_columns() - 1 - id.size() - 2);
       break;
     case push::EventKind::blob_skipped:
       text = "Layer already exists";
@@ -137,7 +162,24 @@ public:
   }
 
 private:
-  std::string progress_text(const push::Event& event) {
+  // True for a blob_progress event --format json prints: the first after 256 KiB more of the
+  // blob than the last one printed, 100 ms after it; never the last bytes (blob_uploaded).
+  bool json_progress_due(const push::Event& event) {
+    auto& [bytes, when] = m_json_progress[event.digest];
+    auto now = std::chrono::steady_clock::now();
+    if (event.bytes >= event.total || event.bytes < bytes + k_json_progress_step ||
+        (when != std::chrono::steady_clock::time_point{} &&
+         now - when < k_json_progress_interval)) {
+      return false;
+    }
+    bytes = event.bytes;
+    when = now;
+    return true;
+  }
+
+  // "Pushing [=====>    ] 1.2 MiB/2.0 MiB  3.4 MiB/s" in at most `columns` columns: the bar
+  // narrows, then the rate goes, then the bar.
+  std::string progress_text(const push::Event& event, std::size_t columns) {
     auto& start = m_started[event.digest];
     auto now = std::chrono::steady_clock::now();
     if (start == std::chrono::steady_clock::time_point{}) {
@@ -149,7 +191,17 @@ private:
                                                static_cast<double>(event.bytes) / seconds)) +
                                            "/s"
                                      : "";
-    int width = 30;
+    std::string amounts = human_bytes(event.bytes) + "/" + human_bytes(event.total);
+    constexpr std::size_t k_frame = 11; // "Pushing [" "] "
+    constexpr std::size_t k_min_bar = 5;
+    if (k_frame + k_min_bar + amounts.size() + rate.size() > columns) {
+      rate.clear();
+    }
+    if (k_frame + k_min_bar + amounts.size() > columns) {
+      return "Pushing " + amounts;
+    }
+    int width = static_cast<int>(
+        std::min<std::size_t>(30, columns - k_frame - amounts.size() - rate.size()));
     int filled = event.total ? static_cast<int>(static_cast<double>(width) *
                                                 static_cast<double>(event.bytes) /
                                                 static_cast<double>(event.total))
@@ -159,8 +211,7 @@ private:
       bar += '>';
     }
     bar.resize(static_cast<std::size_t>(width), ' ');
-    return "Pushing [" + bar + "] " + human_bytes(event.bytes) + "/" + human_bytes(event.total) +
-           rate;
+    return "Pushing [" + bar + "] " + amounts + rate;
   }
 
   void set_line(const std::string& id, const std::string& text) {
@@ -170,12 +221,20 @@ private:
     m_lines[id] = escape_for_terminal(text);
   }
 
+  // Moves up over the lines drawn last time and draws them all again. Each line is cut to one
+  // column less than the terminal's width, so that none wraps: a wrapped line would take two
+  // rows, and moving up by the count of lines would leave a copy of the top ones behind.
   void redraw() {
     if (m_drawn > 0) {
       m_out << "\033[" << m_drawn << "A";
     }
+    const std::size_t columns = terminal_columns() - 1;
     for (const auto& id : m_order) {
-      m_out << "\r\033[K" << id << ": " << m_lines[id] << '\n';
+      std::string line = id + ": " + m_lines[id];
+      if (line.size() > columns) {
+        line.resize(columns);
+      }
+      m_out << "\r\033[K" << line << '\n';
     }
     m_drawn = m_order.size();
     m_out << std::flush;
@@ -188,9 +247,122 @@ private:
   std::vector<std::string> m_order;
   std::map<std::string, std::string> m_lines;
   std::map<std::string, std::chrono::steady_clock::time_point> m_started;
+  std::map<std::string, std::pair<std::uint64_t, std::chrono::steady_clock::time_point>>
+      m_json_progress; // bytes and time of the last blob_progress printed, per blob
   std::size_t m_drawn = 0;
   std::chrono::steady_clock::time_point m_last_draw{};
 };
+
+// SIGINT and SIGTERM during a push: blocked in every thread (they inherit the mask, so this
+// must come before any thread starts) and taken by one thread with sigwait, which interrupts
+// the HTTP layer: transfers end, the jobs cancel their upload sessions (each within
+// registry::k_cancel_budget) and the push returns an `interrupted` error, exit 128 + N. Should
+// that take longer than k_hard_deadline, or a second signal come, the process ends at once with
+// the same code.
+class InterruptWatch {
+public:
+  InterruptWatch() {
+    sigemptyset(&m_set);
+    sigaddset(&m_set, SIGINT);
+    sigaddset(&m_set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &m_set, nullptr);
+    m_thread = std::thread([this] { watch(); });
+  }
+  InterruptWatch(const InterruptWatch&) = delete;
+  InterruptWatch& operator=(const InterruptWatch&) = delete;
+  ~InterruptWatch() {
+    {
+      std::lock_guard lock(m_mutex);
+      m_done = true;
+    }
+    m_finished.notify_all();
+    pthread_kill(m_thread.native_handle(), SIGTERM); // wakes sigwait; m_done says to return
+    m_thread.join();
+  }
+
+private:
+  static constexpr std::chrono::seconds k_hard_deadline{5};
+
+  void watch() {
+    int signal_number = 0;
+    if (sigwait(&m_set, &signal_number) != 0) {
+      return;
+    }
+    {
+      std::lock_guard lock(m_mutex);
+      if (m_done) {
+        return;
+      }
+    }
+    http::interrupt(signal_number);
+    // A second signal, or the deadline, ends the process: the push had its chance to cancel.
+    std::thread second([this] {
+      int again = 0;
+      if (sigwait(&m_set, &again) == 0) {
+        std::lock_guard lock(m_mutex);
+        if (!m_done) {
+          hard_exit();
+        }
+      }
+    });
+    second.detach();
+    std::unique_lock lock(m_mutex);
+    if (!m_finished.wait_for(lock, k_hard_deadline, [this] { return m_done; })) {
+      hard_exit();
+    }
+  }
+
+  [[noreturn]] static void hard_exit() {
+    int number = http::interrupted_by();
+    constexpr std::string_view k_message =
+        "regauth: error: interrupted: upload sessions could not all be cancelled in time\n";
+    (void)!::write(STDERR_FILENO, k_message.data(), k_message.size());
+    std::_Exit(128 + number);
+  }
+
+  sigset_t m_set{};
+  std::mutex m_mutex;
+  std::condition_variable m_finished;
+  bool m_done = false;
+  std::thread m_thread;
+};
+
+// --creds USER[:PASSWORD] (with --password-stdin for USER alone): credentials for this push
+// only. nullopt without --creds.
+Result<std::optional<credentials::Credentials>> one_time_credentials(const PushOptions& options,
+                                                                     Context& context) {
+  if (!options.creds) {
+    if (options.password_stdin) {
+      return make_error(ErrorKind::usage, "--password-stdin needs --creds USER");
+    }
+    return std::optional<credentials::Credentials>();
+  }
+  credentials::Credentials given;
+  auto colon = options.creds->find(':');
+  given.username = options.creds->substr(0, colon);
+  if (given.username.empty()) {
+    return make_error(ErrorKind::usage, "--creds needs a username");
+  }
+  if (colon != std::string::npos) {
+    if (options.password_stdin) {
+      return make_error(ErrorKind::usage,
+                        "--creds USER:PASSWORD and --password-stdin are mutually exclusive");
+    }
+    context.err << "WARNING! Using a password in --creds is insecure. Use --creds USER "
+                   "--password-stdin.\n";
+    given.password = options.creds->substr(colon + 1);
+  } else if (options.password_stdin) {
+    auto secret = read_secret_from_stdin();
+    if (!secret) {
+      return secret.error();
+    }
+    given.password = std::move(*secret);
+  }
+  if (given.password.empty()) {
+    return make_error(ErrorKind::usage, "--creds needs a password: --creds USER --password-stdin");
+  }
+  return std::optional<credentials::Credentials>(std::move(given));
+}
 
 } // namespace
 
@@ -199,9 +371,11 @@ int run_push(const PushOptions& options, Context& context) {
   if (!target) {
     return report(context, target.error());
   }
-  if (options.jobs < 1 || options.jobs > 32) {
-    return report(context, make_error(ErrorKind::usage, "--jobs must be between 1 and 32"));
+  if (options.jobs < 0 || options.jobs > 32) {
+    return report(context, make_error(ErrorKind::usage,
+                                      "--jobs must be between 1 and 32 (or 0: by blob sizes)"));
   }
+  InterruptWatch interrupt_watch; // before any thread starts
   auto warm_up = warm_up_http(context.services);
   std::unique_ptr<image::ImageSource> source;
   if (!options.check) {
@@ -211,7 +385,7 @@ int run_push(const PushOptions& options, Context& context) {
     }
     source = std::move(*opened);
   }
-  auto key = config::normalize_registry_key(target->registry);
+  auto key = context.lookup_key(*target);
   if (!key) {
     return report(context, key.error());
   }
@@ -219,7 +393,20 @@ int run_push(const PushOptions& options, Context& context) {
   if (!keychain) {
     return report(context, keychain.error());
   }
-  auto found = keychain->get(*key);
+  auto given = one_time_credentials(options, context);
+  if (!given) {
+    return report(context, given.error());
+  }
+  Result<std::optional<credentials::FoundCredentials>> found =
+      std::optional<credentials::FoundCredentials>();
+  if (*given) {
+    credentials::FoundCredentials once;
+    once.credentials = **given;
+    once.source = "--creds";
+    found = std::optional<credentials::FoundCredentials>(std::move(once));
+  } else {
+    found = keychain->get(*key);
+  }
   if (!found) {
     return report(context, found.error());
   }
@@ -241,19 +428,26 @@ int run_push(const PushOptions& options, Context& context) {
   push::Identity identity;
   std::optional<credentials::Credentials> credentials;
   if (*found) {
+    for (const auto& warning : (*found)->warnings) {
+      context.warn(warning);
+    }
     credentials = (*found)->credentials;
     identity.source = (*found)->source;
     identity.username = credentials->username.empty() ? std::string(credentials::k_token_username)
                                                       : credentials->username;
+    if ((*found)->from_identity && !options.quiet && options.format != "json") {
+      // Short-lived credentials nobody typed: say whose they are.
+      context.err << "Using " << (*found)->source << '\n';
+    }
   }
-  auto transport = context.transport();
+  auto configured = context.transport_for(target->registry);
+  if (!configured) {
+    return report(context, configured.error());
+  }
+  const http::TransportOptions& transport = *configured;
   auto auth_client = context.services.make_http_client(transport);
-  auth::AuthOptions auth_options;
-  auth_options.trusted_realms = context.global.trusted_realms;
-  auto url = http::parse_url("https://" + target->registry + "/");
-  auth_options.may_use_http = url && http::allows_insecure(transport, *url);
-  auth_options.http_first = url && http::prefers_plain_http(transport, *url);
-  auth::Authenticator authenticator(*auth_client, target->registry, credentials, auth_options);
+  auth::Authenticator authenticator(*auth_client, target->registry, credentials,
+                                    context.auth_options(transport, target->registry));
 
   bool json = options.format == "json";
   ProgressView view(context.out, json, options.quiet,
@@ -275,12 +469,16 @@ int run_push(const PushOptions& options, Context& context) {
                                 {"message", error.message}})
                   << '\n';
     }
-    int code = report(context, error);
-    if (error.kind == ErrorKind::unauthorized) {
-      context.err << "hint: regauth login " << (*key == config::k_docker_hub_key ? "" : *key)
-                  << '\n';
+    std::string login_command =
+        "regauth login" + (*key == config::k_docker_hub_key ? "" : " " + target->registry);
+    Error shown = error;
+    if (shown.hint.empty() && error.kind == ErrorKind::unauthorized) {
+      shown.hint = login_command;
+    } else if (shown.hint.empty() && error.kind == ErrorKind::denied) {
+      shown.hint = "log in as a user with push rights to " + target->registry + "/" +
+                   target->repository + ": " + login_command;
     }
-    return code;
+    return report(context, shown);
   };
 
   std::string probe;
@@ -326,6 +524,12 @@ int run_push(const PushOptions& options, Context& context) {
     context.out << escape_for_terminal(result->reference)
                 << ": digest: " << escape_for_terminal(result->digest) << " size: " << result->size
                 << '\n';
+  }
+  if (options.digest_file) {
+    // As skopeo's --digestfile: the digest alone, no newline.
+    if (auto saved = config::save_private_file(*options.digest_file, result->digest); !saved) {
+      return report(context, saved.error());
+    }
   }
   return 0;
 }

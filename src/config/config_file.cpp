@@ -311,6 +311,15 @@ Result<void> check_types(const Json& json) {
       }
     }
   }
+  // regauth's own settings; the Docker CLI keeps the field as it keeps every unknown one.
+  if (auto it = json.find("regauth"); it != json.end() && !it->is_null()) {
+    if (!it->is_object()) {
+      return make_error(ErrorKind::config, "\"regauth\" is not an object");
+    }
+    if (auto identity = it->find("identity"); identity != it->end() && !identity->is_boolean()) {
+      return make_error(ErrorKind::config, "\"regauth\": \"identity\" is not true or false");
+    }
+  }
   return {};
 }
 
@@ -505,6 +514,25 @@ std::vector<std::string> ConfigFile::matching_auth_keys(std::string_view normali
   return keys;
 }
 
+std::vector<std::string>
+ConfigFile::matching_auth_file_keys(std::string_view normalized_key) const {
+  std::vector<std::string> keys;
+  const auto all = auth_keys();
+  if (std::find(all.begin(), all.end(), normalized_key) != all.end()) {
+    keys.emplace_back(normalized_key);
+  }
+  for (const auto& key : all) {
+    if (key == normalized_key) {
+      continue;
+    }
+    auto normalized = normalize_auth_file_key(key);
+    if (normalized && *normalized == normalized_key) {
+      keys.push_back(key);
+    }
+  }
+  return keys;
+}
+
 const Json* ConfigFile::auth_entry(std::string_view key) const {
   const Json* auths = find_member(m_json, "auths");
   return auths ? find_member(*auths, key) : nullptr;
@@ -598,6 +626,13 @@ bool ConfigFile::has_no_auth_settings() const {
   const Json* helpers = find_member(m_json, "credHelpers");
   return (!auths || !auths->is_object() || auths->empty()) && creds_store().empty() &&
          (!helpers || !helpers->is_object() || helpers->empty());
+}
+
+bool ConfigFile::identity_enabled() const {
+  const Json* settings = find_member(m_json, "regauth");
+  const Json* identity =
+      settings && settings->is_object() ? find_member(*settings, "identity") : nullptr;
+  return !(identity && identity->is_boolean() && !identity->get<bool>());
 }
 
 bool ConfigFile::has_inline_secrets() const {

@@ -350,4 +350,20 @@ Result<SaveReport> update_config(const fs::path& path,
   return report;
 }
 
+Result<void> save_private_file(const fs::path& path, std::string_view bytes) {
+  auto target = resolve_write_target(path);
+  if (!target) {
+    return target.error();
+  }
+  struct stat info {};
+  if (::stat(target->c_str(), &info) == 0 && !S_ISREG(info.st_mode)) {
+    return make_error(ErrorKind::io,
+                      "writing " + path.string() + ": not a regular file, refusing to replace it");
+  }
+  if (auto replaced = replace_file(*target, bytes, 0600, std::nullopt); !replaced) {
+    return replaced.error().with_context("writing " + path.string());
+  }
+  return {};
+}
+
 } // namespace regauth::config

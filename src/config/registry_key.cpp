@@ -157,4 +157,60 @@ std::string registry_host_for_key(std::string_view normalized_key) {
   return std::string(normalized_key);
 }
 
+Result<std::string> normalize_auth_file_key(std::string_view server) {
+  if (server.empty()) {
+    return std::string("docker.io");
+  }
+  bool legacy = starts_with_nocase(server, "https://") || starts_with_nocase(server, "http://");
+  // Host checks (control bytes, userinfo, ports) as for config.json keys.
+  auto registry = normalize_registry_key(server);
+  if (!registry) {
+    return registry.error();
+  }
+  std::string host = is_docker_hub_key(*registry) ? std::string("docker.io") : *registry;
+  if (legacy) {
+    return host;
+  }
+  auto slash = server.find('/');
+  if (slash == std::string_view::npos) {
+    return host;
+  }
+  std::string_view path = server.substr(slash + 1);
+  if (!path.empty() && path.back() == '/') {
+    path.remove_suffix(1);
+  }
+  if (path.empty()) {
+    return host;
+  }
+  auto valid_char = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' ||
+           c == '/';
+  };
+  if (!std::all_of(path.begin(), path.end(), valid_char) || path.front() == '/' ||
+      path.back() == '/' || path.find("//") != std::string_view::npos || path.size() > 255) {
+    return make_error(ErrorKind::usage,
+                      "invalid registry '" + std::string(server) +
+                          "': the namespace must be lower-case repository components "
+                          "(a-z, 0-9, '.', '_', '-') separated by '/'");
+  }
+  return host + "/" + std::string(path);
+}
+
+std::vector<std::string> auth_file_lookup_keys(std::string_view key) {
+  std::vector<std::string> keys;
+  std::string current(key);
+  while (true) {
+    keys.push_back(current);
+    auto slash = current.rfind('/');
+    if (slash == std::string::npos) {
+      return keys;
+    }
+    current.resize(slash);
+  }
+}
+
+std::string auth_file_registry(std::string_view key) {
+  return std::string(key.substr(0, key.find('/')));
+}
+
 } // namespace regauth::config

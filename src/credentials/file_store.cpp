@@ -1,11 +1,18 @@
 #include "regauth/credentials/file_store.hpp"
 
+#include "regauth/config/registry_key.hpp"
 #include "regauth/credentials/auth_entry.hpp"
 
 namespace regauth::credentials {
 
-FileStore::FileStore(std::filesystem::path config_path, config::SaveOptions options)
-    : m_config_path(std::move(config_path)), m_options(options) {}
+FileStore::FileStore(std::filesystem::path config_path, config::SaveOptions options, KeyStyle style)
+    : m_config_path(std::move(config_path)), m_options(options), m_style(style) {}
+
+std::vector<std::string> FileStore::matching(const config::ConfigFile& config,
+                                             const std::string& key) const {
+  return m_style == KeyStyle::auth_file ? config.matching_auth_file_keys(key)
+                                        : config.matching_auth_keys(key);
+}
 
 std::string FileStore::description() const { return m_config_path.string(); }
 
@@ -14,13 +21,19 @@ Result<std::optional<Credentials>> FileStore::get(const std::string& key) {
   if (!loaded) {
     return loaded.error();
   }
-  for (const auto& stored_key : loaded->config.matching_auth_keys(key)) {
-    auto decoded = decode_auth_entry(*loaded->config.auth_entry(stored_key), stored_key);
-    if (!decoded) {
-      return decoded.error().with_context("reading " + m_config_path.string());
-    }
-    if (*decoded) {
-      return decoded;
+  // auth.json: the repository's own key, then its namespaces, then the registry.
+  std::vector<std::string> lookups = m_style == KeyStyle::auth_file
+                                         ? config::auth_file_lookup_keys(key)
+                                         : std::vector<std::string>{key};
+  for (const auto& lookup : lookups) {
+    for (const auto& stored_key : matching(loaded->config, lookup)) {
+      auto decoded = decode_auth_entry(*loaded->config.auth_entry(stored_key), stored_key);
+      if (!decoded) {
+        return decoded.error().with_context("reading " + m_config_path.string());
+      }
+      if (*decoded) {
+        return decoded;
+      }
     }
   }
   return std::optional<Credentials>();
@@ -49,14 +62,14 @@ Result<bool> FileStore::erase(const std::string& key) {
   if (!loaded) {
     return loaded.error();
   }
-  if (loaded->config.matching_auth_keys(key).empty()) {
+  if (matching(loaded->config, key).empty()) {
     return false;
   }
   bool removed = false;
   auto saved = config::update_config(
       m_config_path,
       [&](config::ConfigFile& config) -> Result<bool> {
-        for (const auto& stored_key : config.matching_auth_keys(key)) {
+        for (const auto& stored_key : matching(config, key)) {
           removed = config.erase_auth_entry(stored_key) || removed;
         }
         return removed;

@@ -75,7 +75,9 @@ Result<ProcessOutcome> HelperStore::run(const char* action, std::string input,
     const char* path = std::getenv("PATH");
     m_program = find_helper_program(m_name, m_search_path ? *m_search_path : (path ? path : ""));
     if (!m_program) {
-      return fail("not found on PATH");
+      return fail("not found on PATH")
+          .with_hint("install " + program_name() + ", or remove \"" + m_name +
+                     "\" from credsStore/credHelpers in the config");
     }
   }
   ProcessRequest request;

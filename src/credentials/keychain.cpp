@@ -16,6 +16,15 @@ namespace {
 
 constexpr const char* k_env_source = "DOCKER_AUTH_CONFIG";
 
+// A config that names regauth itself as a credential helper ("credHelpers": {"h": "regauth"},
+// or "credsStore": "regauth") is how Docker reaches regauth's identity sources. regauth must not
+// run docker-credential-regauth from there: it would be asking itself, one process deeper each
+// time. For regauth that choice means its own file store, a config.json-shaped file beside
+// config.json. Not config.json itself: Docker rewrites config.json from memory after a helper's
+// `store` returns, which would drop an entry regauth wrote there.
+constexpr const char* k_self_helper = "regauth";
+constexpr const char* k_self_store_file = "regauth-credentials.json";
+
 bool on_path(const std::string& program, const std::string& search_path) {
   std::string_view rest = search_path;
   while (true) {
@@ -32,6 +41,11 @@ bool on_path(const std::string& program, const std::string& search_path) {
     }
     rest.remove_prefix(colon + 1);
   }
+}
+
+// The cloud helpers whose work an identity source does in process.
+bool is_cloud_helper(const std::string& helper) {
+  return helper == "ecr-login" || helper == "gcr" || helper == "gcloud";
 }
 
 bool password_store_initialised() {
@@ -127,7 +141,14 @@ Result<config::ConfigFile> Keychain::load() {
   return std::move(loaded->config);
 }
 
+std::string Keychain::helper_key(const std::string& key) const {
+  return auth_file() ? config::auth_file_registry(key) : key;
+}
+
 std::optional<std::string> Keychain::default_helper() {
+  if (auth_file()) {
+    return std::nullopt;
+  }
   if (!m_default_helper) {
     m_default_helper = detect_default_helper(m_options.search_path);
   }
@@ -135,11 +156,15 @@ std::optional<std::string> Keychain::default_helper() {
 }
 
 std::unique_ptr<CredentialStore> Keychain::open(const StoreChoice& choice) {
+  if (choice.kind == StoreKind::helper && choice.helper == k_self_helper) {
+    return std::make_unique<FileStore>(m_options.config_path.parent_path() / k_self_store_file,
+                                       m_options.save);
+  }
   if (choice.kind == StoreKind::helper) {
     return std::make_unique<HelperStore>(choice.helper, m_runner, m_options.helper_timeout,
                                          m_options.search_path);
   }
-  return std::make_unique<FileStore>(m_options.config_path, m_options.save);
+  return std::make_unique<FileStore>(m_options.config_path, m_options.save, m_options.key_style);
 }
 
 Result<StoreChoice> Keychain::choice_for(const std::string& key) {
@@ -147,33 +172,106 @@ Result<StoreChoice> Keychain::choice_for(const std::string& key) {
   if (!config) {
     return config.error();
   }
-  return choose_store(*config, key, default_helper());
+  return choice_in(*config, key);
+}
+
+StoreChoice Keychain::choice_in(const config::ConfigFile& config, const std::string& key) {
+  if (auth_file()) {
+    // credHelpers are named by registry host only (containers-auth.json(5)).
+    auto registry = config::normalize_registry_key(helper_key(key));
+    return choose_store(config, registry ? *registry : helper_key(key), std::nullopt);
+  }
+  return choose_store(config, key, default_helper());
 }
 
 Result<std::optional<FoundCredentials>> Keychain::get(const std::string& key) {
-  if (m_options.auth_config_env) {
+  if (m_options.auth_config_env && !auth_file()) {
     auto entries = parse_auth_config_env(*m_options.auth_config_env);
     if (!entries) {
       return entries.error();
     }
     if (auto it = entries->find(key); it != entries->end()) {
-      return std::optional<FoundCredentials>(FoundCredentials{it->second, k_env_source});
+      return std::optional<FoundCredentials>(
+          FoundCredentials{it->second, k_env_source, false, std::nullopt, {}});
     }
   }
-  auto choice = choice_for(key);
-  if (!choice) {
-    return choice.error();
+  auto config = load();
+  if (!config) {
+    return config.error();
   }
-  auto store = open(*choice);
-  auto found = store->get(key);
+  auto choice = choice_in(*config, key);
+  if (choice.kind == StoreKind::helper && is_cloud_helper(choice.helper) &&
+      !on_path("docker-credential-" + choice.helper, m_options.search_path) &&
+      config->identity_enabled()) {
+    // What AWS's and Google's docs tell users to write, on a machine without their helper: the
+    // built-in source for the registry serves instead of failing with "helper not found".
+    bool served = std::any_of(m_options.identity_sources.begin(), m_options.identity_sources.end(),
+                              [&](const auto& source) { return source->serves(key); });
+    if (served) {
+      auto found = ask_identity_sources(key);
+      if (!found) {
+        return found.error();
+      }
+      if (!*found) {
+        return make_error(ErrorKind::helper,
+                          "docker-credential-" + choice.helper + " (" + choice.origin +
+                              ") is not installed, and this machine has no identity that "
+                              "regauth's built-in source could use for " +
+                              key);
+      }
+      (*found)->warnings.push_back("docker-credential-" + choice.helper + " (" + choice.origin +
+                                   ") is not installed: using regauth's built-in identity "
+                                   "source, " +
+                                   (*found)->source);
+      return found;
+    }
+  }
+  auto store = open(choice);
+  auto found = store->get(choice.kind == StoreKind::helper ? helper_key(key) : key);
   if (!found) {
     return found.error();
   }
-  if (!*found) {
+  if (*found) {
+    return std::optional<FoundCredentials>(
+        FoundCredentials{std::move(**found), store->description(), false, std::nullopt, {}});
+  }
+  // Stored credentials always win; the machine's identity answers only when none are stored.
+  if (!config->identity_enabled()) {
     return std::optional<FoundCredentials>();
   }
-  return std::optional<FoundCredentials>(
-      FoundCredentials{std::move(**found), store->description()});
+  return ask_identity_sources(key);
+}
+
+Result<std::optional<FoundCredentials>> Keychain::get_from_identity(const std::string& key) {
+  auto config = load();
+  if (!config) {
+    return config.error();
+  }
+  if (!config->identity_enabled()) {
+    return std::optional<FoundCredentials>();
+  }
+  return ask_identity_sources(key);
+}
+
+Result<std::optional<FoundCredentials>> Keychain::ask_identity_sources(const std::string& key) {
+  for (const auto& source : m_options.identity_sources) {
+    if (!source->serves(key)) {
+      continue;
+    }
+    auto found = source->get(key);
+    if (!found) {
+      return found.error();
+    }
+    if (*found) {
+      FoundCredentials result{std::move((*found)->credentials),
+                              std::move((*found)->description),
+                              true,
+                              (*found)->expires_at,
+                              {}};
+      return std::optional<FoundCredentials>(std::move(result));
+    }
+  }
+  return std::optional<FoundCredentials>();
 }
 
 Result<StoreOutcome> Keychain::store(const std::string& key, const Credentials& credentials) {
@@ -182,12 +280,17 @@ Result<StoreOutcome> Keychain::store(const std::string& key, const Credentials& 
     return choice.error();
   }
   auto store = open(*choice);
-  if (auto stored = store->store(key, credentials); !stored) {
+  if (auto stored =
+          store->store(choice->kind == StoreKind::helper ? helper_key(key) : key, credentials);
+      !stored) {
     return stored.error();
   }
   StoreOutcome outcome;
   outcome.store = store->description();
   outcome.warnings = store->take_warnings();
+  if (auth_file() && choice->kind == StoreKind::helper) {
+    return outcome; // containers/image leaves `auths` alone when a helper holds the secret
+  }
   if (choice->kind == StoreKind::file) {
     outcome.plaintext = true;
     return outcome;
@@ -220,9 +323,10 @@ Result<EraseOutcome> Keychain::erase(const std::string& key, bool dry_run) {
   if (!config) {
     return config.error();
   }
-  auto choice = choose_store(*config, key, default_helper());
+  auto choice = choice_in(*config, key);
   EraseOutcome outcome;
-  if (choice.kind == StoreKind::helper) {
+  // auth.json: a namespace key has no helper entry of its own (helpers know registries).
+  if (choice.kind == StoreKind::helper && helper_key(key) == key) {
     auto helper = open(choice);
     auto found = helper->get(key);
     if (!found) {
@@ -237,7 +341,8 @@ Result<EraseOutcome> Keychain::erase(const std::string& key, bool dry_run) {
       }
     }
   }
-  auto stored_keys = config->matching_auth_keys(key);
+  auto stored_keys =
+      auth_file() ? config->matching_auth_file_keys(key) : config->matching_auth_keys(key);
   if (stored_keys.empty()) {
     return outcome;
   }
@@ -250,7 +355,8 @@ Result<EraseOutcome> Keychain::erase(const std::string& key, bool dry_run) {
         m_options.config_path,
         [&](config::ConfigFile& latest) -> Result<bool> {
           bool removed = false;
-          for (const auto& stored : latest.matching_auth_keys(key)) {
+          for (const auto& stored :
+               auth_file() ? latest.matching_auth_file_keys(key) : latest.matching_auth_keys(key)) {
             removed = latest.erase_auth_entry(stored) || removed;
           }
           return removed;
@@ -276,13 +382,14 @@ Result<Listing> Keychain::list() {
   listing.warnings = config::describe_duplicate_keys(*config, m_options.config_path);
   std::set<std::pair<std::string, std::string>> seen;
   auto add = [&](const std::string& key, const std::string& store, const std::string& user) {
-    auto normalized = config::normalize_registry_key(key);
+    auto normalized =
+        auth_file() ? config::normalize_auth_file_key(key) : config::normalize_registry_key(key);
     std::string shown = normalized ? *normalized : key;
     if (seen.emplace(shown, store).second) {
       listing.registries.push_back({shown, store, user});
     }
   };
-  FileStore file(m_options.config_path, m_options.save);
+  FileStore file(m_options.config_path, m_options.save, m_options.key_style);
   if (auto inline_entries = file.list(); inline_entries) {
     for (const auto& [key, user] : *inline_entries) {
       add(key, file.description(), user);
@@ -293,28 +400,28 @@ Result<Listing> Keychain::list() {
     helper_store = {StoreKind::helper, config->creds_store(), "credsStore"};
   }
   if (helper_store.kind == StoreKind::helper && helper_store.origin != "default") {
-    HelperStore helper(helper_store.helper, m_runner, m_options.helper_timeout,
-                       m_options.search_path);
-    if (auto entries = helper.list(); entries) {
+    auto helper = open(helper_store);
+    if (auto entries = helper->list(); entries) {
       for (const auto& [key, user] : *entries) {
-        add(key, helper.description(), user);
+        add(key, helper->description(), user);
       }
     } else {
       listing.warnings.push_back(entries.error().message);
     }
   }
   for (const auto& [key, name] : config->cred_helpers()) {
-    HelperStore helper(name, m_runner, m_options.helper_timeout, m_options.search_path);
-    auto normalized = config::normalize_registry_key(key);
-    auto found = helper.get(normalized ? *normalized : key);
+    auto helper = open({StoreKind::helper, name, "credHelpers"});
+    auto normalized =
+        auth_file() ? config::normalize_auth_file_key(key) : config::normalize_registry_key(key);
+    auto found = helper->get(normalized ? *normalized : key);
     if (!found) {
       listing.warnings.push_back(found.error().message);
     } else if (*found) {
-      add(key, helper.description(),
+      add(key, helper->description(),
           (*found)->username.empty() ? k_token_username : (*found)->username);
     }
   }
-  if (m_options.auth_config_env) {
+  if (m_options.auth_config_env && !auth_file()) {
     if (auto entries = parse_auth_config_env(*m_options.auth_config_env); entries) {
       for (const auto& [key, credentials] : *entries) {
         add(key, k_env_source, credentials.username);

@@ -1,6 +1,8 @@
 // The only file that drives libcurl transfers.
 #include "regauth/http/curl_client.hpp"
 
+#include "regauth/http/header_lines.hpp"
+
 #include "libcrypto.hpp"
 #include "libcurl.hpp"
 
@@ -213,6 +215,7 @@ CURLcode prepare_ssl_ctx(CURL* /*curl*/, void* ssl_ctx, void* user) {
 }
 
 struct Transfer {
+  bool interruptible = true;
   Response response;
   std::size_t max_body = 0;
   bool body_too_large = false;
@@ -235,26 +238,7 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
 size_t on_header(char* data, size_t size, size_t count, void* user) {
   auto* transfer = static_cast<Transfer*>(user);
   size_t bytes = size * count;
-  std::string_view line(data, bytes);
-  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) {
-    line.remove_suffix(1);
-  }
-  if (line.substr(0, 5) == "HTTP/") {
-    transfer->response.headers.clear(); // a new response (after 100 Continue)
-    return bytes;
-  }
-  auto colon = line.find(':');
-  if (colon == std::string_view::npos) {
-    return bytes;
-  }
-  std::string_view value = line.substr(colon + 1);
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
-    value.remove_prefix(1);
-  }
-  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) {
-    value.remove_suffix(1);
-  }
-  transfer->response.headers.push_back({std::string(line.substr(0, colon)), std::string(value)});
+  add_header_line(transfer->response.headers, std::string_view(data, bytes));
   return bytes;
 }
 
@@ -266,6 +250,14 @@ size_t on_read(char* buffer, size_t size, size_t count, void* user) {
     return CURL_READFUNC_ABORT;
   }
   return *produced;
+}
+
+// Ends the transfer once regauth is interrupted (SIGINT, SIGTERM); libcurl calls it about
+// once a second at the least, and often while bytes flow.
+int on_progress(void* user, curl_off_t /*dltotal*/, curl_off_t /*dlnow*/, curl_off_t /*ultotal*/,
+                curl_off_t /*ulnow*/) {
+  auto* transfer = static_cast<Transfer*>(user);
+  return transfer->interruptible && interrupted_by() != 0 ? 1 : 0;
 }
 
 int on_debug(CURL* /*curl*/, curl_infotype type, char* data, size_t size, void* user) {
@@ -357,6 +349,7 @@ public:
       }
       if (url->origin() != credential_origin) {
         strip_authorization(request.headers);
+        request.aws_signing.reset(); // nor an AWS signature to another host
       }
       auto response = perform(request, *url);
       if (!response) {
@@ -407,7 +400,8 @@ private:
   static void strip_authorization(std::vector<Header>& headers) {
     headers.erase(std::remove_if(headers.begin(), headers.end(),
                                  [](const Header& header) {
-                                   return equals_ignore_case(header.name, "Authorization");
+                                   return equals_ignore_case(header.name, "Authorization") ||
+                                          equals_ignore_case(header.name, "X-Amz-Security-Token");
                                  }),
                   headers.end());
   }
@@ -417,13 +411,29 @@ private:
     const LibCurl& api = libcurl();
     api.easy_reset(curl);
     Transfer transfer;
+    transfer.interruptible = !request.during_interrupt;
+    if (transfer.interruptible && interrupted_by() != 0) {
+      return interrupted_error(request.method + " " + strip_query(request.url));
+    }
     transfer.max_body = request.max_response_body;
     transfer.debug = &m_options.debug;
     char error_buffer[CURL_ERROR_SIZE] = {0};
     CurlSlist headers;
-    headers.append("Expect:");
+    // A signed request goes without "Expect:": libcurl 7.88 lists that disabling header among
+    // the signed ones without sending it, so AWS would compute another signature. Signed
+    // bodies are small and draw no 100-continue anyway.
+    if (!request.aws_signing) {
+      headers.append("Expect:");
+    }
+
     for (const auto& header : request.headers) {
       headers.append(header.name + ": " + header.value);
+    }
+    if (std::find(m_options.header_hosts.begin(), m_options.header_hosts.end(), url.host_port()) !=
+        m_options.header_hosts.end()) {
+      for (const auto& header : m_options.headers) {
+        headers.append(header.name + ": " + header.value);
+      }
     }
     api.easy_setopt(curl, CURLOPT_URL, request.url.c_str());
     api.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -452,6 +462,9 @@ private:
                                    : m_options.request_timeout;
       api.easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(limit.count()));
     }
+    api.easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    api.easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+    api.easy_setopt(curl, CURLOPT_XFERINFODATA, &transfer);
     api.easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
     api.easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
     api.easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
@@ -488,6 +501,13 @@ private:
         api.easy_setopt(curl, CURLOPT_SSLKEY, tls.client_key.c_str());
       }
     }
+    if (request.aws_signing) {
+      // libcurl computes the SigV4 Authorization header over the method, path, query, the
+      // headers it sends (X-Amz-Security-Token among them) and the body's SHA-256.
+      api.easy_setopt(curl, CURLOPT_AWS_SIGV4, request.aws_signing->provider.c_str());
+      api.easy_setopt(curl, CURLOPT_USERNAME, request.aws_signing->access_key_id.c_str());
+      api.easy_setopt(curl, CURLOPT_PASSWORD, request.aws_signing->secret_access_key.c_str());
+    }
     if (request.method == "HEAD") {
       api.easy_setopt(curl, CURLOPT_NOBODY, 1L);
     } else if (request.method == "GET") {
@@ -512,6 +532,9 @@ private:
     if (transfer.source_error) {
       return *transfer.source_error;
     }
+    if (code == CURLE_ABORTED_BY_CALLBACK) {
+      return interrupted_error(request.method + " " + strip_query(request.url));
+    }
     if (transfer.body_too_large) {
       return make_error(ErrorKind::protocol,
                         strip_query(request.url) + ": response body larger than " +
@@ -534,12 +557,24 @@ private:
                               url.host_port() + " (put NAME.cert and NAME.key, PEM, in " + dir +
                               "/" + url.host_port() + "/)");
       }
-      return network_error(strip_query(request.url), code, error_buffer);
+      Error error = network_error(strip_query(request.url), code, error_buffer);
+      if (code == CURLE_PEER_FAILED_VERIFICATION) {
+        error.hint = "if " + url.host_port() +
+                     " uses a private CA, put its certificate in /etc/docker/certs.d/" +
+                     url.host_port() + "/ca.crt, or in DIR/" + url.host_port() +
+                     "/ca.crt and pass --certs-dir DIR";
+      }
+      return error;
     }
     long status = 0;
     api.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     transfer.response.status = status;
     transfer.response.url = request.url;
+    transfer.response.method = request.method;
+    transfer.response.authorization_sent =
+        std::any_of(request.headers.begin(), request.headers.end(), [](const Header& header) {
+          return equals_ignore_case(header.name, "Authorization");
+        });
     return std::move(transfer.response);
   }
 
@@ -580,7 +615,8 @@ std::string redact_header_line(std::string_view line) {
     return std::string(line);
   }
   std::string_view name = line.substr(0, colon);
-  for (std::string_view secret : {"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie"}) {
+  for (std::string_view secret : {"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie",
+                                  "X-Amz-Security-Token", "X-aws-ec2-metadata-token"}) {
     if (equals_ignore_case(name, secret)) {
       std::string_view value = line.substr(colon + 1);
       while (!value.empty() && value.front() == ' ') {

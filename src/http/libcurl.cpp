@@ -1,5 +1,7 @@
 #include "libcurl.hpp"
 
+#include "regauth/http/curl_client.hpp"
+
 #include "dynamic_library.hpp"
 
 #include <mutex>
@@ -26,6 +28,7 @@ LibCurl load() {
   library.resolve("curl_url_cleanup", api.url_cleanup);
   library.resolve("curl_url_set", api.url_set);
   library.resolve("curl_url_get", api.url_get);
+  library.resolve("curl_version_info", api.version_info);
   api.global_init(CURL_GLOBAL_DEFAULT);
   return api; // the library stays loaded for the life of the process
 }
@@ -35,6 +38,11 @@ LibCurl load() {
 const LibCurl& libcurl() {
   static const LibCurl api = load(); // thread-safe initialisation
   return api;
+}
+
+std::string libcurl_version() {
+  const curl_version_info_data* info = libcurl().version_info(CURLVERSION_NOW);
+  return info != nullptr && info->version != nullptr ? info->version : "unknown";
 }
 
 } // namespace regauth::http

@@ -26,6 +26,7 @@ struct LibCurl {
   void (*url_cleanup)(CURLU* handle);
   CURLUcode (*url_set)(CURLU* handle, CURLUPart part, const char* content, unsigned flags);
   CURLUcode (*url_get)(const CURLU* handle, CURLUPart part, char** content, unsigned flags);
+  curl_version_info_data* (*version_info)(CURLversion stamp);
 };
 
 // The loaded library; loads it (and runs curl_global_init) on the first call, thread-safely.

@@ -182,4 +182,28 @@ bool is_loopback_host(std::string_view host) {
   return false;
 }
 
+Result<void> check_answered_by(const Response& response, const Proof& proof,
+                               const std::string& what) {
+  auto answered = parse_url(response.url);
+  std::string from = answered ? answered->origin() : std::string("an unknown origin");
+  std::string head = what + " went to " + proof.origin + ", but the " +
+                     std::to_string(response.status) + " answer came from ";
+  if (!answered || answered->origin() != proof.origin) {
+    return make_error(ErrorKind::protocol,
+                      head + from + " after a redirect, and that origin never received " +
+                          (proof.with_authorization ? "the credentials" : "the request"));
+  }
+  if (!proof.method.empty() && response.method != proof.method) {
+    return make_error(ErrorKind::protocol, head + from + " to a " + response.method +
+                                               " after a redirect, without the " + proof.method +
+                                               " request's body");
+  }
+  if (proof.with_authorization && !response.authorization_sent) {
+    return make_error(ErrorKind::protocol, head + from +
+                                               " after a redirect through another origin, "
+                                               "without the credentials");
+  }
+  return {};
+}
+
 } // namespace regauth::http

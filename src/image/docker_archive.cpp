@@ -338,6 +338,11 @@ public:
   [[nodiscard]] const std::vector<Manifest>& manifests() const override { return m_manifests; }
   [[nodiscard]] std::string description() const override { return m_description; }
 
+  [[nodiscard]] std::string blob_location(const BlobDescriptor& blob) const override {
+    auto where = m_entry_of.find(blob.digest);
+    return m_path + (where == m_entry_of.end() ? std::string(" (config)") : ": " + where->second);
+  }
+
   Result<std::unique_ptr<BlobReader>> open_blob(const BlobDescriptor& blob) const override {
     if (blob.digest == m_config_digest) {
       return std::unique_ptr<BlobReader>(std::make_unique<MemoryBlobReader>(m_config));

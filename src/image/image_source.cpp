@@ -4,6 +4,7 @@
 #include "regauth/image/oci_layout.hpp"
 #include "regauth/image/sha256.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 
@@ -56,7 +57,75 @@ Result<std::unique_ptr<ImageSource>> open_archive(std::string_view rest) {
   return open_docker_archive(path, repo_tag);
 }
 
+class VerifiedBlobReader final : public BlobReader {
+public:
+  VerifiedBlobReader(std::unique_ptr<BlobReader> inner, const ImageSource& source,
+                     BlobDescriptor blob)
+      : m_inner(std::move(inner)), m_source(source), m_blob(std::move(blob)),
+        m_digester(std::string_view(m_blob.digest).substr(0, m_blob.digest.find(':'))) {}
+
+  Result<std::size_t> read(char* buffer, std::size_t size) override {
+    if (m_offset >= m_blob.size) {
+      return std::size_t{0};
+    }
+    auto want = static_cast<std::size_t>(std::min<std::uint64_t>(size, m_blob.size - m_offset));
+    auto got = m_inner->read(buffer, want);
+    if (!got) {
+      return got;
+    }
+    if (*got == 0) {
+      return make_error(ErrorKind::io, "blob " + m_blob.digest + " (" +
+                                           m_source.blob_location(m_blob) + ") ended after " +
+                                           std::to_string(m_offset) +
+                                           " bytes, its descriptor "
+                                           "says " +
+                                           std::to_string(m_blob.size));
+    }
+    m_digester.update(std::string_view(buffer, *got));
+    m_offset += *got;
+    if (m_offset == m_blob.size) {
+      if (auto checked = check(m_digester.finish()); !checked) {
+        return checked.error(); // these last bytes are never handed over
+      }
+    }
+    return got;
+  }
+
+  [[nodiscard]] Result<void> check(const std::string& actual) const {
+    if (actual == m_blob.digest) {
+      return {};
+    }
+    return make_error(ErrorKind::protocol,
+                      "blob " + m_blob.digest + " (" + m_source.blob_location(m_blob) +
+                          ") does not match its digest: its bytes hash to " +
+                          (actual.empty() ? std::string("nothing (hashing failed)") : actual));
+  }
+
+private:
+  std::unique_ptr<BlobReader> m_inner;
+  const ImageSource& m_source;
+  BlobDescriptor m_blob;
+  Digester m_digester;
+  std::uint64_t m_offset = 0;
+};
+
 } // namespace
+
+Result<std::unique_ptr<BlobReader>> open_verified_blob(const ImageSource& source,
+                                                       const BlobDescriptor& blob) {
+  auto inner = source.open_blob(blob);
+  if (!inner) {
+    return inner.error();
+  }
+  auto reader = std::make_unique<VerifiedBlobReader>(std::move(*inner), source, blob);
+  if (blob.size == 0) {
+    Digester empty(std::string_view(blob.digest).substr(0, blob.digest.find(':')));
+    if (auto checked = reader->check(empty.finish()); !checked) {
+      return checked.error();
+    }
+  }
+  return std::unique_ptr<BlobReader>(std::move(reader));
+}
 
 Result<std::unique_ptr<ImageSource>> open_image_source(const std::string& source) {
   if (starts_with(source, k_oci_prefix)) {

@@ -1,6 +1,10 @@
 #include "libarchive.hpp"
 
+#include "regauth/image/docker_archive.hpp"
+
 #include "dynamic_library.hpp"
+
+#include <string_view>
 
 namespace regauth::image {
 namespace {
@@ -25,6 +29,7 @@ LibArchive load() {
   library.resolve("archive_entry_symlink", api.entry_symlink);
   library.resolve("archive_entry_filetype", api.entry_filetype);
   library.resolve("archive_entry_size", api.entry_size);
+  library.resolve("archive_version_string", api.version_string);
   return api; // the library stays loaded for the life of the process
 }
 
@@ -33,6 +38,16 @@ LibArchive load() {
 const LibArchive& libarchive() {
   static const LibArchive api = load(); // thread-safe initialisation
   return api;
+}
+
+std::string libarchive_version() {
+  const char* text = libarchive().version_string(); // "libarchive 3.6.2"
+  std::string_view version = text != nullptr ? text : "unknown";
+  constexpr std::string_view k_prefix = "libarchive ";
+  if (version.substr(0, k_prefix.size()) == k_prefix) {
+    version.remove_prefix(k_prefix.size());
+  }
+  return std::string(version);
 }
 
 } // namespace regauth::image

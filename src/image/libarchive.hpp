@@ -26,6 +26,7 @@ struct LibArchive {
   const char* (*entry_symlink)(archive_entry* entry);
   __LA_MODE_T (*entry_filetype)(archive_entry* entry);
   la_int64_t (*entry_size)(archive_entry* entry);
+  const char* (*version_string)();
 };
 
 // The loaded library; loads it on the first call, thread-safely. A libarchive that cannot be

@@ -117,6 +117,10 @@ public:
   [[nodiscard]] const std::vector<Manifest>& manifests() const override { return m_manifests; }
   [[nodiscard]] std::string description() const override { return m_description; }
 
+  [[nodiscard]] std::string blob_location(const BlobDescriptor& blob) const override {
+    return blob_path(blob.digest).string();
+  }
+
   Result<std::unique_ptr<BlobReader>> open_blob(const BlobDescriptor& blob) const override {
     if (auto valid = registry::validate_digest(blob.digest); !valid) {
       return valid.error();

@@ -72,4 +72,43 @@ std::string Sha256::finish() {
   return format_digest("sha256", hash.data(), length);
 }
 
+struct Digester::Context {
+  struct Free {
+    void operator()(EVP_MD_CTX* context) const { libcrypto().md_ctx_free(context); }
+  };
+  std::string algorithm;
+  std::unique_ptr<EVP_MD_CTX, Free> md{libcrypto().md_ctx_new()};
+  bool ok = false;
+};
+
+Digester::Digester(std::string_view algorithm) : m_context(std::make_unique<Context>()) {
+  const LibCrypto& crypto = libcrypto();
+  const EVP_MD* md = algorithm == "sha256"   ? crypto.sha256()
+                     : algorithm == "sha512" ? crypto.sha512()
+                                             : nullptr;
+  m_context->algorithm = std::string(algorithm);
+  m_context->ok =
+      md != nullptr && m_context->md && crypto.digest_init(m_context->md.get(), md, nullptr) == 1;
+}
+Digester::~Digester() = default;
+Digester::Digester(Digester&&) noexcept = default;
+Digester& Digester::operator=(Digester&&) noexcept = default;
+
+void Digester::update(std::string_view bytes) {
+  if (m_context && m_context->ok && !bytes.empty()) {
+    m_context->ok = libcrypto().digest_update(m_context->md.get(), bytes.data(), bytes.size()) == 1;
+  }
+}
+
+std::string Digester::finish() {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> hash{};
+  unsigned int length = 0;
+  if (!m_context || !m_context->ok ||
+      libcrypto().digest_final(m_context->md.get(), hash.data(), &length) != 1) {
+    return "";
+  }
+  m_context->ok = false;
+  return format_digest(m_context->algorithm, hash.data(), length);
+}
+
 } // namespace regauth::image

@@ -1,6 +1,10 @@
 #include "regauth/push/pusher.hpp"
 
+#include "regauth/image/sha256.hpp"
+
+#include <algorithm>
 #include <atomic>
+#include <csignal>
 #include <future>
 #include <thread>
 
@@ -10,7 +14,34 @@ namespace {
 constexpr const char* k_unauthorized = "unauthorized: authentication required";
 constexpr const char* k_denied = "denied: requested access to the resource is denied";
 
+// Blobs up to this size are asked about with a mount from the repository itself rather than a
+// HEAD: the same one request when the blob is there (201), and when it is not (202) the answer
+// is the upload session, so a new blob costs two requests instead of three. A registry that
+// never mounts answers 202 even for a blob it has; the blob is then sent again, which is cheap
+// at this size. Larger blobs keep the HEAD (a round trip is cheap beside their bytes) until the
+// registry has shown that it mounts.
+constexpr std::uint64_t k_mount_probe_limit = 8ULL << 20;
+// Blobs at or below this size count as small when choosing the number of connections.
+constexpr std::uint64_t k_small_blob = 16ULL << 20;
+constexpr std::size_t k_max_auto_jobs = 16;
+constexpr std::size_t k_large_blob_jobs = 4;
+
 } // namespace
+
+std::size_t choose_jobs(const std::vector<image::BlobDescriptor>& blobs, int requested) {
+  if (requested > 0) {
+    return std::clamp<std::size_t>(static_cast<std::size_t>(requested), 1,
+                                   std::max<std::size_t>(blobs.size(), 1));
+  }
+  // Small blobs are bound by round trips: one connection each, up to a bound. Large ones are
+  // bound by bandwidth and by the registry's disk, which a few connections already fill.
+  std::size_t small = 0;
+  std::size_t large = 0;
+  for (const auto& blob : blobs) {
+    ++(blob.size <= k_small_blob ? small : large);
+  }
+  return std::clamp<std::size_t>(small + std::min(large, k_large_blob_jobs), 1, k_max_auto_jobs);
+}
 
 Pusher::Pusher(std::function<std::unique_ptr<http::HttpClient>()> make_client,
                auth::Authenticator& authenticator, http::HttpClient& auth_client,
@@ -128,6 +159,23 @@ Result<void> Pusher::cancel_gate_session() {
   return cancelled;
 }
 
+Error Pusher::interruption(std::size_t cancelled, std::size_t uncancelled) const {
+  std::string message = "push to " + m_target.registry + "/" + m_target.repository +
+                        " interrupted by " +
+                        (http::interrupted_by() == SIGTERM ? "SIGTERM" : "SIGINT") + ": ";
+  if (cancelled + uncancelled == 0) {
+    message += "no upload session was open";
+  } else {
+    message +=
+        std::to_string(cancelled) + " upload session" + (cancelled == 1 ? "" : "s") + " cancelled";
+    if (uncancelled > 0) {
+      message += ", " + std::to_string(uncancelled) +
+                 " refused by the registry (it keeps them until it purges stale uploads)";
+    }
+  }
+  return make_error(ErrorKind::interrupted, message + "; the tag was not pushed");
+}
+
 Result<PushResult> Pusher::push(const image::ImageSource& source) {
   const auto& manifests = source.manifests();
   if (manifests.empty()) {
@@ -169,6 +217,9 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
   std::mutex state_mutex;
   std::optional<Error> failure;
   std::atomic<bool> stop{false};
+  // The registry answered a mount from this repository with 201: it mounts, so its 202 means
+  // "not here" for a blob of any size.
+  std::atomic<bool> registry_mounts{m_probe_present};
   auto emit = [&](Event event) {
     if (m_events) {
       std::lock_guard lock(state_mutex);
@@ -178,6 +229,13 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
   auto take_gate_session = [&]() -> std::optional<registry::UploadSession> {
     std::lock_guard lock(state_mutex);
     return std::exchange(m_gate_session, std::nullopt);
+  };
+  std::size_t cancelled = 0;
+  std::size_t uncancelled = 0;
+  auto record_cancels = [&](const registry::RegistryClient& client) {
+    std::lock_guard lock(state_mutex);
+    cancelled += client.cancelled_sessions();
+    uncancelled += client.uncancelled_sessions();
   };
   auto worker = [&] {
     auto http_client = m_make_client();
@@ -199,18 +257,34 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
       // The gate already asked about the probe blob: present (201), or its session is open.
       bool probed = !m_probe_digest.empty() && blob.digest == m_probe_digest;
       std::optional<registry::UploadSession> session;
-      if (probed && !m_probe_present) {
-        session = take_gate_session();
+      Result<std::optional<std::uint64_t>> present = std::optional<std::uint64_t>();
+      bool trust_mount = blob.size <= k_mount_probe_limit || registry_mounts.load();
+      if (probed && m_probe_present) {
+        present = std::optional<std::uint64_t>(blob.size);
+      } else if (probed && trust_mount) {
+        session = take_gate_session(); // the gate's 202 is this blob's upload session
+      } else if (probed) {
+        present = client.head_blob(blob.digest); // the gate's 202 may only mean "no mounts"
+      } else if (!m_options.mount_from && trust_mount) {
+        auto answer = client.mount_blob(blob.digest, m_target.repository);
+        if (!answer) {
+          fail(answer.error());
+          return;
+        }
+        if (answer->mounted) {
+          registry_mounts = true;
+          present = std::optional<std::uint64_t>(blob.size);
+        } else {
+          session = std::move(answer->session); // nullopt when the registry refused the mount
+        }
+      } else {
+        present = client.head_blob(blob.digest);
       }
-      auto present =
-          probed ? Result<std::optional<std::uint64_t>>(
-                       m_probe_present ? std::optional<std::uint64_t>(blob.size) : std::nullopt)
-                 : client.head_blob(blob.digest);
       if (!present) {
         fail(present.error());
         return;
       }
-      if (*present && probed && m_options.mount_from) {
+      if (*present && probed && m_probe_present && m_options.mount_from) {
         {
           std::lock_guard lock(state_mutex);
           ++result.mounted; // the gate's probe mounted it from --mount-from
@@ -240,8 +314,8 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
           session = std::move(mounted->session);
         }
       }
-      if (!session && m_probe_digest.empty()) {
-        session = take_gate_session(); // no probe: the first upload takes the gate's session
+      if (!session) {
+        session = take_gate_session(); // the first upload that needs one takes the gate's
       }
       if (!session) {
         auto started = client.start_upload();
@@ -252,9 +326,11 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
         session = std::move(*started);
       }
       emit({EventKind::blob_started, blob.digest, 0, blob.size, blob.media_type});
+      // Every byte is hashed on its way out: bytes that do not match the digest never
+      // complete a request (the read that would hand over the last of them fails).
       auto opener = [&source,
                      &blob]() -> Result<std::function<Result<std::size_t>(char*, std::size_t)>> {
-        auto reader = source.open_blob(blob);
+        auto reader = image::open_verified_blob(source, blob);
         if (!reader) {
           return reader.error();
         }
@@ -269,6 +345,7 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
           client.upload_blob(std::move(*session), blob.digest, blob.size, opener, progress);
       if (!uploaded) {
         fail(uploaded.error());
+        record_cancels(client);
         return;
       }
       {
@@ -278,17 +355,25 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
       emit({EventKind::blob_uploaded, blob.digest, blob.size, blob.size, blob.media_type});
     }
   };
-  int jobs = std::clamp(m_options.jobs, 1, 32);
-  jobs = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(jobs),
-                                                std::max<std::size_t>(blobs.size(), 1)));
+  std::size_t jobs = choose_jobs(blobs, m_options.jobs);
   std::vector<std::thread> threads;
-  for (int i = 0; i < jobs; ++i) {
+  for (std::size_t i = 0; i < jobs; ++i) {
     threads.emplace_back(worker);
   }
   for (auto& thread : threads) {
     thread.join();
   }
   if (failure) {
+    // The gate's session, when no job took it, is cancelled as well.
+    if (m_gate_session) {
+      registry::RegistryClient client(m_authenticator, m_auth_mutex, m_auth_client,
+                                      m_target.repository, scopes(), m_options.upload);
+      ++(client.cancel_upload(*m_gate_session) ? cancelled : uncancelled);
+      m_gate_session.reset();
+    }
+    if (failure->kind == ErrorKind::interrupted || http::interrupted_by() != 0) {
+      return interruption(cancelled, uncancelled);
+    }
     return *failure;
   }
   // An unused gate session is left to expire: cancelling needs the delete action.
@@ -299,8 +384,20 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
     const auto& manifest = manifests[i];
     bool top = i + 1 == manifests.size();
     std::string reference = top ? m_target.manifest_reference() : manifest.digest;
+    // The manifest's bytes were checked when the source was read; they are hashed again here,
+    // just before they leave, as the blobs are.
+    std::string algorithm = manifest.digest.substr(0, manifest.digest.find(':'));
+    if (auto actual = image::digest_of(algorithm, manifest.bytes); actual != manifest.digest) {
+      return make_error(ErrorKind::protocol, "manifest " + manifest.digest + " (" +
+                                                 source.description() +
+                                                 ") does not match its digest: its bytes hash to " +
+                                                 actual + "; it was not sent");
+    }
     auto put = client.put_manifest(reference, manifest.media_type, manifest.bytes);
     if (!put) {
+      if (put.error().kind == ErrorKind::interrupted) {
+        return interruption(0, 0);
+      }
       return put.error();
     }
     if (!put->digest.empty() && put->digest != manifest.digest) {

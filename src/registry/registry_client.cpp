@@ -55,8 +55,9 @@ std::optional<std::uint64_t> next_offset_from_range(const std::optional<std::str
   }
 }
 
-// Streams a blob, counting what was read, and skips what was already sent. No hashing here:
-// the registry checks what it received against ?digest= and answers DIGEST_INVALID.
+// Streams a blob, counting what was read, and skips what was already sent. The source checks
+// the bytes against the digest (image::open_verified_blob) and fails the read that would hand
+// over the last of them when they differ; the request then never completes.
 class BlobStream {
 public:
   explicit BlobStream(std::function<Result<std::size_t>(char*, std::size_t)> source)
@@ -181,7 +182,7 @@ Result<http::Response> RegistryClient::send(http::Request request) {
       if (response.error().kind != ErrorKind::network || last) {
         return response;
       }
-      std::this_thread::sleep_for(retry_delay(nullptr, attempt));
+      (void)http::sleep_unless_interrupted(retry_delay(nullptr, attempt));
       continue;
     }
     if (response->status == 401 && !renewed) {
@@ -190,11 +191,24 @@ Result<http::Response> RegistryClient::send(http::Request request) {
       continue;
     }
     if (retryable(*response) && !last) {
-      std::this_thread::sleep_for(retry_delay(&*response, attempt));
+      (void)http::sleep_unless_interrupted(retry_delay(&*response, attempt));
       continue;
     }
     return response;
   }
+}
+
+Result<void> RegistryClient::check_answer(const http::Response& response,
+                                          const http::Request& request,
+                                          const std::string& what) const {
+  auto sent_to = http::parse_url(request.url);
+  if (!sent_to) {
+    return sent_to.error();
+  }
+  std::string registry_origin = http::parse_url(m_authenticator.base_url() + "/")->origin();
+  http::Proof proof{sent_to->origin(), request.method,
+                    m_last_authorization.has_value() && sent_to->origin() == registry_origin};
+  return http::check_answered_by(response, proof, what);
 }
 
 Result<std::optional<std::uint64_t>> RegistryClient::head_blob(const std::string& digest) {
@@ -292,9 +306,32 @@ Result<MountOutcome> RegistryClient::open_gate(Refusal& refusal, const std::stri
     request.url = http::append_query(
         request.url, {{"mount", probe_digest}, {"from", from.empty() ? m_repository : from}});
   }
+  // A busy registry's 5xx, 429 or dropped connection is no verdict: tried again like any
+  // request (a 401 or 403 is, and is not renewed).
   auto response = send_once(request);
+  for (int attempt = 1; attempt < m_policy.max_attempts; ++attempt) {
+    bool again = response ? retryable(*response) : response.error().kind == ErrorKind::network;
+    if (!again) {
+      break;
+    }
+    (void)http::sleep_unless_interrupted(retry_delay(response ? &*response : nullptr, attempt - 1));
+    response = send_once(request);
+  }
   if (!response) {
     return response.error();
+  }
+  // The verdict counts only from the registry itself, never from where a redirect led.
+  if (response->status == 201 || response->status == 202) {
+    if (auto checked = check_answer(*response, request, "POST " + request.url); !checked) {
+      Error error = checked.error();
+      error.message = "the push gate did not pass: " + error.message + "; nothing was sent";
+      return error;
+    }
+  }
+  if (!probe_digest.empty() && (response->status == 400 || response->status == 404 ||
+                                response->status == 405 || response->status == 501)) {
+    // A registry that does not take mount requests: a plain session then.
+    return open_gate(refusal, "", from);
   }
   if (response->status != 201 || !probe_digest.empty()) {
     auto answer = mount_answer(*response, request.url);
@@ -320,6 +357,9 @@ Result<MountOutcome> RegistryClient::mount_blob(const std::string& digest,
   if (!response) {
     return response.error();
   }
+  if (!check_answer(*response, request, "POST " + request.url)) {
+    return MountOutcome{}; // someone else's 201 mounts nothing: upload it
+  }
   auto answer = mount_answer(*response, request.url);
   if (!answer) {
     return answer.error();
@@ -329,10 +369,43 @@ Result<MountOutcome> RegistryClient::mount_blob(const std::string& digest,
 }
 
 Result<void> RegistryClient::cancel_upload(const UploadSession& session) {
+  auto deadline = std::chrono::steady_clock::now() + k_cancel_budget;
+  auto remaining = [&] {
+    return std::max(std::chrono::milliseconds(1),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(
+                        deadline - std::chrono::steady_clock::now()));
+  };
   http::Request request;
   request.method = "DELETE";
   request.url = session.location;
+  request.timeout = remaining();
+  request.during_interrupt = true;
   auto response = send_once(request);
+  if (response && response->status == 401 && std::chrono::steady_clock::now() < deadline) {
+    // A token that may also delete: the token server grants what it grants (a subset is no
+    // error), and the registry decides.
+    std::vector<auth::Scope> scopes = m_scopes;
+    for (auto& scope : scopes) {
+      if (scope.name == m_repository &&
+          std::find(scope.actions.begin(), scope.actions.end(), "delete") == scope.actions.end()) {
+        scope.actions.emplace_back("delete");
+      }
+    }
+    std::optional<std::string> value;
+    {
+      std::lock_guard lock(m_auth_mutex);
+      auto fetched = m_authenticator.authorization(scopes);
+      if (fetched) {
+        value = *fetched;
+      }
+    }
+    if (value && value != m_last_authorization && std::chrono::steady_clock::now() < deadline) {
+      request.headers.push_back({"Authorization", *value});
+      request.credential_origin = http::parse_url(m_authenticator.base_url() + "/")->origin();
+      request.timeout = remaining();
+      response = m_client.send(request);
+    }
+  }
   if (!response) {
     return response.error();
   }
@@ -340,6 +413,16 @@ Result<void> RegistryClient::cancel_upload(const UploadSession& session) {
     return http::response_error("DELETE upload session", *response);
   }
   return {};
+}
+
+Error RegistryClient::abandon(const UploadSession& session, const Error& error) {
+  auto cancelled = cancel_upload(session);
+  ++(cancelled ? m_cancelled : m_uncancelled);
+  Error result = error;
+  result.message += cancelled ? "; the upload session was cancelled, nothing was published"
+                              : "; nothing was published (cancelling the upload session failed: " +
+                                    cancelled.error().message + ")";
+  return result;
 }
 
 Result<void> RegistryClient::upload_blob(UploadSession session, const std::string& digest,
@@ -378,10 +461,16 @@ Result<void> RegistryClient::upload_monolithic(UploadSession session, const std:
     bool last = attempt + 1 >= m_policy.max_attempts;
     const http::Response* failed = nullptr;
     if (!response) {
-      if (response.error().kind != ErrorKind::network || last) {
+      if (response.error().kind != ErrorKind::network) {
+        return abandon(session, response.error()); // the source's bytes, or an interruption
+      }
+      if (last) {
         return response.error().with_context("uploading " + digest);
       }
     } else if (response->status == 201 || response->status == 204) {
+      if (auto checked = check_answer(*response, request, "PUT " + digest); !checked) {
+        return checked.error();
+      }
       if (stream->offset() != size) {
         return make_error(ErrorKind::io, "uploading " + digest + ": the source gave " +
                                              std::to_string(stream->offset()) +
@@ -396,7 +485,7 @@ Result<void> RegistryClient::upload_monolithic(UploadSession session, const std:
     } else {
       return http::response_error("PUT " + digest, *response);
     }
-    std::this_thread::sleep_for(retry_delay(failed, attempt));
+    (void)http::sleep_unless_interrupted(retry_delay(failed, attempt));
     // The session may be spent: open a fresh one for the next attempt.
     auto fresh = start_upload();
     if (!fresh) {
@@ -419,9 +508,16 @@ Result<void> RegistryClient::upload_chunked(UploadSession session, const std::st
   int failures = 0;
   bool renewed = false;
   std::uint64_t acknowledged = 0; // bytes the registry confirmed
+  // The last byte goes alone in a PATCH of its own, read before that PATCH is sent: the source
+  // checks the digest when it hands over the last bytes, so bytes that do not match stop the
+  // upload with no request in flight, the registry's offset still matches the newest Location
+  // and the session can be cancelled. (distribution refuses to cancel a session whose offset
+  // moved under a request that was cut short, and a request it is still finishing can recreate
+  // the session's files after a DELETE.)
+  std::uint64_t bulk_end = size > 1 ? size - 1 : size;
   while (stream->offset() < size) {
     std::uint64_t start = stream->offset();
-    std::uint64_t length = std::min(chunk, size - start);
+    std::uint64_t length = start < bulk_end ? std::min(chunk, bulk_end - start) : size - start;
     auto remaining = std::make_shared<std::uint64_t>(length);
     http::Request request;
     request.method = "PATCH";
@@ -429,22 +525,48 @@ Result<void> RegistryClient::upload_chunked(UploadSession session, const std::st
     request.headers = {
         {"Content-Type", "application/octet-stream"},
         {"Content-Range", std::to_string(start) + "-" + std::to_string(start + length - 1)}};
-    request.body_size = length;
-    request.body_source = [stream, remaining, &progress](char* buffer, std::size_t want) {
-      auto limited = static_cast<std::size_t>(std::min<std::uint64_t>(want, *remaining));
-      if (limited == 0) {
-        return Result<std::size_t>(std::size_t{0});
-      }
-      auto got = stream->read(buffer, limited);
-      if (got) {
-        *remaining -= *got;
-        if (progress) {
-          progress(stream->offset());
+    if (start >= bulk_end) {
+      std::string tail(static_cast<std::size_t>(length), '\0');
+      std::size_t filled = 0;
+      while (filled < tail.size()) {
+        auto got = stream->read(tail.data() + filled, tail.size() - filled);
+        if (!got) {
+          return abandon(session, got.error());
         }
+        if (*got == 0) {
+          break;
+        }
+        filled += *got;
       }
-      return got;
-    };
+      if (filled < tail.size()) {
+        return abandon(
+            session, make_error(ErrorKind::io, "uploading " + digest + ": the source ended early"));
+      }
+      request.body = std::move(tail);
+      if (progress) {
+        progress(stream->offset());
+      }
+    } else {
+      request.body_size = length;
+      request.body_source = [stream, remaining, &progress](char* buffer, std::size_t want) {
+        auto limited = static_cast<std::size_t>(std::min<std::uint64_t>(want, *remaining));
+        if (limited == 0) {
+          return Result<std::size_t>(std::size_t{0});
+        }
+        auto got = stream->read(buffer, limited);
+        if (got) {
+          *remaining -= *got;
+          if (progress) {
+            progress(stream->offset());
+          }
+        }
+        return got;
+      };
+    }
     auto response = send_once(request);
+    if (!response && response.error().kind != ErrorKind::network) {
+      return abandon(session, response.error()); // the source's bytes, or an interruption
+    }
     bool ok =
         response && (response->status == 202 || response->status == 204 || response->status == 201);
     if (ok) {
@@ -468,7 +590,7 @@ Result<void> RegistryClient::upload_chunked(UploadSession session, const std::st
       }
       return http::response_error("PATCH " + digest, *response);
     } else {
-      std::this_thread::sleep_for(retry_delay(response ? &*response : nullptr, failures));
+      (void)http::sleep_unless_interrupted(retry_delay(response ? &*response : nullptr, failures));
     }
     // Resume from where the registry says it is.
     http::Request status;
@@ -495,7 +617,7 @@ Result<void> RegistryClient::upload_chunked(UploadSession session, const std::st
     }
     stream = std::make_shared<BlobStream>(std::move(*reopened));
     if (auto skipped = stream->skip_to(resume_at); !skipped) {
-      return skipped.error();
+      return abandon(session, skipped.error());
     }
   }
   http::Request close;
@@ -510,7 +632,7 @@ Result<void> RegistryClient::upload_chunked(UploadSession session, const std::st
   if (response->status != 201 && response->status != 204) {
     return http::response_error("PUT " + digest, *response);
   }
-  return {};
+  return check_answer(*response, close, "PUT " + digest);
 }
 
 Result<std::optional<std::string>>
@@ -544,6 +666,9 @@ RegistryClient::head_manifest(const std::string& reference, const std::string& m
   if (response->status != 200) {
     return http::response_error("HEAD " + request.url, *response);
   }
+  if (!check_answer(*response, request, "HEAD " + request.url)) {
+    return std::optional<std::string>(); // elsewhere's answer: unknown, push the long way
+  }
   return digest_header(*response, "HEAD " + request.url);
 }
 
@@ -561,6 +686,9 @@ Result<ManifestOutcome> RegistryClient::put_manifest(const std::string& referenc
   }
   if (response->status != 201 && response->status != 200 && response->status != 202) {
     return http::response_error("PUT manifest " + reference, *response);
+  }
+  if (auto checked = check_answer(*response, request, "PUT manifest " + reference); !checked) {
+    return checked.error();
   }
   auto digest = digest_header(*response, "PUT manifest " + reference);
   if (!digest) {

@@ -1,4 +1,5 @@
-// Registry keys: an accepted key has no control bytes or spaces, is stable, and matches itself.
+// Registry keys: an accepted key has no control bytes or spaces, is stable, and matches itself;
+// auth.json keys are stable too.
 #include "regauth/config/registry_key.hpp"
 
 #include "fuzz_check.hpp"
@@ -8,6 +9,15 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
+  // auth.json keys: stable, and their lookups end at their registry.
+  if (auto auth_key = regauth::config::normalize_auth_file_key(input)) {
+    auto again = regauth::config::normalize_auth_file_key(*auth_key);
+    FUZZ_CHECK(again.has_value());
+    FUZZ_CHECK(*again == *auth_key);
+    auto lookups = regauth::config::auth_file_lookup_keys(*auth_key);
+    FUZZ_CHECK(!lookups.empty() && lookups.front() == *auth_key);
+    FUZZ_CHECK(lookups.back() == regauth::config::auth_file_registry(*auth_key));
+  }
   auto key = regauth::config::normalize_registry_key(input);
   if (!key) {
     return 0;

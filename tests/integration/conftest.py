@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
+from typing import NamedTuple
 
 import pytest
 
@@ -224,3 +226,40 @@ def run_regauth(regauth, tmp_path) -> RegauthCommand:
     store = tmp_path / "no-pass-store"
     store.mkdir()
     return RegauthCommand(regauth, str(home), str(store))
+
+
+# ---- registries under real cloud host names --------------------------------
+
+
+class CloudRegistry(NamedTuple):
+    registry: Registry
+    host: str  # the cloud host name, e.g. ghcr.io
+    address: str  # the loopback address whose port 443 answers for it
+    flags: list  # --resolve and --certs-dir for regauth
+
+
+@pytest.fixture
+def start_cloud_registry(start_registry, test_ca, tmp_path):
+    """Factory: start_cloud_registry(host, **Registry kwargs) -> CloudRegistry.  A TLS registry
+    on port 443 of a random loopback address, with a test-CA certificate for `host`, reached by
+    regauth through `flags` (--resolve HOST:443:ADDRESS and --certs-dir)."""
+    import random
+
+    def start(host: str, **kwargs) -> CloudRegistry:
+        for _ in range(20):
+            address = ".".join(["127"] + [str(random.randint(1, 254)) for _ in range(3)])
+            with socket.socket() as probe:
+                try:
+                    probe.bind((address, 443))
+                    break
+                except OSError:
+                    continue
+        else:
+            pytest.fail("no loopback address with a free port 443", pytrace=False)
+        tls = test_ca.issue([host], str(tmp_path / f"tls-{host}"))
+        registry = start_registry(tls=tls, port=443, address=address, **kwargs)
+        certs = test_ca.certs_dir(str(tmp_path / f"certs-{host}"), [host])
+        return CloudRegistry(registry, host, address,
+                             ["--resolve", f"{host}:443:{address}", "--certs-dir", certs])
+
+    return start

@@ -143,9 +143,14 @@ def test_token_redirect_to_another_host_loses_authorization(run_regauth, config_
     result = try_login(run_regauth, config_dir, registry.hostport, "--resolve",
                        f"other.test:{other.port}:127.0.0.1", "--insecure-registry",
                        f"other.test:{other.port}")
-    assert result.returncode == 0, result.stderr
+    # The other host never saw the credentials, so its token proves nothing (issue 11): refused.
+    assert result.returncode == 9, result.stderr
+    assert f"http://other.test:{other.port}" in result.stderr
+    assert "nothing was stored" in result.stderr
     assert len(other.requests) == 1
     assert "authorization" not in other.requests[0].headers
+    assert not any(r.headers.get("authorization") == "Bearer t2" for r in registry.requests)
+    assert not os.path.exists(os.path.join(config_dir, "config.json"))
 
 
 def test_redirect_loop_is_bounded(run_regauth, config_dir, servers):
@@ -229,7 +234,9 @@ def test_unresponsive_servers_fail_fast(run_regauth, config_dir, servers, reply)
     result = run_regauth(["--config", config_dir, "--timeout", "2", "login", "-u", "a",
                           "--password-stdin", registry.hostport], input="p\n", timeout=30)
     assert result.returncode == 7, result.stderr
-    assert len(registry.requests) <= 2  # https attempt refused, then the http one
+    # A stall or a trickle is given up after --timeout; a reset, which comes at once, is tried
+    # again a few rounds with backoff (bench/soak: a flaky server's reset is no verdict).
+    assert len(registry.requests) <= (4 if reply.reset else 2)
 
 
 def test_401_forever_makes_one_token_request(run_regauth, config_dir, servers):
@@ -298,9 +305,12 @@ def test_token_redirect_to_another_port_loses_authorization(run_regauth, config_
         return challenge(f'Bearer realm="http://127.0.0.1:{registry.port}/token"')
     registry = servers(route)
     result = try_login(run_regauth, config_dir, registry.hostport)
-    assert result.returncode == 0, result.stderr
+    # A token from an origin that never saw the credentials proves nothing (issue 11).
+    assert result.returncode == 9, result.stderr
+    assert f"http://127.0.0.1:{other.port}" in result.stderr
     assert len(other.requests) == 1
     assert "authorization" not in other.requests[0].headers  # same host, other port: new origin
+    assert not os.path.exists(os.path.join(config_dir, "config.json"))
 
 
 def test_redirect_from_https_to_http_is_refused(run_regauth, config_dir, servers, test_ca,

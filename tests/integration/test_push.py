@@ -199,12 +199,11 @@ def test_push_to_a_new_tag_sends_no_blob_bytes(run_regauth, token_registry, conf
     assert [r for r in served if r.method == "PATCH"] == []
     puts = [r for r in served if r.method == "PUT"]
     assert len(puts) == 1 and puts[0].path == "/v2/team/again/manifests/2"
-    # the tag is unknown (404); the gate's POST found the config (201), so only the two
-    # layers need a HEAD
+    # the tag is unknown (404); the gate's POST found the config (201), and each layer is
+    # asked about with a mount from the repository itself: one request per blob it has
     heads = [r for r in served if r.method == "HEAD"]
-    assert sorted((r.path.split("/")[-2], r.status) for r in heads) == [
-        ("blobs", 200), ("blobs", 200), ("manifests", 404)]
-    assert [r.status for r in served if r.method == "POST"] == [201]
+    assert [(r.path.split("/")[-2], r.status) for r in heads] == [("manifests", 404)]
+    assert [r.status for r in served if r.method == "POST"] == [201, 201, 201]
 
 
 def test_push_over_a_tag_naming_another_manifest_puts_the_manifest(run_regauth, token_registry,
@@ -420,3 +419,36 @@ def test_push_to_token_registry_over_tls(run_regauth, start_token_server, start_
     assert image["manifest"]["digest"] in {f"sha256:{d.split(':')[1]}" for d in
                                            registry.blobs_on_disk()}
     assert registry.manifests_on_disk()["secure/app"]["tags"] == ["1"]
+
+
+def blob_requests(served) -> list:
+    """The requests that concern blobs: HEADs of blobs, upload POSTs, PATCHes and blob PUTs."""
+    return [r for r in served if "/blobs/" in r.path]
+
+
+def test_a_new_blob_costs_two_requests_and_a_present_one_one(run_regauth, token_registry,
+                                                            config_dir, tmp_path):
+    sizes = [3_000 + i for i in range(6)]
+    old = make_oci_layout(str(tmp_path / "old"), layer_sizes=sizes[:3], seed=7)
+    make_oci_layout(str(tmp_path / "new"), layer_sizes=sizes, seed=7)
+    new = json.load(open(tmp_path / "new" / "index.json"))["manifests"][0]
+    assert login(run_regauth, config_dir, token_registry.hostport, *ALICE).returncode == 0
+    repo = f"{token_registry.hostport}/team/counted"
+    token_registry.clear_requests()
+    fresh = push(run_regauth, config_dir, str(tmp_path / "old"), repo + ":old")
+    assert fresh.returncode == 0, fresh.stderr
+    blobs = 1 + len(old["layers"])  # config and layers
+    assert len(blob_requests(token_registry.requests())) == 2 * blobs
+
+    # The second image shares its first three layers' contents with the first (same seed),
+    # not its config: three blobs present, four new.
+    token_registry.clear_requests()
+    half = push(run_regauth, config_dir, str(tmp_path / "new"), repo + ":new")
+    assert half.returncode == 0, half.stderr
+    served = blob_requests(token_registry.requests())
+    present = [r for r in served if r.method == "POST" and r.status == 201]
+    uploads = [r for r in served if r.method == "PUT"]
+    assert len(present) == 3 and len(uploads) == 4
+    assert len(served) == 3 + 2 * 4
+    assert not [r for r in served if r.method == "HEAD"]
+    assert inspect_raw(token_registry, f"team/counted@{new['digest']}")

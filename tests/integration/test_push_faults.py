@@ -105,11 +105,15 @@ def test_dropped_connection_mid_blob_resumes(run_regauth, config_dir, image, fak
 
 
 def test_server_error_is_retried_a_bounded_number_of_times(run_regauth, config_dir, image, fake):
-    fake.inject("HEAD", *[Reply(503)] * 50)
+    fake.inject("PUT", *[Reply(503)] * 50)
     result = push(run_regauth, config_dir, image, fake)
     assert result.returncode == 7, result.stderr
-    heads = [r for r in fake.requests if r.method == "HEAD"]
-    assert 1 <= len(heads) <= 3 * 4  # three blobs, at most four attempts each
+    # Three blobs on three jobs at once, each given exactly four attempts (a fresh upload
+    # session each time), then the push gives up without putting the manifest.
+    puts = [r for r in fake.requests if r.method == "PUT"]
+    assert len(puts) == 3 * 4
+    assert len({r.path for r in puts}) == len(puts)
+    assert "1" not in fake.manifests
 
 
 def test_401_forever_ends_without_a_loop(run_regauth, config_dir, image, fake):
@@ -145,3 +149,39 @@ def test_a_token_dying_before_an_upload_session_is_renewed_once(run_regauth, con
     uploaded_ok(fake, result)
     assert fake.token_count - tokens_before == 2  # the first token, then one renewal
     assert [r.method for r in fake.requests].count("POST") >= 3  # gate, refused, renewed
+
+
+def test_a_registry_that_never_mounts_gets_large_blobs_once(run_regauth, config_dir, tmp_path,
+                                                            fake):
+    # The fake answers every mount with 202 (a new upload session), as registries without
+    # cross-repository mounts do: small blobs are then sent again, large ones are asked about
+    # with a HEAD first and never sent twice.
+    image = make_oci_layout(str(tmp_path / "big"), layer_sizes=[9 << 20, 2_000])
+    first = push(run_regauth, config_dir, str(tmp_path / "big"), fake)
+    uploaded_ok(fake, first)
+    big = image["layers"][0]["digest"]
+    seen = len(fake.requests)
+    again = run_regauth(["--config", config_dir, "push", str(tmp_path / "big"),
+                         f"{fake.hostport}/t/app:2"], timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert "2" in fake.manifests
+    second = fake.requests[seen:]
+    assert [r for r in second if r.method == "HEAD" and r.path.endswith(big)]
+    sent = sum(len(r.body) for r in second if r.method in ("PUT", "PATCH"))
+    assert sent < 1 << 20  # the 9 MiB layer was not sent again
+
+
+def test_a_registry_refusing_mount_requests_gets_plain_uploads(run_regauth, config_dir, image,
+                                                               fake):
+    served = fake._serve
+
+    def serve(request):
+        if request.method == "POST" and "mount" in request.query:
+            return Reply(400, [], b'{"errors":[{"code":"UNSUPPORTED","message":"no mounts"}]}')
+        return served(request)
+
+    fake._serve = serve
+    uploaded_ok(fake, push(run_regauth, config_dir, image, fake))
+    posts = [r for r in fake.requests if r.method == "POST"]
+    assert [r for r in posts if "mount" not in r.query]  # the fall-back upload sessions
+    assert len(fake.blobs) == 3

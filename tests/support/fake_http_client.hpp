@@ -25,6 +25,8 @@ inline http::Response make_response(long status, std::string body = {},
   return response;
 }
 
+inline std::string header_value(const http::Request& request, std::string_view name);
+
 class FakeHttpClient final : public http::HttpClient {
 public:
   // Scripts the answers to `method` requests whose URL starts with `url_prefix`.
@@ -52,8 +54,14 @@ public:
     std::size_t index = std::min(best->next, best->answers.size() - 1);
     ++best->next;
     Result<http::Response> answer = best->answers[index];
-    if (answer) {
+    // An answer scripted with a `url` of its own stands for one that came after redirects: its
+    // `method` and `authorization_sent` are taken as scripted.
+    if (answer && answer->url.empty()) {
       answer->url = request.url;
+      answer->method = request.method;
+      answer->authorization_sent = !header_value(request, "Authorization").empty();
+    } else if (answer && answer->method.empty()) {
+      answer->method = request.method;
     }
     return answer;
   }

@@ -37,8 +37,9 @@ public:
   Authenticator(http::HttpClient& client, std::string registry_host,
                 std::optional<credentials::Credentials> credentials, AuthOptions options);
 
-  // Step 1-2. Fails (network) when the registry cannot be reached, (not_found) when it does not
-  // speak the v2 API, (protocol) when its challenge is malformed.
+  // Step 1-2. Fails (network) when the registry cannot be reached (after a few rounds with
+  // backoff for resets, 5xx and 429), (not_found) when it does not speak the v2 API, (protocol)
+  // when its challenge is malformed.
   Result<void> ping();
   // "https://host[:port]" after ping.
   [[nodiscard]] const std::string& base_url() const { return m_base_url; }
@@ -64,6 +65,8 @@ public:
   }
 
 private:
+  // One ping; sets `retry` when the failure is one that a later attempt may not meet.
+  Result<void> ping_once(bool& retry);
   Result<Token> token_for(const std::vector<Scope>& scopes, bool offline);
   Result<std::string> realm_url();
 

@@ -1,9 +1,11 @@
 // What every command receives: the global options, the services and the output streams.
 #pragma once
 
+#include "regauth/auth/authenticator.hpp"
 #include "regauth/cli/app.hpp"
 #include "regauth/credentials/keychain.hpp"
 #include "regauth/http/curl_client.hpp"
+#include "regauth/registry/reference.hpp"
 #include "regauth/terminal_text.hpp"
 
 #include <nlohmann/json.hpp>
@@ -19,6 +21,7 @@ namespace regauth::cli {
 
 struct GlobalOptions {
   std::optional<std::string> config_dir;
+  std::optional<std::string> authfile; // --authfile: a containers auth.json instead of config.json
   bool debug = false;
   std::vector<std::string> insecure_registries;
   std::vector<std::string> resolve;
@@ -27,6 +30,7 @@ struct GlobalOptions {
   double helper_timeout_seconds = 30;
   double lock_timeout_seconds = 10;
   double timeout_seconds = 60;
+  bool no_identity = false; // --no-identity: never ask the machine's identity sources
 };
 
 struct Context {
@@ -41,6 +45,23 @@ struct Context {
   Result<credentials::Keychain> keychain() const;
   // Transport options from the global flags (certs dirs include /etc/docker/certs.d).
   http::TransportOptions transport() const;
+  // transport() plus config.json's HttpHeaders for requests to `registry_host` (User-Agent
+  // dropped, as the Docker CLI does). Fails (config) on a header that cannot be sent.
+  Result<http::TransportOptions> transport_for(const std::string& registry_host) const;
+  // The containers auth.json in use instead of config.json: --authfile, else
+  // $REGISTRY_AUTH_FILE; nullopt for Docker's config.json.
+  std::optional<std::filesystem::path> auth_file() const;
+  // The host[:port] to contact for a key from registry_key() or lookup_key().
+  std::string registry_host(const std::string& key) const;
+  // The key credentials for a registry the user named are filed under (normalize_registry_key,
+  // or normalize_auth_file_key with an auth.json: "registry/namespace" stays as given).
+  Result<std::string> registry_key(const std::string& server) const;
+  // The key to look credentials up under for a push to or a token for `target` (with an
+  // auth.json, "registry/repository": the most specific stored key wins).
+  Result<std::string> lookup_key(const registry::Reference& target) const;
+  // Authenticator options for the registry at `host` over `transport`.
+  auth::AuthOptions auth_options(const http::TransportOptions& transport,
+                                 const std::string& host) const;
   // Prints a warning line: "WARNING: ..." on err, escaped for the terminal.
   void warn(const std::string& message) const;
 };

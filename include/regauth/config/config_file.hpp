@@ -55,6 +55,10 @@ public:
   // The stored keys that name the registry `normalized_key`: the exact key first, then legacy
   // spellings (`https://host`, `http://host/v1/`) in file order. Empty when none.
   [[nodiscard]] std::vector<std::string> matching_auth_keys(std::string_view normalized_key) const;
+  // The stored keys that name the auth.json key `normalized_key` (normalize_auth_file_key):
+  // the exact key first, then other spellings in file order. Empty when none.
+  [[nodiscard]] std::vector<std::string>
+  matching_auth_file_keys(std::string_view normalized_key) const;
   // The entry under `key`, or nullptr.
   [[nodiscard]] const Json* auth_entry(std::string_view key) const;
   // Replaces the entry under `key` in place, or inserts it where a sorted `auths` keeps it.
@@ -73,6 +77,9 @@ public:
   // True when no `auths` entry, `credsStore` or `credHelpers` exists (the Docker CLI then
   // detects a platform default credential helper).
   [[nodiscard]] bool has_no_auth_settings() const;
+  // False when regauth's own setting `"regauth": {"identity": false}` turns the identity sources
+  // (cloud roles, CI job tokens) off; true otherwise.
+  [[nodiscard]] bool identity_enabled() const;
   // True when some `auths` entry holds a secret inline (auth, password, identitytoken,
   // registrytoken).
   [[nodiscard]] bool has_inline_secrets() const;

@@ -11,6 +11,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace regauth::config {
@@ -56,5 +57,10 @@ Result<std::filesystem::path> resolve_write_target(const std::filesystem::path& 
 // how it was read: "PATH: key "auths" appears on lines 2 and 9: ...".
 std::vector<std::string> describe_duplicate_keys(const ConfigFile& config,
                                                  const std::filesystem::path& path);
+
+// Writes `bytes` to `path` atomically (temp file beside it, fsync, rename) with mode 0600,
+// symlinks followed. Fails (io) when the file it would replace is not a regular file (a
+// device, a FIFO, a directory), or on any write error; the old file is then untouched.
+Result<void> save_private_file(const std::filesystem::path& path, std::string_view bytes);
 
 } // namespace regauth::config

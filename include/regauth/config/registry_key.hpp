@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace regauth::config {
 
@@ -27,5 +28,19 @@ bool is_docker_hub_key(std::string_view normalized_key);
 
 // The host[:port] to contact for a normalized key: "registry-1.docker.io" for Docker Hub.
 std::string registry_host_for_key(std::string_view normalized_key);
+
+// containers-auth.json(5) keys (auth.json of podman, buildah and skopeo): "host[:port]" or
+// "host[:port]/namespace[/repository...]", Docker Hub as "docker.io". A key with a scheme is a
+// legacy key and keeps only its host (as containers/image's normalizeAuthFileKey). Hosts are
+// checked as normalize_registry_key checks them; the path must be lower-case repository
+// components. Fails (usage) quoting the input.
+Result<std::string> normalize_auth_file_key(std::string_view server);
+
+// The keys an auth.json lookup for `key` tries, most specific first:
+// "r/ns/repo" -> {"r/ns/repo", "r/ns", "r"}. Pure.
+std::vector<std::string> auth_file_lookup_keys(std::string_view key);
+
+// The registry part of an auth.json key: "r:5000/ns/repo" -> "r:5000".
+std::string auth_file_registry(std::string_view key);
 
 } // namespace regauth::config

@@ -9,9 +9,15 @@
 
 namespace regauth::credentials {
 
+// How keys name registries: Docker's config.json (one key per registry, legacy spellings
+// matched), or containers-auth.json(5) (keys may name a namespace or repository; a lookup takes
+// the most specific key that holds credentials).
+enum class KeyStyle { docker, auth_file };
+
 class FileStore final : public CredentialStore {
 public:
-  explicit FileStore(std::filesystem::path config_path, config::SaveOptions options = {});
+  explicit FileStore(std::filesystem::path config_path, config::SaveOptions options = {},
+                     KeyStyle style = KeyStyle::docker);
 
   [[nodiscard]] std::string description() const override;
   // Looks under the exact key first, then under legacy spellings of the same registry.
@@ -23,8 +29,12 @@ public:
   std::vector<std::string> take_warnings() override;
 
 private:
+  [[nodiscard]] std::vector<std::string> matching(const config::ConfigFile& config,
+                                                  const std::string& key) const;
+
   std::filesystem::path m_config_path;
   config::SaveOptions m_options;
+  KeyStyle m_style;
   std::vector<std::string> m_warnings;
 };
 

@@ -7,6 +7,8 @@
 #include "regauth/config/config_file.hpp"
 #include "regauth/config/config_store.hpp"
 #include "regauth/credentials/credentials.hpp"
+#include "regauth/credentials/file_store.hpp"
+#include "regauth/credentials/identity_source.hpp"
 #include "regauth/credentials/process_runner.hpp"
 
 #include <chrono>
@@ -47,12 +49,25 @@ struct KeychainOptions {
   config::SaveOptions save;
   std::optional<std::string> auth_config_env; // the value of DOCKER_AUTH_CONFIG, when set
   std::string search_path;                    // PATH, to find helpers
+  // Asked, in order, when no store holds credentials for a registry (empty: --no-identity).
+  // The config's `"regauth": {"identity": false}` turns them off too.
+  std::vector<std::shared_ptr<IdentitySource>> identity_sources;
+  // KeyStyle::auth_file: config_path is a containers auth.json (--authfile, REGISTRY_AUTH_FILE):
+  // keys may name namespaces, credHelpers are chosen and asked by registry host, and there is
+  // no platform default helper, no `{}` placeholder and no DOCKER_AUTH_CONFIG.
+  KeyStyle key_style = KeyStyle::docker;
 };
 
 struct FoundCredentials {
   Credentials credentials;
-  std::string
-      source; // "config.json path", "credential helper docker-credential-x", "DOCKER_AUTH_CONFIG"
+  // "config.json path", "credential helper docker-credential-x", "DOCKER_AUTH_CONFIG", or an
+  // identity source's description ("GitHub Actions GITHUB_TOKEN of octocat").
+  std::string source;
+  // Set for credentials from an identity source: short-lived, never to be stored.
+  bool from_identity = false;
+  std::optional<std::chrono::system_clock::time_point> expires_at;
+  // Notices for the user ("docker-credential-gcr is not installed: using ..."); never secrets.
+  std::vector<std::string> warnings;
 };
 
 struct StoreOutcome {
@@ -87,8 +102,12 @@ public:
 
   // The store a write for `key` goes to.
   Result<StoreChoice> choice_for(const std::string& key);
-  // Credentials for a normalized key, or nullopt. A failing store is an error, never a fall back.
+  // Credentials for a normalized key, or nullopt: DOCKER_AUTH_CONFIG, then the chosen store, then
+  // the identity sources that serve the registry. A failing store is an error, never a fall back.
   Result<std::optional<FoundCredentials>> get(const std::string& key);
+  // Only the identity sources' answer for `key` (nullopt when none serves it or none has an
+  // identity, or when they are turned off).
+  Result<std::optional<FoundCredentials>> get_from_identity(const std::string& key);
   // Files credentials in the chosen store; a helper's secret leaves a `{}` placeholder in `auths`.
   Result<StoreOutcome> store(const std::string& key, const Credentials& credentials);
   // Removes every trace of `key`: the helper's entry and every `auths` spelling. A failing helper
@@ -102,9 +121,15 @@ public:
   [[nodiscard]] const std::filesystem::path& config_path() const { return m_options.config_path; }
 
 private:
+  [[nodiscard]] bool auth_file() const { return m_options.key_style == KeyStyle::auth_file; }
+  // The key credHelpers and helpers know a registry by: the key itself, or for auth.json the
+  // registry part of it.
+  [[nodiscard]] std::string helper_key(const std::string& key) const;
   Result<config::ConfigFile> load();
   std::unique_ptr<CredentialStore> open(const StoreChoice& choice);
   std::optional<std::string> default_helper();
+  Result<std::optional<FoundCredentials>> ask_identity_sources(const std::string& key);
+  StoreChoice choice_in(const config::ConfigFile& config, const std::string& key);
 
   KeychainOptions m_options;
   ProcessRunner& m_runner;

@@ -25,6 +25,11 @@ struct TransportOptions {
   int max_redirects = 5;
   std::string user_agent = "regauth";
   std::function<void(std::string_view)> debug; // receives redacted request/response lines
+  // Sent with every request to a host in header_hosts (host[:port] as Url::host_port gives
+  // it), on any path and either scheme; never to another host (a token realm elsewhere, a
+  // redirect target). config.json's HttpHeaders, as the Docker CLI sends them.
+  std::vector<Header> headers;
+  std::vector<std::string> header_hosts;
 };
 
 // True when `url` may use plain HTTP or unverified TLS: a loopback host, or one listed in
@@ -37,7 +42,8 @@ bool allows_insecure(const TransportOptions& options, const Url& url);
 // The outcome is the one the Docker CLI reaches by trying https first and falling back.
 bool prefers_plain_http(const TransportOptions& options, const Url& url);
 
-// Redacts a header line for --debug: Authorization, Proxy-Authorization, Cookie, Set-Cookie.
+// Redacts a header line for --debug: Authorization, Proxy-Authorization, Cookie, Set-Cookie,
+// X-Amz-Security-Token, X-aws-ec2-metadata-token.
 std::string redact_header_line(std::string_view line);
 
 // Creates the libcurl client. One instance holds one connection cache: reuse it within a
@@ -46,5 +52,8 @@ std::unique_ptr<HttpClient> make_curl_client(const TransportOptions& options);
 
 // Loads and initialises libcurl now rather than on first use (thread-safe, idempotent).
 void initialise_http();
+
+// libcurl's version ("7.88.1"), from curl_version_info; loads libcurl.
+std::string libcurl_version();
 
 } // namespace regauth::http

@@ -23,6 +23,14 @@ struct Header {
 // end).
 using BodySource = std::function<Result<std::size_t>(char* buffer, std::size_t size)>;
 
+// AWS Signature Version 4, computed by libcurl (CURLOPT_AWS_SIGV4). A session token goes in an
+// `X-Amz-Security-Token` header of the request, which libcurl signs with the others.
+struct AwsSigning {
+  std::string provider; // "aws:amz:REGION:SERVICE", region and service always explicit
+  std::string access_key_id;
+  std::string secret_access_key;
+};
+
 struct Request {
   std::string method = "GET";
   std::string url;
@@ -37,6 +45,11 @@ struct Request {
   std::optional<std::string> credential_origin;
   // A tighter limit on the whole request than the transport's (never a looser one).
   std::optional<std::chrono::milliseconds> timeout;
+  // Sent even after interrupt() (the DELETEs that cancel upload sessions); other requests end
+  // at once, failing (interrupted).
+  bool during_interrupt = false;
+  // When set, libcurl signs the request for AWS with these keys (never sent themselves).
+  std::optional<AwsSigning> aws_signing;
 };
 
 struct Response {
@@ -44,6 +57,12 @@ struct Response {
   std::vector<Header> headers; // of the final response, in order
   std::string body;
   std::string url; // after redirects
+  // What the request that got this answer carried, after redirects: its method (a redirect may
+  // turn a POST into a GET and drop its body) and whether `Authorization` was still on it (it is
+  // dropped on the way to another origin). A response proves credentials only when the origin
+  // that received them answered (see docs/security.md, "What counts as proof").
+  std::string method;
+  bool authorization_sent = false;
 
   // The first header named `name` (case-insensitive), or nullopt.
   [[nodiscard]] std::optional<std::string> header(std::string_view name) const;
@@ -59,6 +78,18 @@ public:
   // status is a Response.
   virtual Result<Response> send(const Request& request) = 0;
 };
+
+// Interruption (SIGINT, SIGTERM): once interrupt() is called, every transfer in progress ends
+// within a fraction of a second and every later request fails (interrupted), except those
+// marked `during_interrupt`; waits between retries end too. Process-wide, thread-safe.
+void interrupt(int signal_number);
+// The signal interrupt() was given, or 0.
+int interrupted_by();
+// Sleeps for `duration` or until interrupt(), whichever comes first. Returns false when
+// interrupted.
+bool sleep_unless_interrupted(std::chrono::milliseconds duration);
+// The error for a request that an interruption ended.
+Error interrupted_error(const std::string& what);
 
 // Case-insensitive ASCII comparison for header and scheme names.
 bool equals_ignore_case(std::string_view a, std::string_view b);

@@ -2,6 +2,7 @@
 // headers, relative realms) and query building. Pure: no I/O.
 #pragma once
 
+#include "regauth/http/http_client.hpp"
 #include "regauth/result.hpp"
 
 #include <string>
@@ -44,5 +45,22 @@ bool is_loopback_host(std::string_view host);
 
 // True when host is an IPv4 or IPv6 literal.
 bool is_ip_literal(std::string_view host);
+
+// What a response must show to count as the answer of the server that received a request:
+// every use of a response as proof goes through check_answered_by (docs/security.md, "What
+// counts as proof").
+struct Proof {
+  std::string origin;              // the origin the request went to (Url::origin())
+  std::string method;              // the method it was sent with ("" when it does not matter)
+  bool with_authorization = false; // it carried Authorization, which must still be on it
+};
+
+// Succeeds when `response` came from `proof.origin` (after any redirects), on a request that
+// kept `proof.method` (a redirect that turns a POST or PUT into a GET drops the body) and, with
+// `with_authorization`, still carried Authorization. Fails (protocol) with "<what> went to
+// <origin>, but the <status> answer came from <where>..." so that the caller can add what was
+// not done ("nothing was stored").
+Result<void> check_answered_by(const Response& response, const Proof& proof,
+                               const std::string& what);
 
 } // namespace regauth::http

@@ -22,4 +22,7 @@ namespace regauth::image {
 Result<std::unique_ptr<ImageSource>> open_docker_archive(const std::string& path,
                                                          const std::string& repo_tag);
 
+// libarchive's version ("3.6.2"), from archive_version_string; loads libarchive.
+std::string libarchive_version();
+
 } // namespace regauth::image

@@ -45,7 +45,18 @@ public:
   virtual Result<std::unique_ptr<BlobReader>> open_blob(const BlobDescriptor& blob) const = 0;
   // "oci:/path:tag" or "docker-archive:/path.tar", for messages.
   [[nodiscard]] virtual std::string description() const = 0;
+  // Where the blob's bytes are read from, for messages: a file, or a member of an archive.
+  [[nodiscard]] virtual std::string blob_location(const BlobDescriptor& blob) const {
+    return description() + ": " + blob.digest;
+  }
 };
+
+// Opens a blob as open_blob does, through a reader that hashes every byte it hands over and
+// stops at the blob's size: the read that would hand over the last bytes fails (protocol)
+// instead when the bytes do not match the digest, so a request streaming them never completes
+// with bad bytes; a source that ends early fails (io). A blob of size 0 is checked at once.
+Result<std::unique_ptr<BlobReader>> open_verified_blob(const ImageSource& source,
+                                                       const BlobDescriptor& blob);
 
 // Opens SOURCE as the push command takes it: "oci:DIR[:TAG]", "docker-archive:FILE", a plain
 // directory (an OCI layout), or a path ending in ".tar" (a docker-archive). For an OCI layout the

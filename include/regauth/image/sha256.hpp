@@ -28,6 +28,26 @@ private:
   std::unique_ptr<Context> m_context;
 };
 
+// Incremental hashing for "sha256" or "sha512", as digests name them.
+class Digester {
+public:
+  // An unknown algorithm gives a digester whose finish() returns "".
+  explicit Digester(std::string_view algorithm);
+  ~Digester();
+  Digester(Digester&&) noexcept;
+  Digester& operator=(Digester&&) noexcept;
+  Digester(const Digester&) = delete;
+  Digester& operator=(const Digester&) = delete;
+
+  void update(std::string_view bytes);
+  // "<algorithm>:<hex>" of everything added; "" when OpenSSL failed. Call once.
+  [[nodiscard]] std::string finish();
+
+private:
+  struct Context;
+  std::unique_ptr<Context> m_context;
+};
+
 // "<algorithm>:<hex>" of `bytes` for "sha256" or "sha512"; "" for any other algorithm or when
 // OpenSSL fails, which matches no digest.
 std::string digest_of(std::string_view algorithm, std::string_view bytes);

@@ -47,10 +47,14 @@ struct Identity {
 };
 
 struct PushOptions {
-  int jobs = 4;
+  int jobs = 0;                          // 0: chosen by choose_jobs
   std::optional<std::string> mount_from; // repository on the same registry
   registry::UploadPolicy upload;
 };
+
+// How many connections upload `blobs` at once: `requested` when it is positive (at most one per
+// blob), else one per small blob and a few for large ones, within a bound. Pure.
+std::size_t choose_jobs(const std::vector<image::BlobDescriptor>& blobs, int requested);
 
 struct PushResult {
   std::string reference; // tag or digest pushed
@@ -81,6 +85,8 @@ public:
   Result<PushResult> push(const image::ImageSource& source);
 
 private:
+  // The error for a push that SIGINT or SIGTERM ended, with what was cancelled.
+  Error interruption(std::size_t cancelled, std::size_t uncancelled) const;
   Error gate_refusal(const registry::Refusal& refusal, const Error& error) const;
   std::vector<auth::Scope> scopes() const;
 

@@ -56,6 +56,10 @@ struct Refusal {
 // answer it must not hold up a push.
 inline constexpr std::chrono::milliseconds k_lookup_timeout{10000};
 
+// The longest cancelling one upload session may take (a DELETE, perhaps a token for it and a
+// second DELETE): it runs while regauth is failing or being interrupted.
+inline constexpr std::chrono::milliseconds k_cancel_budget{2000};
+
 class RegistryClient {
 public:
   RegistryClient(auth::Authenticator& authenticator, std::mutex& auth_mutex,
@@ -68,8 +72,9 @@ public:
   Result<UploadSession> start_upload();
   // The push gate's request: POST /v2/<name>/blobs/uploads/, with ?mount=<probe>&from=<name>
   // when `probe_digest` is set, so that the one request also tells whether that blob is already
-  // in the repository (201) or opens the session to upload it (202). Sent once, without token
-  // renewal: the answer is the verdict. A 401/403 fills `refusal`.
+  // in the repository (201) or opens the session to upload it (202). Retried on network errors,
+  // 5xx and 429 as any request, but a 401 is not renewed: it is the verdict, and with a 403
+  // fills `refusal`.
   // `from` is the repository to mount from (this one when empty).
   Result<MountOutcome> open_gate(Refusal& refusal, const std::string& probe_digest,
                                  const std::string& from = "");
@@ -79,7 +84,10 @@ public:
   // by size (the registry verifies the digest). Retries and resumes as the policy allows.
   Result<void> upload_blob(UploadSession session, const std::string& digest, std::uint64_t size,
                            const BlobOpener& open, const ProgressSink& progress);
-  // DELETE the session. Fails with the registry's words (distribution needs the delete action).
+  // DELETE the session, within k_cancel_budget. When the registry answers 401 (distribution
+  // needs the delete action to cancel a session, and a push token has pull,push), asks once
+  // for a token that adds delete on this repository and sends the DELETE again. Fails with the
+  // registry's words.
   Result<void> cancel_upload(const UploadSession& session);
   // HEAD /v2/<name>/manifests/<reference>, accepting `media_type` first: the digest the
   // registry reports (Docker-Content-Digest); nullopt on 404 or when it names none. A lookup:
@@ -94,6 +102,10 @@ public:
                                        const std::string& bytes);
 
   [[nodiscard]] const std::string& repository() const { return m_repository; }
+  // Upload sessions this client cancelled after a failure or an interruption, and those it
+  // tried to cancel in vain.
+  [[nodiscard]] std::size_t cancelled_sessions() const { return m_cancelled; }
+  [[nodiscard]] std::size_t uncancelled_sessions() const { return m_uncancelled; }
 
 private:
   Result<std::optional<std::string>> authorization();
@@ -102,6 +114,11 @@ private:
   // on 401 renews the token once. Not for streamed bodies.
   Result<http::Response> send(http::Request request);
   Result<http::Response> send_once(http::Request request);
+  // Fails (protocol) unless `response` is the answer of the origin `request` went to, to the
+  // request as sent (same method, Authorization still on it when it had one): a redirect must
+  // not turn a gate, an upload or a manifest PUT into someone else's 2xx.
+  Result<void> check_answer(const http::Response& response, const http::Request& request,
+                            const std::string& what) const;
   Result<UploadSession> session_from(const http::Response& response, const std::string& base);
   // The answer to a POST ?mount=: 201 mounted, 202 the session it opened, nullopt otherwise.
   Result<std::optional<MountOutcome>> mount_answer(const http::Response& response,
@@ -109,6 +126,10 @@ private:
   Result<void> upload_monolithic(UploadSession session, const std::string& digest,
                                  std::uint64_t size, const BlobOpener& open,
                                  const ProgressSink& progress);
+  // After the upload through `session` failed with `error` that is not the network's (the
+  // source's bytes did not match the digest, a read failed, an interruption): cancels the
+  // session and says so in the error.
+  Error abandon(const UploadSession& session, const Error& error);
   Result<void> upload_chunked(UploadSession session, const std::string& digest, std::uint64_t size,
                               const BlobOpener& open, const ProgressSink& progress);
   std::string url(const std::string& path) const;
@@ -120,6 +141,8 @@ private:
   std::vector<auth::Scope> m_scopes;
   UploadPolicy m_policy;
   std::optional<std::string> m_last_authorization; // what this client last sent
+  std::size_t m_cancelled = 0;
+  std::size_t m_uncancelled = 0;
 };
 
 // The WWW-Authenticate `error` parameter of a 401, or "".

@@ -19,12 +19,16 @@ from .fixture_server import FixtureServer, Reply, Request
 
 class FakeRegistry:
     def __init__(self, *, location_style: str = "relative", patch_status: int = 202,
-                 upload_server: FixtureServer | None = None):
+                 upload_server: FixtureServer | None = None, verify_digests: bool = True):
         self.location_style = location_style  # relative | absolute | other-origin | control
         self.patch_status = patch_status
         self.upload_server = upload_server  # serves uploads for location_style other-origin
         self.faults: dict[str, list] = {}  # "PATCH" -> [Reply or "revoke", ...] for the next ones
         self.always_401 = False
+        # False: a careless registry that stores whatever bytes a completed PUT brings under the
+        # digest the client names. A PUT whose body did not arrive whole is never completed.
+        self.verify_digests = verify_digests
+        self.cancelled: list[str] = []  # upload ids a DELETE ended
         self.blobs: dict[str, bytes] = {}
         self.manifests: dict[str, bytes] = {}
         self.uploads: dict[str, bytearray] = {}
@@ -126,6 +130,8 @@ class FakeRegistry:
             if data is None:
                 return Reply(404)
             if request.method == "PATCH":
+                if not request.complete:
+                    return Reply(400, [], b'{"errors":[{"code":"BLOB_UPLOAD_INVALID"}]}')
                 data.extend(request.body)
                 return Reply(self.patch_status, [("Location", self._location(upload_id)),
                                                  ("Range", f"0-{len(data) - 1}")])
@@ -133,10 +139,12 @@ class FakeRegistry:
                 return Reply(204, [("Location", self._location(upload_id)),
                                    ("Range", f"0-{max(len(data) - 1, 0)}")])
             if request.method == "PUT":
+                if not request.complete:
+                    return Reply(400, [], b'{"errors":[{"code":"BLOB_UPLOAD_INVALID"}]}')
                 data.extend(request.body)
                 digest = request.query.get("digest", [""])[0]
                 actual = "sha256:" + hashlib.sha256(bytes(data)).hexdigest()
-                if digest != actual:
+                if digest != actual and self.verify_digests:
                     return Reply(400, [], b'{"errors":[{"code":"DIGEST_INVALID"}]}')
                 self.blobs[digest] = bytes(data)
                 del self.uploads[upload_id]
@@ -144,6 +152,7 @@ class FakeRegistry:
                                    ("Docker-Content-Digest", digest)])
             if request.method == "DELETE":
                 del self.uploads[upload_id]
+                self.cancelled.append(upload_id)
                 return Reply(204)
         if request.method == "PUT" and "/manifests/" in request.path:
             digest = "sha256:" + hashlib.sha256(request.body).hexdigest()

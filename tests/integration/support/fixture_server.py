@@ -29,6 +29,7 @@ class Request:
     headers: dict[str, str]  # lower-case names; repeated headers joined with ", "
     body: bytes
     port: int  # the server port that received it
+    complete: bool = True  # False when the connection ended before the whole body arrived
 
 
 @dataclass
@@ -90,7 +91,9 @@ class FixtureServer:
                         self.rfile.readline()
                     return data
                 length = int(self.headers.get("Content-Length") or 0)
-                return self.rfile.read(min(length, MAX_BODY)) if length else b""
+                data = self.rfile.read(min(length, MAX_BODY)) if length else b""
+                self._complete = len(data) == min(length, MAX_BODY)
+                return data
 
             def _handle(self) -> None:
                 parsed = urllib.parse.urlsplit(self.path)
@@ -98,9 +101,11 @@ class FixtureServer:
                 for name, value in self.headers.items():
                     key = name.lower()
                     headers[key] = f"{headers[key]}, {value}" if key in headers else value
+                self._complete = True
+                body = self._body()
                 request = Request(self.command, parsed.path,
                                   urllib.parse.parse_qs(parsed.query, keep_blank_values=True),
-                                  headers, self._body(), server.port)
+                                  headers, body, server.port, self._complete)
                 with server._lock:
                     server._requests.append(request)
                 reply = server.route(request)

@@ -212,7 +212,8 @@ TEST_CASE("authenticator: a loopback registry is probed over http first", "[auth
     REQUIRE_FALSE(pinged);
     CHECK(pinged.error().kind == ErrorKind::network);
     CHECK_THAT(pinged.error().message, Catch::Contains("503"));
-    CHECK(urls(client) == std::vector<std::string>{http_ping});
+    // Tried again (a busy registry), but never over TLS.
+    CHECK(urls(client) == std::vector<std::string>(4, http_ping));
   }
 }
 
@@ -536,5 +537,142 @@ TEST_CASE("authenticator: send retries exactly once after a 401", "[auth]") {
     REQUIRE(response);
     CHECK(response->status == 404);
     CHECK(client.requests_to(manifest).size() == 1);
+  }
+}
+
+namespace {
+
+// An answer that came, after redirects, from `url` on a request that had lost Authorization.
+Response redirected_answer(long status, const std::string& url, const std::string& body = {},
+                           const std::string& method = "GET") {
+  Response response = make_response(status, body);
+  response.url = url;
+  response.method = method;
+  response.authorization_sent = false;
+  return response;
+}
+
+} // namespace
+
+TEST_CASE("authenticator: a login whose /v2/ check is answered by another origin is refused",
+          "[auth]") {
+  SECTION("Basic: /v2/ redirected to another origin that answers 200") {
+    FakeHttpClient client;
+    client.on("GET", k_ping,
+              std::vector<Result<Response>>{basic_challenge(),
+                                            redirected_answer(200, "https://other.test/v2/")});
+    Authenticator authenticator(client, "r.example", k_alice, {});
+    auto proof = authenticator.login();
+    REQUIRE_FALSE(proof);
+    CHECK(proof.error().kind == ErrorKind::protocol);
+    CHECK_THAT(proof.error().message, Catch::Contains("not verified"));
+    CHECK_THAT(proof.error().message, Catch::Contains("https://r.example:443"));
+    CHECK_THAT(proof.error().message, Catch::Contains("https://other.test:443"));
+    CHECK_THAT(proof.error().message, !Catch::Contains("alicepw"));
+  }
+  SECTION("Bearer: /v2/ with the token redirected away") {
+    FakeHttpClient client;
+    client.on("GET", k_ping,
+              std::vector<Result<Response>>{bearer_challenge(),
+                                            redirected_answer(200, "https://other.test/v2/")});
+    client.on("GET", k_realm, token_response("T1", "R1"));
+    Authenticator authenticator(client, "r.example", k_alice, {});
+    auto proof = authenticator.login();
+    REQUIRE_FALSE(proof);
+    CHECK(proof.error().kind == ErrorKind::protocol);
+    CHECK_THAT(proof.error().message, Catch::Contains("https://other.test:443"));
+  }
+  SECTION("the registry's own origin, after a detour that dropped Authorization") {
+    FakeHttpClient client;
+    client.on("GET", k_ping,
+              std::vector<Result<Response>>{basic_challenge(),
+                                            redirected_answer(200, "https://r.example/v2/")});
+    Authenticator authenticator(client, "r.example", k_alice, {});
+    auto proof = authenticator.login();
+    REQUIRE_FALSE(proof);
+    CHECK(proof.error().kind == ErrorKind::protocol);
+    CHECK_THAT(proof.error().message, Catch::Contains("without the credentials"));
+  }
+}
+
+TEST_CASE("authenticator: a token issued by an origin that never saw the credentials is refused",
+          "[auth]") {
+  SECTION("GET with Basic credentials redirected to another origin") {
+    FakeHttpClient client;
+    client.on("GET", k_ping, std::vector<Result<Response>>{bearer_challenge(), make_response(200)});
+    client.on("GET", k_realm,
+              redirected_answer(200, "https://tokens.other.test/token",
+                                R"({"token":"T1","expires_in":300})"));
+    Authenticator authenticator(client, "r.example", k_alice, {});
+    auto proof = authenticator.login();
+    REQUIRE_FALSE(proof);
+    CHECK(proof.error().kind == ErrorKind::protocol);
+    CHECK_THAT(proof.error().message, Catch::Contains("https://auth.r.example:443"));
+    CHECK_THAT(proof.error().message, Catch::Contains("https://tokens.other.test:443"));
+    CHECK(client.requests_to(k_ping).size() == 1); // the token never reached the registry
+  }
+  SECTION("a refresh-token POST turned into a GET by a redirect on the same origin") {
+    const Credentials with_token{"alice", "", "IDT-secret", ""};
+    FakeHttpClient client;
+    client.on("GET", k_ping, std::vector<Result<Response>>{bearer_challenge(), make_response(200)});
+    client.on("POST", k_realm,
+              redirected_answer(200, "https://auth.r.example/anonymous",
+                                R"({"token":"T1","expires_in":300})", "GET"));
+    Authenticator authenticator(client, "r.example", with_token, {});
+    auto proof = authenticator.login();
+    REQUIRE_FALSE(proof);
+    CHECK(proof.error().kind == ErrorKind::protocol);
+    CHECK_THAT(proof.error().message, Catch::Contains("without the POST request's body"));
+    CHECK_THAT(proof.error().message, !Catch::Contains("IDT-secret"));
+  }
+  SECTION("anonymous tokens are not proof of anything and stay usable") {
+    FakeHttpClient client;
+    client.on("GET", k_ping, bearer_challenge());
+    client.on("GET", k_realm,
+              redirected_answer(200, "https://tokens.other.test/token",
+                                R"({"token":"T1","expires_in":300})"));
+    Authenticator authenticator(client, "r.example", std::nullopt, {});
+    auto value = authenticator.authorization({repository_scope("public/app", {"pull"})});
+    REQUIRE(value);
+    CHECK(*value == std::optional<std::string>("Bearer T1"));
+  }
+}
+
+TEST_CASE("authenticator: a ping that meets a reset or a 503 is tried again, a bounded number of "
+          "times",
+          "[auth]") {
+  SECTION("a 503, then an answer") {
+    FakeHttpClient client;
+    client.on("GET", k_ping, std::vector<Result<Response>>{make_response(503), make_response(200)});
+    Authenticator authenticator(client, "r.example", std::nullopt, {});
+    REQUIRE(authenticator.ping());
+    CHECK(client.requests_to(k_ping).size() == 2);
+  }
+  SECTION("a reset on both schemes, then an answer") {
+    FakeHttpClient client;
+    const std::string http_ping = "http://127.0.0.1:5000/v2/";
+    client.on("GET", http_ping,
+              std::vector<Result<Response>>{
+                  regauth::make_error(ErrorKind::network, "connection reset by peer"),
+                  make_response(200)});
+    client.on("GET", "https://127.0.0.1:5000/v2/",
+              std::vector<Result<Response>>{
+                  regauth::make_error(ErrorKind::network, "wrong version number")});
+    AuthOptions options;
+    options.may_use_http = true;
+    options.http_first = true;
+    Authenticator authenticator(client, "127.0.0.1:5000", std::nullopt, options);
+    REQUIRE(authenticator.ping());
+    CHECK(authenticator.base_url() == "http://127.0.0.1:5000");
+    CHECK(client.requests_to(http_ping).size() == 2);
+  }
+  SECTION("a registry that keeps failing is given up after four rounds") {
+    FakeHttpClient client;
+    client.on("GET", k_ping, make_response(502));
+    Authenticator authenticator(client, "r.example", std::nullopt, {});
+    auto pinged = authenticator.ping();
+    REQUIRE_FALSE(pinged);
+    CHECK(pinged.error().kind == ErrorKind::network);
+    CHECK(client.requests_to(k_ping).size() == 4);
   }
 }

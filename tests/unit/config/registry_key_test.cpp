@@ -188,3 +188,47 @@ TEST_CASE("registry key: Docker Hub is contacted at registry-1.docker.io", "[con
   CHECK(registry_host_for_key("r.example:5000") == "r.example:5000");
   CHECK(registry_host_for_key("[::1]:5000") == "[::1]:5000");
 }
+
+TEST_CASE("auth.json key: namespaces are kept, hosts normalized, legacy keys keep the host",
+          "[config]") {
+  using regauth::config::normalize_auth_file_key;
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"", "docker.io"},
+      {"docker.io", "docker.io"},
+      {"index.docker.io/library/alpine", "docker.io/library/alpine"},
+      {"Registry.Example:5000", "registry.example:5000"},
+      {"registry.example:5000/team", "registry.example:5000/team"},
+      {"registry.example:5000/team/app/", "registry.example:5000/team/app"},
+      {"https://registry.example:5000/v2/", "registry.example:5000"},
+      {"http://quay.io/team/app", "quay.io"},
+      {"https://index.docker.io/v1/", "docker.io"},
+  };
+  for (const auto& [input, expected] : cases) {
+    CAPTURE(input);
+    auto key = normalize_auth_file_key(input);
+    REQUIRE(key);
+    CHECK(*key == expected);
+  }
+}
+
+TEST_CASE("auth.json key: upper-case or empty namespace components are usage errors", "[config]") {
+  using regauth::config::normalize_auth_file_key;
+  // "r.example/app//" is a fuzzer finding: one trailing '/' is dropped, a second is an error.
+  for (const char* input : {"r.example/Team", "r.example//app", "r.example/app//", "r.example/a b",
+                            "u:p@r.example/a", "ftp://r.example"}) {
+    CAPTURE(input);
+    auto key = normalize_auth_file_key(input);
+    REQUIRE_FALSE(key);
+    CHECK(key.error().kind == ErrorKind::usage);
+  }
+}
+
+TEST_CASE("auth.json lookup: from the repository up to the registry", "[config]") {
+  using regauth::config::auth_file_lookup_keys;
+  using regauth::config::auth_file_registry;
+  CHECK(auth_file_lookup_keys("r:5000/ns/team/app") ==
+        std::vector<std::string>{"r:5000/ns/team/app", "r:5000/ns/team", "r:5000/ns", "r:5000"});
+  CHECK(auth_file_lookup_keys("r") == std::vector<std::string>{"r"});
+  CHECK(auth_file_registry("r:5000/ns/app") == "r:5000");
+  CHECK(auth_file_registry("docker.io") == "docker.io");
+}

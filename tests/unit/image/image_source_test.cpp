@@ -727,3 +727,121 @@ TEST_CASE("image source: the forms the push command takes", "[image]") {
     CHECK(source.error().kind == bad.kind);
   }
 }
+
+TEST_CASE("verified blob: matching bytes stream whole, in any chunk size", "[image]") {
+  TempDir temp;
+  Layout layout(temp.path());
+  auto layer = random_bytes(10000, 7);
+  auto manifest = layout.add_image({layer}, k_config);
+  layout.write_index(json::array({descriptor(k_oci_manifest, manifest)}));
+  auto source = open_oci_layout(temp.path().string(), "");
+  REQUIRE(source.has_value());
+  const auto& blob = (*source)->blobs().back();
+  for (std::size_t chunk : {1U, 999U, 4096U, 20000U}) {
+    auto reader = regauth::image::open_verified_blob(**source, blob);
+    REQUIRE(reader.has_value());
+    std::string out;
+    std::vector<char> buffer(chunk);
+    while (true) {
+      auto n = (*reader)->read(buffer.data(), buffer.size());
+      REQUIRE(n.has_value());
+      if (*n == 0) {
+        break;
+      }
+      out.append(buffer.data(), *n);
+    }
+    CHECK(out == layer);
+  }
+}
+
+TEST_CASE("verified blob: bytes that differ from the digest are refused before the last of them",
+          "[image]") {
+  TempDir temp;
+  Layout layout(temp.path());
+  auto layer = random_bytes(10000, 8);
+  auto manifest = layout.add_image({layer}, k_config);
+  layout.write_index(json::array({descriptor(k_oci_manifest, manifest)}));
+  auto source = open_oci_layout(temp.path().string(), "");
+  REQUIRE(source.has_value());
+  const auto& blob = (*source)->blobs().back();
+  auto path = temp.path() / "blobs" / "sha256" / hex_of(blob.digest);
+  auto corrupt = layer;
+  corrupt[5000] = static_cast<char>(corrupt[5000] ^ 0x01);
+  write_file(path, corrupt); // same size: only the hash can tell
+
+  auto reader = regauth::image::open_verified_blob(**source, blob);
+  REQUIRE(reader.has_value());
+  std::vector<char> buffer(4096);
+  std::size_t handed_over = 0;
+  std::optional<regauth::Error> failure;
+  for (int i = 0; i < 10 && !failure; ++i) {
+    auto n = (*reader)->read(buffer.data(), buffer.size());
+    if (!n) {
+      failure = n.error();
+    } else {
+      handed_over += *n;
+    }
+  }
+  REQUIRE(failure.has_value());
+  CHECK(handed_over < layer.size());
+  CHECK(failure->kind == ErrorKind::protocol);
+  CHECK_THAT(failure->message, Catch::Contains(blob.digest));
+  CHECK_THAT(failure->message, Catch::Contains(path.string()));
+  CHECK_THAT(failure->message, Catch::Contains("does not match its digest"));
+  CHECK_THAT(failure->message, Catch::Contains(sha256_digest(corrupt)));
+}
+
+TEST_CASE("verified blob: a file that ends before its size is an io error", "[image]") {
+  TempDir temp;
+  Layout layout(temp.path());
+  auto layer = random_bytes(3000, 9);
+  auto manifest = layout.add_image({layer}, k_config);
+  layout.write_index(json::array({descriptor(k_oci_manifest, manifest)}));
+  auto source = open_oci_layout(temp.path().string(), "");
+  REQUIRE(source.has_value());
+  const auto& blob = (*source)->blobs().back();
+  write_file(temp.path() / "blobs" / "sha256" / hex_of(blob.digest), layer.substr(0, 1000));
+  auto reader = regauth::image::open_verified_blob(**source, blob);
+  REQUIRE(reader.has_value());
+  std::vector<char> buffer(4096);
+  auto first = (*reader)->read(buffer.data(), buffer.size());
+  REQUIRE(first.has_value());
+  CHECK(*first == 1000);
+  auto second = (*reader)->read(buffer.data(), buffer.size());
+  REQUIRE_FALSE(second.has_value());
+  CHECK(second.error().kind == ErrorKind::io);
+  CHECK_THAT(second.error().message, Catch::Contains("ended after 1000 bytes"));
+}
+
+TEST_CASE("verified blob: an empty blob is checked when it is opened", "[image]") {
+  TempDir temp;
+  Layout layout(temp.path());
+  auto manifest = layout.add_image({""}, k_config);
+  layout.write_index(json::array({descriptor(k_oci_manifest, manifest)}));
+  auto source = open_oci_layout(temp.path().string(), "");
+  REQUIRE(source.has_value());
+  BlobDescriptor empty = (*source)->blobs().back();
+  REQUIRE(empty.size == 0);
+  CHECK(regauth::image::open_verified_blob(**source, empty).has_value());
+  // The same empty file under a digest that is not the empty string's.
+  BlobDescriptor wrong = empty;
+  wrong.digest = sha256_digest("not empty");
+  write_file(temp.path() / "blobs" / "sha256" / hex_of(wrong.digest), "");
+  auto opened = regauth::image::open_verified_blob(**source, wrong);
+  REQUIRE_FALSE(opened.has_value());
+  CHECK(opened.error().kind == ErrorKind::protocol);
+}
+
+TEST_CASE("digester: sha256 and sha512 as digests name them", "[image]") {
+  regauth::image::Digester sha256("sha256");
+  sha256.update("ab");
+  sha256.update("c");
+  CHECK(sha256.finish() ==
+        "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  regauth::image::Digester sha512("sha512");
+  sha512.update("abc");
+  CHECK(sha512.finish().rfind("sha512:ddaf35a193617aba", 0) == 0);
+  regauth::image::Digester unknown("md5");
+  unknown.update("abc");
+  CHECK(unknown.finish().empty());
+}

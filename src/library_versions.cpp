@@ -1,0 +1,21 @@
+// The versions of the libraries regauth loads on first use, for `regauth --version`.
+#include "regauth/http/curl_client.hpp"
+#include "regauth/image/docker_archive.hpp"
+#include "regauth/version.hpp"
+
+#include "libcrypto.hpp"
+
+namespace regauth {
+
+std::vector<std::pair<std::string, std::string>> library_versions() {
+  const char* openssl = libcrypto().version(OPENSSL_VERSION_STRING); // "3.0.11"
+  const char* psl = libpsl().get_version();                          // "0.21.2"
+  return {
+      {"libcurl", http::libcurl_version()},
+      {"OpenSSL", openssl != nullptr ? openssl : "unknown"},
+      {"libarchive", image::libarchive_version()},
+      {"libpsl", psl != nullptr ? psl : "unknown"},
+  };
+}
+
+} // namespace regauth

@@ -1,0 +1,328 @@
+"""Amazon ECR through the AWS credential chain, against loopback fakes of ECR (which checks
+every SigV4 signature with botocore), STS, IMDSv2 and the container credentials endpoint, and a
+real registry answering as 123456789012.dkr.ecr.us-east-1.amazonaws.com and public.ecr.aws.
+
+Nothing here may leave loopback: every run sets AWS_EC2_METADATA_DISABLED=true unless it points
+AWS_EC2_METADATA_SERVICE_ENDPOINT at the fake, and every AWS endpoint variable at a fake."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import stat
+import sys
+
+import pytest
+
+from support.aws_fakes import (FakeContainerCredentials, FakeEcr, FakeImds, FakeSts,
+                               new_key_pair)
+from support.images import make_oci_layout
+
+ECR_HOST = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+ROLE_ARN = "arn:aws:iam::123456789012:role/ci/pusher"
+
+
+def no_secret(result, *values):
+    for value in values:
+        assert value not in result.stdout and value not in result.stderr, value
+
+
+class Aws:
+    """The fakes and a registry for one test, and the environment that points at them."""
+
+    def __init__(self, start_cloud_registry, host=ECR_HOST, public=False):
+        # bcrypt (the registry's htpasswd) reads 72 bytes: a shorter password is checked whole.
+        self.password = secrets.token_urlsafe(48)
+        self.ecr = FakeEcr(self.password, public=public)
+        self.cloud = start_cloud_registry(host, auth="htpasswd", users={"AWS": self.password})
+        self.host = host
+        self.servers = [self.ecr]
+
+    def env(self, **extra) -> dict:
+        env = {"AWS_EC2_METADATA_DISABLED": "true",
+               "AWS_ENDPOINT_URL_ECR": self.ecr.url,
+               "AWS_ENDPOINT_URL_ECR_PUBLIC": self.ecr.url,
+               "AWS_ENDPOINT_URL_STS": "http://127.0.0.1:9"}  # refused unless a test sets it
+        env.update(extra)
+        return env
+
+    def keys(self, session_token: bool = True) -> tuple[dict, list[str]]:
+        key_id, secret = new_key_pair("ASIA" if session_token else "AKIA")
+        token = "IQoJb3JpZ2luX2VjE" + secrets.token_urlsafe(40) if session_token else None
+        self.ecr.keys[key_id] = (secret, token)
+        env = {"AWS_ACCESS_KEY_ID": key_id, "AWS_SECRET_ACCESS_KEY": secret}
+        if token:
+            env["AWS_SESSION_TOKEN"] = token
+        return env, [secret] + ([token] if token else [])
+
+    def stop(self):
+        for server in self.servers:
+            server.stop()
+
+
+@pytest.fixture
+def aws(start_cloud_registry):
+    made = []
+
+    def make(**kwargs) -> Aws:
+        made.append(Aws(start_cloud_registry, **kwargs))
+        return made[-1]
+
+    yield make
+    for one in made:
+        one.stop()
+
+
+def check(run_regauth, config_dir, aws_: Aws, env, *extra, repository="team/app"):
+    return run_regauth(["--config", config_dir, *aws_.cloud.flags, *extra, "push", "--check",
+                        "unused", f"{aws_.host}/{repository}"], env=env)
+
+
+def test_environment_keys_log_in_push_and_store_nothing(run_regauth, aws, config_dir, tmp_path):
+    fakes = aws()
+    env_keys, secrets_ = fakes.keys(session_token=True)
+    env = fakes.env(**env_keys)
+    layout = str(tmp_path / "oci")
+    make_oci_layout(layout, layer_sizes=[1000])
+
+    logged_in = run_regauth(["--config", config_dir, *fakes.cloud.flags, "login", ECR_HOST],
+                            env=env)
+    assert logged_in.returncode == 0, logged_in.stderr
+    assert "AWS environment keys ASIA…" in logged_in.stderr
+    assert "nothing stored" in logged_in.stdout
+
+    pushed = run_regauth(["--config", config_dir, *fakes.cloud.flags, "push", layout,
+                          f"{ECR_HOST}/team/app:1"], env=env)
+    assert pushed.returncode == 0, pushed.stderr
+    assert "Using AWS environment keys" in pushed.stderr
+    assert "team/app" in fakes.cloud.registry.repositories()
+    assert not os.path.exists(os.path.join(config_dir, "config.json"))
+
+    debug = check(run_regauth, config_dir, fakes, env, "--debug")
+    assert debug.returncode == 0, debug.stderr
+    assert "X-Amz-Security-Token: [redacted]" in debug.stderr
+    assert "Authorization: AWS4-HMAC-SHA256 [redacted]" in debug.stderr
+    for result in (logged_in, pushed, debug):
+        no_secret(result, fakes.password, *secrets_)
+    # libcurl signed the session token with the rest (the fake refuses it otherwise).
+    assert all("x-amz-security-token" in signed for signed in fakes.ecr.signed_headers)
+    assert len(fakes.ecr.signed_headers) == 3  # one token per command
+
+    long_term, _ = fakes.keys(session_token=False)
+    assert check(run_regauth, config_dir, fakes, fakes.env(**long_term)).returncode == 0
+
+
+def test_a_wrong_signature_is_refused_with_aws_words(run_regauth, aws, config_dir):
+    fakes = aws()
+    env_keys, _ = fakes.keys()
+    env_keys["AWS_SECRET_ACCESS_KEY"] = "not-the-secret"
+    refused = check(run_regauth, config_dir, fakes, fakes.env(**env_keys))
+    assert refused.returncode == 5, refused.stderr
+    assert "AWS environment keys ASIA…" in refused.stderr
+    assert "GetAuthorizationToken: InvalidSignatureException: The request signature" \
+        in refused.stderr
+    no_secret(refused, "not-the-secret")
+
+
+@pytest.mark.parametrize("fault, code, words", [
+    ("deny", 5, "GetAuthorizationToken: AccessDeniedException: User is not authorized"),
+    ("expired", 5, "GetAuthorizationToken: the token expired at"),
+    ("malformed", 9, "authorizationToken is not base64"),
+    ("500", 7, "GetAuthorizationToken: ServerException: internal failure"),
+    ("slow", 7, "GetAuthorizationToken: "),
+])
+def test_ecr_refusals_and_broken_answers(run_regauth, aws, config_dir, fault, code, words):
+    fakes = aws()
+    env_keys, secrets_ = fakes.keys()
+    fakes.ecr.fault = fault
+    result = check(run_regauth, config_dir, fakes, fakes.env(**env_keys), "--timeout", "2")
+    assert result.returncode == code, result.stderr
+    assert words in result.stderr
+    assert result.stderr.count("\n") <= 2
+    no_secret(result, *secrets_)
+
+
+def test_ecr_public_gets_its_own_token(run_regauth, aws, config_dir):
+    fakes = aws(host="public.ecr.aws", public=True)
+    env_keys, secrets_ = fakes.keys()
+    result = check(run_regauth, config_dir, fakes, fakes.env(**env_keys), repository="alias/app")
+    assert result.returncode == 0, result.stderr
+    assert fakes.ecr.calls() == 1
+    no_secret(result, fakes.password, *secrets_)
+
+
+def test_no_aws_identity_means_no_request_and_no_credentials(run_regauth, aws, config_dir):
+    fakes = aws()
+    result = check(run_regauth, config_dir, fakes, fakes.env())
+    assert result.returncode == 5, result.stderr
+    assert fakes.ecr.calls() == 0
+    env_keys, _ = fakes.keys()
+    off = check(run_regauth, config_dir, fakes, fakes.env(**env_keys), "--no-identity")
+    assert off.returncode == 5, off.stderr
+    assert fakes.ecr.calls() == 0
+
+
+# ---- the rest of the chain ---------------------------------------------------------------
+
+
+def web_identity(fakes: Aws, tmp_path) -> tuple[FakeSts, dict, str]:
+    jwt = "eyJhbGciOiJSUzI1NiJ9." + secrets.token_urlsafe(60) + "." + secrets.token_urlsafe(40)
+    sts = FakeSts(fakes.ecr, jwt, ROLE_ARN)
+    fakes.servers.append(sts)
+    token_file = tmp_path / "web-identity-token"
+    token_file.write_text(jwt + "\n")
+    env = fakes.env(AWS_WEB_IDENTITY_TOKEN_FILE=str(token_file), AWS_ROLE_ARN=ROLE_ARN,
+                    AWS_ENDPOINT_URL_STS=sts.url)
+    return sts, env, jwt
+
+
+def test_web_identity_pushes_without_secrets_in_output(run_regauth, aws, config_dir, tmp_path):
+    fakes = aws()
+    sts, env, jwt = web_identity(fakes, tmp_path)
+    logged_in = run_regauth(["--config", config_dir, *fakes.cloud.flags, "login", ECR_HOST],
+                            env=env)
+    assert logged_in.returncode == 0, logged_in.stderr
+    assert "AWS web identity, role pusher" in logged_in.stderr
+    debug = check(run_regauth, config_dir, fakes, env, "--debug")
+    assert debug.returncode == 0, debug.stderr
+    assert "AWS web identity, role pusher" in debug.stderr
+    assert len(sts.issued) == 2
+    for result in (logged_in, debug):
+        no_secret(result, jwt, fakes.password,
+                  *[value for issued in sts.issued for value in issued[1:]])
+    assert not os.path.exists(os.path.join(config_dir, "config.json"))
+
+
+@pytest.mark.parametrize("fault, code, words", [
+    ("deny", 5, "AWS web identity, role pusher: AssumeRoleWithWebIdentity: AccessDenied: "
+                "Not authorized to perform sts:AssumeRoleWithWebIdentity"),
+    ("malformed", 9, "AWS web identity, role pusher: AssumeRoleWithWebIdentity answer: "
+                     "no Credentials element"),
+    ("expired", 5, "AWS web identity, role pusher: the AWS credentials expired at"),
+    ("slow", 7, "AWS web identity, role pusher: AssumeRoleWithWebIdentity: "),
+])
+def test_web_identity_refusals(run_regauth, aws, config_dir, tmp_path, fault, code, words):
+    fakes = aws()
+    sts, env, jwt = web_identity(fakes, tmp_path)
+    sts.fault = fault
+    result = check(run_regauth, config_dir, fakes, env, "--timeout", "2")
+    assert result.returncode == code, result.stderr
+    assert words in result.stderr
+    assert fakes.ecr.calls() == 0
+    no_secret(result, jwt)
+
+
+def test_profile_files_and_credential_process(run_regauth, aws, config_dir, tmp_path):
+    fakes = aws()
+    static_id, static_secret = new_key_pair("AKIA")
+    fakes.ecr.keys[static_id] = (static_secret, None)
+    process_id, process_secret = new_key_pair()
+    process_token = "IQoJprocess" + secrets.token_urlsafe(30)
+    fakes.ecr.keys[process_id] = (process_secret, process_token)
+    script = tmp_path / "get-creds"
+    script.write_text("#!" + sys.executable + "\nimport json, sys\n"
+                      "assert sys.argv[1:] == ['--role', 'ci']\n"
+                      "print(json.dumps({'Version': 1, 'AccessKeyId': " + repr(process_id) +
+                      ", 'SecretAccessKey': " + repr(process_secret) +
+                      ", 'SessionToken': " + repr(process_token) +
+                      ", 'Expiration': '2100-01-01T00:00:00Z'}))\n")
+    script.chmod(stat.S_IRWXU)
+    credentials = tmp_path / "credentials"
+    credentials.write_text(f"[static]\naws_access_key_id = {static_id}\n"
+                           f"aws_secret_access_key = {static_secret}\n")
+    config = tmp_path / "aws-config"
+    config.write_text("[default]\nregion = us-east-1\n"
+                      f"[profile ci]\ncredential_process = {script} --role ci\n"
+                      "[profile broken]\ncredential_process = false\n")
+    env = fakes.env(AWS_SHARED_CREDENTIALS_FILE=str(credentials), AWS_CONFIG_FILE=str(config))
+
+    static = check(run_regauth, config_dir, fakes, {**env, "AWS_PROFILE": "static"})
+    assert static.returncode == 0, static.stderr
+    assert "AWS profile static" in static.stdout + static.stderr
+    process = check(run_regauth, config_dir, fakes, {**env, "AWS_PROFILE": "ci"}, "--debug")
+    assert process.returncode == 0, process.stderr
+    assert "AWS profile ci (credential_process)" in process.stdout + process.stderr
+    for result in (static, process):
+        no_secret(result, static_secret, process_secret, process_token, fakes.password)
+
+    broken = check(run_regauth, config_dir, fakes, {**env, "AWS_PROFILE": "broken"})
+    assert broken.returncode == 4, broken.stderr
+    assert "AWS profile broken (credential_process): exited with status 1" in broken.stderr
+    missing = check(run_regauth, config_dir, fakes, {**env, "AWS_PROFILE": "nope"})
+    assert missing.returncode == 3, missing.stderr
+    assert "AWS_PROFILE names the profile 'nope'" in missing.stderr
+    config.write_text("[profile ci\n")
+    malformed = check(run_regauth, config_dir, fakes, {**env, "AWS_PROFILE": "ci"})
+    assert malformed.returncode == 3, malformed.stderr
+    assert f"reading the AWS config file {config}: line 1: a section header without ']'" \
+        in malformed.stderr
+
+
+def test_container_credentials_with_a_token_file(run_regauth, aws, config_dir, tmp_path):
+    fakes = aws()
+    token = "eks-pod-identity-" + secrets.token_urlsafe(24)
+    agent = FakeContainerCredentials(fakes.ecr, token)
+    fakes.servers.append(agent)
+    token_file = tmp_path / "eks-token"
+    token_file.write_text(token)
+    env = fakes.env(AWS_CONTAINER_CREDENTIALS_FULL_URI=agent.url,
+                    AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=str(token_file))
+    ok = check(run_regauth, config_dir, fakes, env, "--debug")
+    assert ok.returncode == 0, ok.stderr
+    assert "AWS container credentials" in ok.stderr
+    no_secret(ok, token, fakes.password, *agent.issued[0][1:])
+
+    wrong = check(run_regauth, config_dir, fakes,
+                  {**fakes.env(AWS_CONTAINER_CREDENTIALS_FULL_URI=agent.url,
+                               AWS_CONTAINER_AUTHORIZATION_TOKEN="wrong-token")})
+    assert wrong.returncode == 5, wrong.stderr
+    assert "AWS container credentials: GET http://127.0.0.1:" in wrong.stderr
+    assert "AccessDeniedException: invalid authorization token" in wrong.stderr
+    no_secret(wrong, "wrong-token")
+
+    agent.fault = "malformed"
+    malformed = check(run_regauth, config_dir, fakes, env)
+    assert malformed.returncode == 9, malformed.stderr
+    assert "AWS container credentials: credentials answer: not a JSON object" in malformed.stderr
+    agent.fault = "slow"
+    slow = check(run_regauth, config_dir, fakes, env)
+    assert slow.returncode == 7, slow.stderr
+    assert "AWS container credentials: " in slow.stderr
+
+    elsewhere = check(run_regauth, config_dir, fakes,
+                      fakes.env(AWS_CONTAINER_CREDENTIALS_FULL_URI="http://192.0.2.1/creds",
+                                AWS_CONTAINER_AUTHORIZATION_TOKEN=token))
+    assert elsewhere.returncode == 3, elsewhere.stderr
+    assert "over http only loopback, 169.254.170.2, 169.254.170.23 and fd00:ec2::23" \
+        in elsewhere.stderr
+
+
+def test_instance_metadata_through_the_endpoint_variable(run_regauth, aws, config_dir):
+    fakes = aws()
+    imds = FakeImds(fakes.ecr)
+    fakes.servers.append(imds)
+    env = fakes.env(AWS_EC2_METADATA_SERVICE_ENDPOINT=imds.url)
+    del env["AWS_EC2_METADATA_DISABLED"]
+    ok = check(run_regauth, config_dir, fakes, env, "--debug")
+    assert ok.returncode == 0, ok.stderr
+    assert "AWS EC2 instance role instance-role" in ok.stderr
+    no_secret(ok, imds.token, fakes.password, *imds.issued[0][1:])
+    assert [r.method for r in imds.server.requests] == ["PUT", "GET", "GET"]
+
+    off = check(run_regauth, config_dir, fakes, {**env, "AWS_EC2_METADATA_DISABLED": "true"})
+    assert off.returncode == 5, off.stderr
+    assert len(imds.server.requests) == 3
+
+    imds.fault = "no-role"
+    no_role = check(run_regauth, config_dir, fakes, env)
+    assert no_role.returncode == 5, no_role.stderr
+    assert "AWS EC2 instance role: the instance has no IAM instance profile" in no_role.stderr
+    imds.fault = "malformed"
+    malformed = check(run_regauth, config_dir, fakes, env)
+    assert malformed.returncode == 9, malformed.stderr
+    assert "credentials answer: no usable access key id" in malformed.stderr
+    imds.fault = "slow"
+    slow = check(run_regauth, config_dir, fakes, env)
+    assert slow.returncode == 7, slow.stderr
+    assert "AWS EC2 instance role: GET /latest/meta-data/iam/security-credentials/" in slow.stderr
