@@ -186,6 +186,20 @@ int report(const Context& context, const Error& error) {
   return exit_code_for(error.kind);
 }
 
+void warn_duplicate_keys(const Context& context) {
+  auto path = context.config_path();
+  if (!path) {
+    return;
+  }
+  auto loaded = config::load_config(*path);
+  if (!loaded) {
+    return;
+  }
+  for (const auto& warning : config::describe_duplicate_keys(loaded->config, *path)) {
+    context.warn(warning);
+  }
+}
+
 std::string json_line(const nlohmann::json& value) {
   return value.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
 }

@@ -410,6 +410,7 @@ int run_push(const PushOptions& options, Context& context) {
   if (!found) {
     return report(context, found.error());
   }
+  warn_duplicate_keys(context);
   if (!*found) {
     // A helper named for this very registry that has nothing: stop before contacting it, so a
     // broken or unconfigured helper never turns into an anonymous attempt.

@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <iterator>
+#include <optional>
+#include <unordered_map>
 
 namespace regauth::config {
 namespace {
@@ -11,26 +14,83 @@ namespace {
 constexpr std::string_view k_utf8_bom = "\xEF\xBB\xBF";
 constexpr std::size_t k_max_depth = 512;
 
-// SAX consumer that only records where parsing failed, so errors can name line and column
-// without exceptions.
-struct ErrorLocator : nlohmann::json_sax<Json> {
+// Reads bytes for nlohmann's lexer and counts the line feeds it has consumed, so that the SAX
+// consumer knows the line of each key (the lexer has read up to the key's closing quote when
+// it reports the key, and a key cannot hold a raw line feed).
+class LineCountingIterator {
+public:
+  using iterator_category = std::input_iterator_tag;
+  using value_type = char;
+  using difference_type = std::ptrdiff_t;
+  using pointer = const char*;
+  using reference = const char&;
+
+  LineCountingIterator(const char* at, std::size_t* line_feeds)
+      : m_at(at), m_line_feeds(line_feeds) {}
+  reference operator*() const { return *m_at; }
+  LineCountingIterator& operator++() {
+    if (*m_at == '\n') {
+      ++*m_line_feeds;
+    }
+    ++m_at;
+    return *this;
+  }
+  bool operator==(const LineCountingIterator& other) const { return m_at == other.m_at; }
+  bool operator!=(const LineCountingIterator& other) const { return m_at != other.m_at; }
+
+private:
+  const char* m_at;
+  std::size_t* m_line_feeds;
+};
+
+// Top-level fields that the Docker CLI's ConfigFile struct holds as Go maps. encoding/json
+// decodes a repeated one into the map it already has, keeping its entries ("Unmarshal reuses
+// the existing map, keeping existing entries"): the two objects merge. Every other repeated
+// key, at any level, keeps its last value.
+bool merges_when_repeated(std::string_view key) {
+  return key == "auths" || key == "credHelpers" || key == "HttpHeaders" || key == "proxies" ||
+         key == "plugins" || key == "aliases" || key == "features";
+}
+
+std::string quoted_key(const std::string& key) {
+  return Json(key).dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+// SAX consumer that builds the document in one pass, linear in its size (nlohmann's own
+// ordered_json parser looks each new key up in a vector: quadratic in the keys of an object),
+// records every repeated key with both lines, and remembers where parsing failed.
+class DocumentBuilder : public nlohmann::json_sax<Json> {
+public:
+  explicit DocumentBuilder(const std::size_t* line_feeds) : m_line_feeds(line_feeds) {}
+
   std::size_t position = 0;
   std::string what;
-  std::size_t depth = 0;
   bool too_deep = false;
+  Json root;
+  std::vector<DuplicateKey> duplicates;
 
-  bool null() override { return true; }
-  bool boolean(bool /*value*/) override { return true; }
-  bool number_integer(number_integer_t /*value*/) override { return true; }
-  bool number_unsigned(number_unsigned_t /*value*/) override { return true; }
-  bool number_float(number_float_t /*value*/, const string_t& /*raw*/) override { return true; }
-  bool string(string_t& /*value*/) override { return true; }
-  bool binary(binary_t& /*value*/) override { return true; }
-  bool start_object(std::size_t /*size*/) override { return enter(); }
-  bool key(string_t& /*value*/) override { return true; }
-  bool end_object() override { return leave(); }
-  bool start_array(std::size_t /*size*/) override { return enter(); }
-  bool end_array() override { return leave(); }
+  bool null() override { return place(Json(nullptr)) != nullptr; }
+  bool boolean(bool value) override { return place(Json(value)) != nullptr; }
+  bool number_integer(number_integer_t value) override { return place(Json(value)) != nullptr; }
+  bool number_unsigned(number_unsigned_t value) override { return place(Json(value)) != nullptr; }
+  bool number_float(number_float_t value, const string_t& /*raw*/) override {
+    return place(Json(value)) != nullptr;
+  }
+  bool string(string_t& value) override { return place(Json(std::move(value))) != nullptr; }
+  bool binary(binary_t& /*value*/) override { return false; }
+
+  bool start_object(std::size_t /*size*/) override { return open(Json::object()); }
+  bool end_object() override { return close(); }
+  bool start_array(std::size_t /*size*/) override { return open(Json::array()); }
+  bool end_array() override { return close(); }
+
+  bool key(string_t& value) override {
+    Frame& frame = m_stack.back();
+    frame.key = std::move(value);
+    frame.key_line = *m_line_feeds + 1;
+    return true;
+  }
+
   bool parse_error(std::size_t pos, const std::string& /*token*/,
                    const nlohmann::detail::exception& ex) override {
     position = pos;
@@ -47,17 +107,159 @@ struct ErrorLocator : nlohmann::json_sax<Json> {
     return false;
   }
 
-  bool enter() {
-    if (++depth > k_max_depth) {
+private:
+  using Object = Json::object_t;
+  using Members = Object::Container;
+  struct KeyPlace {
+    std::size_t index = 0;
+    std::size_t line = 0;
+  };
+  using KeyIndex = std::unordered_map<std::string, KeyPlace>;
+  struct Frame {
+    Json* value = nullptr;
+    std::string segment; // its key in the parent object, or its index in the parent array
+    bool in_array = false;
+    bool is_root = true;
+    // The keys of an object with their places: in `small` (searched in order) while there are
+    // few, in `keys` (hashed) from k_small_object on, so that both small and huge objects
+    // cost little per key.
+    std::vector<std::pair<std::string, KeyPlace>> small;
+    KeyIndex keys;
+    std::string key;
+    std::size_t key_line = 0;
+    // A repeated key whose last value replaced this container: the dropped value, compared
+    // with the new one once it is complete.
+    std::optional<Json> dropped;
+    std::size_t duplicate = 0; // index into `duplicates`
+  };
+
+  // Puts `value` where the parser is: the root, the end of an array, or under the current key
+  // of an object. Returns where it went, and whether it is a merge into an existing object.
+  Json* place(Json value, bool* merged = nullptr, Frame* for_container = nullptr) {
+    if (m_stack.empty()) {
+      root = std::move(value);
+      return &root;
+    }
+    Frame& frame = m_stack.back();
+    if (frame.value->is_array()) {
+      frame.value->push_back(std::move(value));
+      return &frame.value->back();
+    }
+    auto& members = static_cast<Members&>(frame.value->get_ref<Object&>());
+    KeyPlace* seen = find_key(frame, members);
+    if (seen == nullptr) {
+      add_key(frame, members.size());
+      members.emplace_back(frame.key, std::move(value));
+      return &members.back().second;
+    }
+    Json& existing = members[seen->index].second;
+    DuplicateKey duplicate{path_to(frame.key), seen->line, frame.key_line, false, false};
+    seen->line = frame.key_line;
+    if (m_stack.size() == 1 && merges_when_repeated(frame.key) && existing.is_object() &&
+        value.is_object()) {
+      duplicate.merged = true;
+      duplicates.push_back(std::move(duplicate));
+      if (merged != nullptr) {
+        *merged = true;
+      }
+      return &existing;
+    }
+    if (value.is_structured() && for_container != nullptr) {
+      for_container->dropped = std::move(existing);
+      for_container->duplicate = duplicates.size();
+    } else {
+      duplicate.differs = existing != value;
+    }
+    duplicates.push_back(std::move(duplicate));
+    existing = std::move(value);
+    return &existing;
+  }
+
+  bool open(Json container) {
+    if (m_stack.size() >= k_max_depth) {
       too_deep = true;
       return false;
     }
+    Frame frame;
+    bool merged = false;
+    if (!m_stack.empty()) {
+      frame.is_root = false;
+      frame.in_array = m_stack.back().value->is_array();
+      frame.segment =
+          frame.in_array ? std::to_string(m_stack.back().value->size()) : m_stack.back().key;
+    }
+    std::string key = m_stack.empty() ? std::string() : m_stack.back().key;
+    frame.value = place(std::move(container), &merged, &frame);
+    if (merged) {
+      // Go decodes into the map it already has: continue that object with its keys.
+      auto& saved = m_merge_keys[key];
+      frame.keys = std::move(saved.first);
+      frame.small = std::move(saved.second);
+    }
+    m_stack.push_back(std::move(frame));
     return true;
   }
-  bool leave() {
-    --depth;
+
+  static constexpr std::size_t k_small_object = 16;
+
+  KeyPlace* find_key(Frame& frame, const Members& /*members*/) {
+    if (!frame.keys.empty()) {
+      auto it = frame.keys.find(frame.key);
+      return it == frame.keys.end() ? nullptr : &it->second;
+    }
+    for (auto& [name, place] : frame.small) {
+      if (name == frame.key) {
+        return &place;
+      }
+    }
+    return nullptr;
+  }
+
+  void add_key(Frame& frame, std::size_t index) {
+    if (frame.keys.empty() && frame.small.size() < k_small_object) {
+      frame.small.emplace_back(frame.key, KeyPlace{index, frame.key_line});
+      return;
+    }
+    if (frame.keys.empty()) {
+      frame.keys.reserve(4 * k_small_object);
+      for (auto& [name, place] : frame.small) {
+        frame.keys.emplace(std::move(name), place);
+      }
+      frame.small.clear();
+    }
+    frame.keys.emplace(frame.key, KeyPlace{index, frame.key_line});
+  }
+
+  // "\"auths\".\"r.example\"" for `key` in the innermost object.
+  [[nodiscard]] std::string path_to(const std::string& key) const {
+    std::string path;
+    for (const auto& frame : m_stack) {
+      if (!frame.is_root) {
+        path += (frame.in_array ? "[" + frame.segment + "]" : quoted_key(frame.segment)) + ".";
+      }
+    }
+    return path + quoted_key(key);
+  }
+
+  bool close() {
+    Frame& frame = m_stack.back();
+    if (frame.dropped) {
+      duplicates[frame.duplicate].differs = *frame.dropped != *frame.value;
+    }
+    if (m_stack.size() == 2 && frame.value->is_object() &&
+        merges_when_repeated(m_stack.front().key)) {
+      m_merge_keys[m_stack.front().key] = {std::move(frame.keys), std::move(frame.small)};
+    }
+    m_stack.pop_back();
     return true;
   }
+
+  const std::size_t* m_line_feeds;
+  std::vector<Frame> m_stack;
+  // The keys of the top-level map fields, for a repeated one to continue.
+  std::unordered_map<std::string,
+                     std::pair<KeyIndex, std::vector<std::pair<std::string, KeyPlace>>>>
+      m_merge_keys;
 };
 
 std::string line_column(std::string_view text, std::size_t position) {
@@ -249,28 +451,38 @@ Result<ConfigFile> ConfigFile::parse(std::string_view bytes) {
                   [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; })) {
     return ConfigFile();
   }
-  ErrorLocator locator;
-  bool ok = Json::sax_parse(bytes.begin(), bytes.end(), &locator,
-                            nlohmann::detail::input_format_t::json, true);
+  std::size_t line_feeds = 0;
+  DocumentBuilder builder(&line_feeds);
+  bool ok = Json::sax_parse(LineCountingIterator(bytes.data(), &line_feeds),
+                            LineCountingIterator(bytes.data() + bytes.size(), &line_feeds),
+                            &builder, nlohmann::detail::input_format_t::json, true);
   if (!ok) {
-    if (locator.too_deep) {
+    if (builder.too_deep) {
       return make_error(ErrorKind::config,
                         "nested deeper than " + std::to_string(k_max_depth) + " levels");
     }
     return make_error(ErrorKind::config,
-                      line_column(bytes, locator.position) + ": " + locator.what);
+                      line_column(bytes, builder.position) + ": " + builder.what);
   }
-  Json json = Json::parse(bytes.begin(), bytes.end(), nullptr, false);
-  if (json.is_discarded()) {
-    return make_error(ErrorKind::config, "not valid JSON");
-  }
+  Json json = std::move(builder.root);
   if (auto checked = check_types(json); !checked) {
     return checked.error();
   }
-  return ConfigFile(std::move(json));
+  ConfigFile config(std::move(json));
+  config.m_duplicates = std::move(builder.duplicates);
+  return config;
 }
 
 std::string ConfigFile::serialize() const { return serialize_go_style(m_json); }
+
+const DuplicateKey* ConfigFile::lossy_duplicate() const {
+  for (const auto& duplicate : m_duplicates) {
+    if (duplicate.differs) {
+      return &duplicate;
+    }
+  }
+  return nullptr;
+}
 
 std::string serialize_go_style(const Json& value) {
   std::string out;
@@ -346,18 +558,22 @@ void ConfigFile::set_auth_entry(const std::string& key, Json entry) {
     return;
   }
   // Insert before the first key that sorts after it: a sorted file (as Go writes maps) stays
-  // sorted, so the Docker CLI's rewrite of it differs in nothing else.
+  // sorted, so the Docker CLI's rewrite of it differs in nothing else. Rebuilt in one pass
+  // (ordered_json's operator[] looks each key up: quadratic).
+  auto& old_members = static_cast<Json::object_t::Container&>(auths.get_ref<Json::object_t&>());
   Json rebuilt = Json::object();
+  auto& members = static_cast<Json::object_t::Container&>(rebuilt.get_ref<Json::object_t&>());
+  members.reserve(old_members.size() + 1);
   bool inserted = false;
-  for (auto& [name, value] : auths.items()) {
+  for (auto& [name, value] : old_members) {
     if (!inserted && name > key) {
-      rebuilt[key] = std::move(entry);
+      members.emplace_back(key, std::move(entry));
       inserted = true;
     }
-    rebuilt[name] = std::move(value);
+    members.emplace_back(name, std::move(value));
   }
   if (!inserted) {
-    rebuilt[key] = std::move(entry);
+    members.emplace_back(key, std::move(entry));
   }
   auths = std::move(rebuilt);
 }

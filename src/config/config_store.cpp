@@ -257,6 +257,21 @@ Result<fs::path> resolve_write_target(const fs::path& path) {
   return make_error(ErrorKind::config, "too many levels of symbolic links at " + path.string());
 }
 
+std::vector<std::string> describe_duplicate_keys(const ConfigFile& config, const fs::path& path) {
+  std::vector<std::string> warnings;
+  for (const auto& duplicate : config.duplicate_keys()) {
+    std::string how = duplicate.merged ? "both objects are read, merged, as the Docker CLI does"
+                      : duplicate.differs
+                          ? "the last value is used, as the Docker CLI does; regauth will not "
+                            "save this file until one is removed"
+                          : "both hold the same value";
+    warnings.push_back(path.string() + ": key " + duplicate.path + " appears on lines " +
+                       std::to_string(duplicate.first_line) + " and " +
+                       std::to_string(duplicate.second_line) + ": " + how);
+  }
+  return warnings;
+}
+
 Result<LoadedConfig> load_config(const fs::path& path) {
   LoadedConfig loaded;
   auto bytes = read_file(path, loaded.existed);
@@ -302,6 +317,16 @@ Result<SaveReport> update_config(const fs::path& path,
   std::string bytes = loaded->config.serialize();
   if (!*changed || (loaded->existed && bytes == loaded->original_bytes)) {
     return report;
+  }
+  if (const DuplicateKey* lossy = loaded->config.lossy_duplicate()) {
+    // The file is read as the Docker CLI reads it, but writing that reading back would drop the
+    // earlier value for good: leave the file as it is and let the user choose.
+    return make_error(ErrorKind::config,
+                      "refusing to save " + target->string() + ": key " + lossy->path +
+                          " is on lines " + std::to_string(lossy->first_line) + " and " +
+                          std::to_string(lossy->second_line) +
+                          " with different values, and a save would keep only the last; "
+                          "remove one of them");
   }
   mode_t mode = 0600;
   std::optional<std::pair<uid_t, gid_t>> owner;

@@ -88,8 +88,14 @@ Result<std::map<std::string, std::string>> FileStore::list() {
     return loaded.error();
   }
   std::map<std::string, std::string> entries;
-  for (const auto& key : loaded->config.auth_keys()) {
-    auto decoded = decode_auth_entry(*loaded->config.auth_entry(key), key);
+  const auto& json = loaded->config.json();
+  auto auths = json.find("auths");
+  if (auths == json.end() || !auths->is_object()) {
+    return entries;
+  }
+  // One pass over the entries (a lookup per key would be quadratic: `auths` is a vector).
+  for (const auto& [key, entry] : auths->items()) {
+    auto decoded = decode_auth_entry(entry, key);
     if (decoded && *decoded) {
       const Credentials& credentials = **decoded;
       entries.emplace(key, credentials.username.empty() && !credentials.identity_token.empty()

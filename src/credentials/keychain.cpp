@@ -379,6 +379,7 @@ Result<Listing> Keychain::list() {
     return config.error();
   }
   Listing listing;
+  listing.warnings = config::describe_duplicate_keys(*config, m_options.config_path);
   std::set<std::pair<std::string, std::string>> seen;
   auto add = [&](const std::string& key, const std::string& store, const std::string& user) {
     auto normalized =

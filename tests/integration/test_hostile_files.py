@@ -487,3 +487,62 @@ def test_invalid_utf8_in_location_is_a_protocol_error(run_regauth, config_dir, t
         assert not any(r.method in ("PUT", "PATCH") for r in fake.requests)
     finally:
         fake.stop()
+
+
+# ---- repeated keys and many entries ---------------------------------------------------------
+
+DUPLICATED = """{
+\t"auths": {
+\t\t"a.example": {"auth": "%s"}
+\t},
+\t"auths": {
+\t\t"b.example": {"auth": "%s"},
+\t\t"a.example": {"auth": "%s"}
+\t}
+}""" % (auth_of("ann", "old"), auth_of("bob", "pw"), auth_of("ann", "new"))
+
+
+def test_repeated_keys_are_read_as_docker_does_and_warned_about(run_regauth, config_dir):
+    path = write_config(config_dir, DUPLICATED)
+    result = run_regauth(["--config", config_dir, "ls", "--format", "json"])
+    assert result.returncode == 0, result.stderr
+    assert {(e["registry"], e["username"]) for e in json.loads(result.stdout)} == {
+        ("a.example", "ann"), ("b.example", "bob")}
+    assert f'{path}: key "auths" appears on lines 2 and 5' in result.stderr
+    assert f'{path}: key "auths"."a.example" appears on lines 3 and 7' in result.stderr
+    push = run_regauth(["--config", config_dir, "push", "--check", "oci:/x", "127.0.0.1:9/t/a"])
+    assert '"auths"."a.example" appears on lines 3 and 7' in push.stderr
+
+
+def test_a_save_that_would_drop_a_repeated_value_is_refused(run_regauth, config_dir):
+    path = write_config(config_dir, DUPLICATED)
+    before = snapshot(path)
+    for args, input in [(["logout", "b.example"], None),
+                        (["logout", "--all"], None)]:
+        result = run_regauth(["--config", config_dir, *args], input=input)
+        assert result.returncode == 3, (args, result.stderr)
+        assert (f'refusing to save {path}: key "auths"."a.example" is on lines 3 and 7'
+                in result.stderr)
+        assert snapshot(path) == before
+    server = FixtureServer(accept_any_basic()).start()
+    try:
+        login = run_regauth(["--config", config_dir, "login", "-u", "c", "--password-stdin",
+                             server.hostport], input="pw\n")
+    finally:
+        server.stop()
+    assert login.returncode == 3, login.stderr
+    assert snapshot(path) == before
+
+
+def test_many_entries(run_regauth, config_dir):
+    # Linear in entries: 10,000 take well under a second in a release build; the timeouts are
+    # far above what a sanitizer build needs, and far below what the old quadratic reading took.
+    entries = {f"r{i}.example:5000": {"auth": auth_of(f"user{i}", "pw")} for i in range(10_000)}
+    write_config(config_dir, {"auths": entries})
+    listed = run_regauth(["--config", config_dir, "ls"], timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    assert len(listed.stdout.splitlines()) == 10_001
+    out = run_regauth(["--config", config_dir, "logout", "r7.example:5000"], timeout=60)
+    assert out.returncode == 0, out.stderr
+    config = read_config(config_dir)
+    assert len(config["auths"]) == 9_999 and "r7.example:5000" not in config["auths"]

@@ -70,6 +70,10 @@ struct Context {
 // returns the exit code for the error.
 int report(const Context& context, const Error& error);
 
+// Warns about every repeated key of config.json (how it was read, and that a save is refused
+// when the values differ). Silent when the file cannot be read: the command reports that.
+void warn_duplicate_keys(const Context& context);
+
 // One line of JSON output, never throwing: invalid UTF-8 in any string becomes U+FFFD (nlohmann's
 // error_handler_t::replace, instead of type_error.316), and everything outside ASCII is written
 // as \uXXXX (ensure_ascii), so that no control, C1 or bidi character reaches a terminal raw.

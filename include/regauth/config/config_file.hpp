@@ -17,6 +17,18 @@ namespace regauth::config {
 
 using Json = nlohmann::ordered_json;
 
+// A key that appears twice in one object of config.json. The file is read as the Docker CLI
+// (Go's encoding/json) reads it: the last value wins, except that a repeated top-level map field
+// (`auths`, `credHelpers`, `HttpHeaders`, `proxies`, `plugins`, `aliases`, `features`) merges
+// into the first, entry by entry.
+struct DuplicateKey {
+  std::string path;        // "auths", "auths"."r.example"."auth", "x".[0]
+  std::size_t first_line;  // where the earlier value's key is (1-based)
+  std::size_t second_line; // where the later value's key is
+  bool merged = false;     // two objects merged (nothing dropped at this level)
+  bool differs = false;    // a value was dropped that differs from the kept one
+};
+
 class ConfigFile {
 public:
   // An empty config: `{}`.
@@ -31,6 +43,12 @@ public:
   [[nodiscard]] std::string serialize() const;
 
   [[nodiscard]] const Json& json() const { return m_json; }
+
+  // The repeated keys of the parsed file, in file order; empty for a file without any.
+  [[nodiscard]] const std::vector<DuplicateKey>& duplicate_keys() const { return m_duplicates; }
+  // The first repeated key whose dropped value differs from the kept one: a save would lose
+  // it. nullptr when there is none.
+  [[nodiscard]] const DuplicateKey* lossy_duplicate() const;
 
   // Keys of `auths` in file order.
   [[nodiscard]] std::vector<std::string> auth_keys() const;
@@ -69,6 +87,7 @@ public:
 private:
   explicit ConfigFile(Json json) : m_json(std::move(json)) {}
   Json m_json;
+  std::vector<DuplicateKey> m_duplicates;
 };
 
 // Serializes any JSON value as Go's json.MarshalIndent(v, "", "\t") does.

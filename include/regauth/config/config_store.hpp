@@ -43,13 +43,20 @@ struct SaveReport {
 
 // Read-modify-write under the lock: takes the lock file beside the real config.json, re-reads
 // the file, calls `change` (which returns whether it changed anything), and saves atomically
-// when the bytes differ. A malformed file is never written. On failure the file is untouched.
+// when the bytes differ. A malformed file is never written, nor one whose repeated keys hold
+// different values (a save would drop one: config error naming the key and both lines). On
+// failure the file is untouched.
 Result<SaveReport> update_config(const std::filesystem::path& path,
                                  const std::function<Result<bool>(ConfigFile&)>& change,
                                  const SaveOptions& options = {});
 
 // Follows symlinks (absolute, relative, dangling) to the file that a write must replace.
 Result<std::filesystem::path> resolve_write_target(const std::filesystem::path& path);
+
+// One warning per repeated key of `config` (read from `path`), naming the key, both lines and
+// how it was read: "PATH: key "auths" appears on lines 2 and 9: ...".
+std::vector<std::string> describe_duplicate_keys(const ConfigFile& config,
+                                                 const std::filesystem::path& path);
 
 // Writes `bytes` to `path` atomically (temp file beside it, fsync, rename) with mode 0600,
 // symlinks followed. Fails (io) when the file it would replace is not a regular file (a

@@ -96,7 +96,7 @@ struct KnownRegistry {
 
 struct Listing {
   std::vector<KnownRegistry> registries;
-  std::vector<std::string> warnings; // stores that could not be read
+  std::vector<std::string> warnings; // repeated keys in config.json, stores that could not be read
 };
 
 class Keychain {

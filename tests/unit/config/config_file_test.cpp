@@ -384,3 +384,54 @@ TEST_CASE("config file: a parse error never quotes the text it broke on (it may 
     CHECK(parsed.error().message.find("c2Vj") == std::string::npos);
   }
 }
+
+TEST_CASE("config file: repeated keys are read as Go reads them, with both lines", "[config]") {
+  auto parsed =
+      regauth::config::ConfigFile::parse("{\n"
+                                         " \"auths\": {\"a.example\": {\"auth\": \"YTpi\"}},\n"
+                                         " \"auths\": {\n"
+                                         "  \"b.example\": {},\n"
+                                         "  \"a.example\": {\"auth\": \"Yzpk\"}\n"
+                                         " },\n"
+                                         " \"credsStore\": \"x\",\n"
+                                         " \"credsStore\": \"x\",\n"
+                                         " \"psFormat\": \"1\", \"psFormat\": \"2\"\n"
+                                         "}");
+  REQUIRE(parsed);
+  CHECK(parsed->auth_keys() == std::vector<std::string>{"a.example", "b.example"});
+  CHECK(parsed->auth_entry("a.example")->at("auth") == "Yzpk");
+  CHECK(parsed->json().at("psFormat") == "2");
+  const auto& duplicates = parsed->duplicate_keys();
+  REQUIRE(duplicates.size() == 4);
+  CHECK(duplicates[0].path == "\"auths\"");
+  CHECK(duplicates[0].merged);
+  CHECK_FALSE(duplicates[0].differs);
+  CHECK(duplicates[1].path == "\"auths\".\"a.example\"");
+  CHECK(duplicates[1].first_line == 2);
+  CHECK(duplicates[1].second_line == 5);
+  CHECK(duplicates[1].differs);
+  CHECK(duplicates[2].path == "\"credsStore\"");
+  CHECK_FALSE(duplicates[2].differs);
+  CHECK(duplicates[3].path == "\"psFormat\"");
+  CHECK(duplicates[3].first_line == 9);
+  CHECK(duplicates[3].second_line == 9);
+  REQUIRE(parsed->lossy_duplicate() != nullptr);
+  CHECK(parsed->lossy_duplicate()->path == "\"auths\".\"a.example\"");
+}
+
+TEST_CASE("config file: a file without repeated keys has none, at any size", "[config]") {
+  std::string text = "{\"auths\":{";
+  for (int i = 0; i < 5000; ++i) {
+    text +=
+        (i ? "," : "") + std::string("\"r") + std::to_string(i) + ".example\":{\"auth\":\"YTpi\"}";
+  }
+  text += "}}";
+  auto parsed = regauth::config::ConfigFile::parse(text);
+  REQUIRE(parsed);
+  CHECK(parsed->auth_keys().size() == 5000);
+  CHECK(parsed->duplicate_keys().empty());
+  CHECK(parsed->lossy_duplicate() == nullptr);
+  auto again = regauth::config::ConfigFile::parse(parsed->serialize());
+  REQUIRE(again);
+  CHECK(again->json() == parsed->json());
+}
