@@ -674,111 +674,109 @@ TEST_CASE("authenticator: a ping that meets a reset or a 503 is tried again, a b
     REQUIRE_FALSE(pinged);
     CHECK(pinged.error().kind == ErrorKind::network);
     CHECK(client.requests_to(k_ping).size() == 4);
+  }
+}
 
-    TEST_CASE("authenticator: short-lived credentials are renewed when they have ended",
-              "[auth][renewal]") {
-      FakeHttpClient client;
-      client.on("GET", k_ping, bearer_challenge());
-      client.on("GET", k_realm, token_response("fresh"));
-      int renewals = 0;
-      AuthOptions options;
-      options.credentials_expire_at = std::chrono::system_clock::now() - std::chrono::seconds(1);
-      options.renew_credentials =
-          [&]() -> Result<std::optional<regauth::auth::RenewedCredentials>> {
-        ++renewals;
-        return std::optional<regauth::auth::RenewedCredentials>(regauth::auth::RenewedCredentials{
-            Credentials{"oauth2accesstoken", "new-token", "", ""},
-            std::chrono::system_clock::now() + std::chrono::hours(1)});
-      };
-      Authenticator authenticator(client, "r.example",
-                                  Credentials{"oauth2accesstoken", "old", "", ""}, options);
-      auto first = authenticator.authorization({repository_scope("app", {"pull"})});
-      REQUIRE(first);
-      CHECK(renewals == 1);
-      auto token_requests = client.requests_to(k_realm);
-      REQUIRE(token_requests.size() == 1);
-      CHECK(header_value(token_requests[0], "Authorization") ==
-            "Basic " + base64_encode("oauth2accesstoken:new-token"));
-      // Renewed until an hour from now: not asked again.
-      REQUIRE(authenticator.authorization({repository_scope("app", {"pull"})}));
-      CHECK(renewals == 1);
-    }
+TEST_CASE("authenticator: short-lived credentials are renewed when they have ended",
+          "[auth][renewal]") {
+  FakeHttpClient client;
+  client.on("GET", k_ping, bearer_challenge());
+  client.on("GET", k_realm, token_response("fresh"));
+  int renewals = 0;
+  AuthOptions options;
+  options.credentials_expire_at = std::chrono::system_clock::now() - std::chrono::seconds(1);
+  options.renew_credentials = [&]() -> Result<std::optional<regauth::auth::RenewedCredentials>> {
+    ++renewals;
+    return std::optional<regauth::auth::RenewedCredentials>(regauth::auth::RenewedCredentials{
+        Credentials{"oauth2accesstoken", "new-token", "", ""},
+        std::chrono::system_clock::now() + std::chrono::hours(1)});
+  };
+  Authenticator authenticator(client, "r.example", Credentials{"oauth2accesstoken", "old", "", ""},
+                              options);
+  auto first = authenticator.authorization({repository_scope("app", {"pull"})});
+  REQUIRE(first);
+  CHECK(renewals == 1);
+  auto token_requests = client.requests_to(k_realm);
+  REQUIRE(token_requests.size() == 1);
+  CHECK(header_value(token_requests[0], "Authorization") ==
+        "Basic " + base64_encode("oauth2accesstoken:new-token"));
+  // Renewed until an hour from now: not asked again.
+  REQUIRE(authenticator.authorization({repository_scope("app", {"pull"})}));
+  CHECK(renewals == 1);
+}
 
-    TEST_CASE("authenticator: a 401 after a fresh token renews the credentials once",
-              "[auth][renewal]") {
-      FakeHttpClient client;
-      client.on("GET", k_ping, bearer_challenge());
-      client.on("GET", k_realm, {token_response("t1"), token_response("t2"), token_response("t3")});
-      client.on("GET", "https://r.example/v2/app/tags/list",
-                {make_response(401), make_response(401), make_response(200, "{}")});
-      std::vector<std::string> passwords{"second"};
-      int renewals = 0;
-      AuthOptions options;
-      options.renew_credentials =
-          [&]() -> Result<std::optional<regauth::auth::RenewedCredentials>> {
-        ++renewals;
-        return std::optional<regauth::auth::RenewedCredentials>(regauth::auth::RenewedCredentials{
-            Credentials{"gitlab-ci-token", "second", "", ""}, std::nullopt});
-      };
-      Authenticator authenticator(client, "r.example",
-                                  Credentials{"gitlab-ci-token", "first", "", ""}, options);
-      Request request;
-      request.url = "/v2/app/tags/list";
-      auto response = authenticator.send(request, {repository_scope("app", {"pull"})});
-      REQUIRE(response);
-      CHECK(response->status == 200);
-      CHECK(renewals == 1);
-      auto token_requests = client.requests_to(k_realm);
-      REQUIRE(token_requests.size() == 3);
-      CHECK(header_value(token_requests[2], "Authorization") ==
-            "Basic " + base64_encode("gitlab-ci-token:second"));
+TEST_CASE("authenticator: a 401 after a fresh token renews the credentials once",
+          "[auth][renewal]") {
+  FakeHttpClient client;
+  client.on("GET", k_ping, bearer_challenge());
+  client.on("GET", k_realm, {token_response("t1"), token_response("t2"), token_response("t3")});
+  client.on("GET", "https://r.example/v2/app/tags/list",
+            {make_response(401), make_response(401), make_response(200, "{}")});
+  std::vector<std::string> passwords{"second"};
+  int renewals = 0;
+  AuthOptions options;
+  options.renew_credentials = [&]() -> Result<std::optional<regauth::auth::RenewedCredentials>> {
+    ++renewals;
+    return std::optional<regauth::auth::RenewedCredentials>(regauth::auth::RenewedCredentials{
+        Credentials{"gitlab-ci-token", "second", "", ""}, std::nullopt});
+  };
+  Authenticator authenticator(client, "r.example", Credentials{"gitlab-ci-token", "first", "", ""},
+                              options);
+  Request request;
+  request.url = "/v2/app/tags/list";
+  auto response = authenticator.send(request, {repository_scope("app", {"pull"})});
+  REQUIRE(response);
+  CHECK(response->status == 200);
+  CHECK(renewals == 1);
+  auto token_requests = client.requests_to(k_realm);
+  REQUIRE(token_requests.size() == 3);
+  CHECK(header_value(token_requests[2], "Authorization") ==
+        "Basic " + base64_encode("gitlab-ci-token:second"));
 
-      SECTION("without a renewal the second 401 ends the attempt") {
-        FakeHttpClient plain;
-        plain.on("GET", k_ping, bearer_challenge());
-        plain.on("GET", k_realm, token_response("t"));
-        plain.on("GET", "https://r.example/v2/app/tags/list", make_response(401));
-        Authenticator once(plain, "r.example", k_alice, {});
-        auto refused = once.send(request, {repository_scope("app", {"pull"})});
-        REQUIRE(refused);
-        CHECK(refused->status == 401);
-        CHECK(plain.requests_to("https://r.example/v2/app/tags/list").size() == 2);
-      }
-    }
+  SECTION("without a renewal the second 401 ends the attempt") {
+    FakeHttpClient plain;
+    plain.on("GET", k_ping, bearer_challenge());
+    plain.on("GET", k_realm, token_response("t"));
+    plain.on("GET", "https://r.example/v2/app/tags/list", make_response(401));
+    Authenticator once(plain, "r.example", k_alice, {});
+    auto refused = once.send(request, {repository_scope("app", {"pull"})});
+    REQUIRE(refused);
+    CHECK(refused->status == 401);
+    CHECK(plain.requests_to("https://r.example/v2/app/tags/list").size() == 2);
+  }
+}
 
-    TEST_CASE("authenticator: a token server refusing the credentials gets renewed ones",
-              "[auth][renewal]") {
-      FakeHttpClient client;
-      client.on("GET", k_ping, bearer_challenge());
-      client.on("GET", k_realm,
-                {make_response(401, R"({"details":"token expired"})"), token_response("ok")});
-      int renewals = 0;
-      AuthOptions options;
-      options.renew_credentials =
-          [&]() -> Result<std::optional<regauth::auth::RenewedCredentials>> {
-        ++renewals;
-        return std::optional<regauth::auth::RenewedCredentials>(
-            regauth::auth::RenewedCredentials{Credentials{"u", "renewed", "", ""}, std::nullopt});
-      };
-      Authenticator authenticator(client, "r.example", Credentials{"u", "ended", "", ""}, options);
-      auto value = authenticator.authorization({repository_scope("app", {"push", "pull"})});
-      REQUIRE(value);
-      CHECK(**value == "Bearer ok");
-      CHECK(renewals == 1);
+TEST_CASE("authenticator: a token server refusing the credentials gets renewed ones",
+          "[auth][renewal]") {
+  FakeHttpClient client;
+  client.on("GET", k_ping, bearer_challenge());
+  client.on("GET", k_realm,
+            {make_response(401, R"({"details":"token expired"})"), token_response("ok")});
+  int renewals = 0;
+  AuthOptions options;
+  options.renew_credentials = [&]() -> Result<std::optional<regauth::auth::RenewedCredentials>> {
+    ++renewals;
+    return std::optional<regauth::auth::RenewedCredentials>(
+        regauth::auth::RenewedCredentials{Credentials{"u", "renewed", "", ""}, std::nullopt});
+  };
+  Authenticator authenticator(client, "r.example", Credentials{"u", "ended", "", ""}, options);
+  auto value = authenticator.authorization({repository_scope("app", {"push", "pull"})});
+  REQUIRE(value);
+  CHECK(**value == "Bearer ok");
+  CHECK(renewals == 1);
 
-      SECTION("a renewal that fails names its own error") {
-        FakeHttpClient refusing;
-        refusing.on("GET", k_ping, bearer_challenge());
-        refusing.on("GET", k_realm, make_response(401, R"({"details":"token expired"})"));
-        AuthOptions failing;
-        failing.renew_credentials =
-            []() -> Result<std::optional<regauth::auth::RenewedCredentials>> {
-          return regauth::make_error(ErrorKind::unauthorized,
-                                     "Google metadata server: refused: invalid_grant");
-        };
-        Authenticator broken(refusing, "r.example", Credentials{"u", "ended", "", ""}, failing);
-        auto denied = broken.authorization({repository_scope("app", {"pull"})});
-        REQUIRE_FALSE(denied);
-        CHECK_THAT(denied.error().message, Catch::Contains("invalid_grant"));
-      }
-    }
+  SECTION("a renewal that fails names its own error") {
+    FakeHttpClient refusing;
+    refusing.on("GET", k_ping, bearer_challenge());
+    refusing.on("GET", k_realm, make_response(401, R"({"details":"token expired"})"));
+    AuthOptions failing;
+    failing.renew_credentials = []() -> Result<std::optional<regauth::auth::RenewedCredentials>> {
+      return regauth::make_error(ErrorKind::unauthorized,
+                                 "Google metadata server: refused: invalid_grant");
+    };
+    Authenticator broken(refusing, "r.example", Credentials{"u", "ended", "", ""}, failing);
+    auto denied = broken.authorization({repository_scope("app", {"pull"})});
+    REQUIRE_FALSE(denied);
+    CHECK_THAT(denied.error().message, Catch::Contains("invalid_grant"));
+  }
+}
