@@ -110,7 +110,7 @@ int get(Context& context, credentials::Keychain& keychain) {
     answer["Secret"] =
         credentials.password.empty() ? credentials.registry_token : credentials.password;
   }
-  context.out << answer.dump() << '\n';
+  context.out << answer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   return 0;
 }
 
@@ -191,7 +191,7 @@ int list(Context& context, credentials::Keychain& keychain) {
       answer[entry.key] = entry.username;
     }
   }
-  context.out << answer.dump() << '\n';
+  context.out << answer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   return 0;
 }
 

@@ -82,13 +82,9 @@ Result<bool> FileStore::erase(const std::string& key) {
   return removed;
 }
 
-Result<std::map<std::string, std::string>> FileStore::list() {
-  auto loaded = config::load_config(m_config_path);
-  if (!loaded) {
-    return loaded.error();
-  }
+std::map<std::string, std::string> list_inline_entries(const config::ConfigFile& config) {
   std::map<std::string, std::string> entries;
-  const auto& json = loaded->config.json();
+  const auto& json = config.json();
   auto auths = json.find("auths");
   if (auths == json.end() || !auths->is_object()) {
     return entries;
@@ -104,6 +100,14 @@ Result<std::map<std::string, std::string>> FileStore::list() {
     }
   }
   return entries;
+}
+
+Result<std::map<std::string, std::string>> FileStore::list() {
+  auto loaded = config::load_config(m_config_path);
+  if (!loaded) {
+    return loaded.error();
+  }
+  return list_inline_entries(loaded->config);
 }
 
 std::vector<std::string> FileStore::take_warnings() { return std::exchange(m_warnings, {}); }

@@ -389,11 +389,10 @@ Result<Listing> Keychain::list() {
       listing.registries.push_back({shown, store, user});
     }
   };
+  // The config is read once: its inline entries come from the copy loaded above.
   FileStore file(m_options.config_path, m_options.save, m_options.key_style);
-  if (auto inline_entries = file.list(); inline_entries) {
-    for (const auto& [key, user] : *inline_entries) {
-      add(key, file.description(), user);
-    }
+  for (const auto& [key, user] : list_inline_entries(*config)) {
+    add(key, file.description(), user);
   }
   auto helper_store = choose_store(*config, "", default_helper());
   if (!config->creds_store().empty()) {

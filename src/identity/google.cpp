@@ -130,7 +130,10 @@ std::string jwt_signing_input(const CredentialsFile& file,
   if (!file.private_key_id.empty()) {
     header["kid"] = file.private_key_id;
   }
-  return base64url(header.dump()) + "." + base64url(jwt_claims(file, now).dump());
+  // A key file's invalid UTF-8 becomes U+FFFD (the token endpoint then refuses it), never a throw.
+  constexpr auto k_replace = nlohmann::json::error_handler_t::replace;
+  return base64url(header.dump(-1, ' ', false, k_replace)) + "." +
+         base64url(jwt_claims(file, now).dump(-1, ' ', false, k_replace));
 }
 
 Result<AccessToken> parse_token_response(long status, std::string_view body) {

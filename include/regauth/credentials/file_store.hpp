@@ -14,6 +14,10 @@ namespace regauth::credentials {
 // the most specific key that holds credentials).
 enum class KeyStyle { docker, auth_file };
 
+// Every `auths` entry of `config` that holds credentials, with its username (`<token>` for an
+// identity token alone). Pure: one pass over the entries.
+std::map<std::string, std::string> list_inline_entries(const config::ConfigFile& config);
+
 class FileStore final : public CredentialStore {
 public:
   explicit FileStore(std::filesystem::path config_path, config::SaveOptions options = {},
