@@ -2,8 +2,8 @@
 #include "regauth/http/curl_client.hpp"
 
 #include "regauth/http/header_lines.hpp"
+#include "regauth/util/libcrypto.hpp"
 
-#include "libcrypto.hpp"
 #include "libcurl.hpp"
 
 #include <curl/curl.h>

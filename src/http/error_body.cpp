@@ -1,6 +1,6 @@
 #include "regauth/http/error_body.hpp"
 
-#include "regauth/terminal_text.hpp"
+#include "regauth/util/terminal_text.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -3,7 +3,7 @@
 #include "regauth/auth/challenge.hpp"
 #include "regauth/http/error_body.hpp"
 #include "regauth/http/url.hpp"
-#include "regauth/terminal_text.hpp"
+#include "regauth/util/terminal_text.hpp"
 
 #include <algorithm>
 #include <cctype>
