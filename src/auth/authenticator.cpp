@@ -1,10 +1,10 @@
 #include "regauth/auth/authenticator.hpp"
 
-#include "regauth/base64.hpp"
 #include "regauth/http/error_body.hpp"
 #include "regauth/http/retrying_client.hpp"
 #include "regauth/http/url.hpp"
-#include "regauth/terminal_text.hpp"
+#include "regauth/util/base64.hpp"
+#include "regauth/util/terminal_text.hpp"
 
 namespace regauth::auth {
 namespace {

@@ -1,11 +1,10 @@
 #include "regauth/auth/token.hpp"
 
-#include "regauth/base64.hpp"
 #include "regauth/http/error_body.hpp"
 #include "regauth/http/url.hpp"
-#include "regauth/terminal_text.hpp"
-
-#include "libcrypto.hpp"
+#include "regauth/util/base64.hpp"
+#include "regauth/util/libcrypto.hpp"
+#include "regauth/util/terminal_text.hpp"
 
 #include <nlohmann/json.hpp>
 

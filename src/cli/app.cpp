@@ -2,7 +2,7 @@
 
 #include "regauth/cli/commands.hpp"
 #include "regauth/cli/context.hpp"
-#include "regauth/version.hpp"
+#include "regauth/cli/version.hpp"
 
 #include <CLI/CLI.hpp>
 

@@ -5,7 +5,7 @@
 #include "regauth/http/error_body.hpp"
 #include "regauth/http/url.hpp"
 #include "regauth/identity/sources.hpp"
-#include "regauth/terminal_text.hpp"
+#include "regauth/util/terminal_text.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -1,9 +1,9 @@
 // `regauth export REGISTRY...`: a .dockerconfigjson document, or a Kubernetes pull secret,
 // holding the credentials regauth would use for those registries.
-#include "regauth/base64.hpp"
 #include "regauth/cli/commands.hpp"
 #include "regauth/config/config_store.hpp"
 #include "regauth/credentials/auth_entry.hpp"
+#include "regauth/util/base64.hpp"
 
 #include <algorithm>
 #include <ostream>

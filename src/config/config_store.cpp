@@ -1,6 +1,6 @@
 #include "regauth/config/config_store.hpp"
 
-#include "regauth/safe_file.hpp"
+#include "regauth/util/safe_file.hpp"
 
 #include <cerrno>
 #include <cstdlib>

@@ -1,6 +1,6 @@
 #include "regauth/credentials/auth_entry.hpp"
 
-#include "regauth/base64.hpp"
+#include "regauth/util/base64.hpp"
 
 #include <algorithm>
 #include <iterator>

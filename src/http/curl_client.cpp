@@ -3,8 +3,8 @@
 
 #include "regauth/http/header_lines.hpp"
 #include "regauth/http/redirect_policy.hpp"
+#include "regauth/util/libcrypto.hpp"
 
-#include "libcrypto.hpp"
 #include "libcurl.hpp"
 #include "trust_store.hpp"
 

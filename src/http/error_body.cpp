@@ -1,7 +1,7 @@
 #include "regauth/http/error_body.hpp"
 
 #include "regauth/http/retrying_client.hpp"
-#include "regauth/terminal_text.hpp"
+#include "regauth/util/terminal_text.hpp"
 
 #include <nlohmann/json.hpp>
 

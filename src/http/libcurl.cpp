@@ -1,8 +1,7 @@
 #include "libcurl.hpp"
 
 #include "regauth/http/curl_client.hpp"
-
-#include "dynamic_library.hpp"
+#include "regauth/util/dynamic_library.hpp"
 
 #include <mutex>
 

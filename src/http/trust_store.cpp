@@ -1,8 +1,7 @@
 #include "trust_store.hpp"
 
-#include "regauth/safe_file.hpp"
-
-#include "libcrypto.hpp"
+#include "regauth/util/libcrypto.hpp"
+#include "regauth/util/safe_file.hpp"
 
 #include <algorithm>
 #include <cctype>

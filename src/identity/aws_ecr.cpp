@@ -16,7 +16,7 @@
 #include "regauth/http/url.hpp"
 #include "regauth/identity/aws.hpp"
 #include "regauth/identity/sources.hpp"
-#include "regauth/terminal_text.hpp"
+#include "regauth/util/terminal_text.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -1,8 +1,8 @@
 // Pure readers of AWS's hosts and answers; see include/regauth/identity/aws.hpp.
-#include "regauth/base64.hpp"
 #include "regauth/http/error_body.hpp"
 #include "regauth/identity/aws.hpp"
-#include "regauth/terminal_text.hpp"
+#include "regauth/util/base64.hpp"
+#include "regauth/util/terminal_text.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -10,11 +10,10 @@
 // to the registry as oauth2accesstoken, as docker-credential-gcr does.
 #include "regauth/identity/google.hpp"
 
-#include "regauth/base64.hpp"
 #include "regauth/http/url.hpp"
 #include "regauth/identity/sources.hpp"
-
-#include "libcrypto.hpp"
+#include "regauth/util/base64.hpp"
+#include "regauth/util/libcrypto.hpp"
 
 #include <fstream>
 #include <memory>

@@ -1,8 +1,8 @@
 #include "regauth/image/docker_archive.hpp"
 
 #include "regauth/image/image_source.hpp"
-#include "regauth/image/sha256.hpp"
-#include "regauth/safe_file.hpp"
+#include "regauth/oci/digest.hpp"
+#include "regauth/util/safe_file.hpp"
 
 #include "libarchive.hpp"
 
@@ -448,7 +448,7 @@ private:
         return make_error(ErrorKind::protocol,
                           m_description + ": config " + name + " is larger than 16 MiB");
       }
-      Sha256 hash;
+      oci::Sha256 hash;
       Hashed result;
       la_ssize_t n = 0;
       while ((n = libarchive().read_data(handle->get(), buffer.data(), buffer.size())) > 0) {

@@ -2,7 +2,7 @@
 
 #include "regauth/image/docker_archive.hpp"
 #include "regauth/image/oci_layout.hpp"
-#include "regauth/image/sha256.hpp"
+#include "regauth/oci/digest.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -105,7 +105,7 @@ private:
   std::unique_ptr<BlobReader> m_inner;
   const ImageSource& m_source;
   BlobDescriptor m_blob;
-  Digester m_digester;
+  oci::Digester m_digester;
   std::uint64_t m_offset = 0;
 };
 
@@ -119,7 +119,7 @@ Result<std::unique_ptr<BlobReader>> open_verified_blob(const ImageSource& source
   }
   auto reader = std::make_unique<VerifiedBlobReader>(std::move(*inner), source, blob);
   if (blob.size == 0) {
-    Digester empty(std::string_view(blob.digest).substr(0, blob.digest.find(':')));
+    oci::Digester empty(std::string_view(blob.digest).substr(0, blob.digest.find(':')));
     if (auto checked = reader->check(empty.finish()); !checked) {
       return checked.error();
     }
@@ -152,6 +152,6 @@ Result<std::unique_ptr<ImageSource>> open_image_source(const std::string& source
           ": expected oci:DIR[:TAG], docker-archive:FILE, a directory or a .tar file");
 }
 
-std::string sha256_digest(std::string_view bytes) { return digest_of("sha256", bytes); }
+std::string sha256_digest(std::string_view bytes) { return oci::digest_of("sha256", bytes); }
 
 } // namespace regauth::image

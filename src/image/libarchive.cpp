@@ -1,8 +1,7 @@
 #include "libarchive.hpp"
 
 #include "regauth/image/docker_archive.hpp"
-
-#include "dynamic_library.hpp"
+#include "regauth/util/dynamic_library.hpp"
 
 #include <string_view>
 

@@ -1,9 +1,8 @@
 #include "regauth/image/oci_layout.hpp"
 
 #include "regauth/image/image_source.hpp"
-#include "regauth/image/sha256.hpp"
-#include "regauth/registry/reference.hpp"
-#include "regauth/safe_file.hpp"
+#include "regauth/oci/digest.hpp"
+#include "regauth/util/safe_file.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -70,7 +69,7 @@ Result<Descriptor> parse_descriptor(const json& value, const std::string& where)
     return fail("descriptor has no digest");
   }
   descriptor.digest = digest->get<std::string>();
-  if (auto valid = registry::validate_digest(descriptor.digest); !valid) {
+  if (auto valid = oci::validate_digest(descriptor.digest); !valid) {
     return valid.error().with_context(where);
   }
   auto size = value.find("size");
@@ -122,7 +121,7 @@ public:
   }
 
   Result<std::unique_ptr<BlobReader>> open_blob(const BlobDescriptor& blob) const override {
-    if (auto valid = registry::validate_digest(blob.digest); !valid) {
+    if (auto valid = oci::validate_digest(blob.digest); !valid) {
       return valid.error();
     }
     auto file = open_in_layout(blob_path(blob.digest), "blob " + blob.digest, k_no_size_limit);
@@ -307,7 +306,7 @@ private:
                                                  std::to_string(descriptor.size));
     }
     auto algorithm = std::string_view(descriptor.digest).substr(0, descriptor.digest.find(':'));
-    if (auto actual = digest_of(algorithm, *bytes); actual != descriptor.digest) {
+    if (auto actual = oci::digest_of(algorithm, *bytes); actual != descriptor.digest) {
       return make_error(ErrorKind::protocol, m_description + ": manifest " + descriptor.digest +
                                                  " has digest " + actual);
     }

@@ -1,6 +1,6 @@
 #include "regauth/push/pusher.hpp"
 
-#include "regauth/image/sha256.hpp"
+#include "regauth/oci/digest.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -382,7 +382,7 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
     // The manifest's bytes were checked when the source was read; they are hashed again here,
     // just before they leave, as the blobs are.
     std::string algorithm = manifest.digest.substr(0, manifest.digest.find(':'));
-    if (auto actual = image::digest_of(algorithm, manifest.bytes); actual != manifest.digest) {
+    if (auto actual = oci::digest_of(algorithm, manifest.bytes); actual != manifest.digest) {
       return make_error(ErrorKind::protocol, "manifest " + manifest.digest + " (" +
                                                  source.description() +
                                                  ") does not match its digest: its bytes hash to " +

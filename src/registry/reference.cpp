@@ -1,5 +1,8 @@
 #include "regauth/registry/reference.hpp"
 
+#include "regauth/oci/digest.hpp"
+#include "regauth/util/strings.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -19,32 +22,12 @@ namespace {
 constexpr std::string_view k_docker_hub_registry = "registry-1.docker.io";
 constexpr std::size_t k_max_repository = 255;
 constexpr std::size_t k_max_tag = 128;
-constexpr std::size_t k_max_quote = 80;
-
-// The value in double quotes, cut at k_max_quote bytes, control bytes as '?'.
-std::string quote(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text.substr(0, k_max_quote)) {
-    out += std::isprint(static_cast<unsigned char>(c)) != 0 ? c : '?';
-  }
-  if (text.size() > k_max_quote) {
-    out += "...";
-  }
-  return out + "\"";
-}
 
 bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 bool is_alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
 bool is_word(char c) { return is_alnum(c) || c == '_'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_lower_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f'); }
-
-std::string to_lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 bool valid_path_component(std::string_view part) {
   if (part.empty() || !is_lower_alnum(part.front()) || !is_lower_alnum(part.back())) {
@@ -185,34 +168,9 @@ std::string Reference::to_string() const {
   return out;
 }
 
-Result<void> validate_digest(std::string_view digest) {
-  auto fail = [&](const std::string& why) {
-    return make_error(ErrorKind::protocol, "invalid digest " + quote(digest) + ": " + why);
-  };
-  auto colon = digest.find(':');
-  if (colon == std::string_view::npos) {
-    return fail("expected algorithm:hex");
-  }
-  auto algorithm = digest.substr(0, colon);
-  auto hex = digest.substr(colon + 1);
-  std::size_t expected = 0;
-  if (algorithm == "sha256") {
-    expected = 64;
-  } else if (algorithm == "sha512") {
-    expected = 128;
-  } else {
-    return fail("unsupported algorithm " + quote(algorithm));
-  }
-  if (hex.size() != expected || !std::all_of(hex.begin(), hex.end(), is_lower_hex)) {
-    return fail(std::string(algorithm) + " needs " + std::to_string(expected) +
-                " lower-case hex digits");
-  }
-  return {};
-}
-
 Result<Reference> parse_reference(std::string_view text) {
   auto fail = [&](const std::string& why) {
-    return make_error(ErrorKind::usage, "invalid reference " + quote(text) + ": " + why);
+    return make_error(ErrorKind::usage, "invalid reference " + quote_text(text) + ": " + why);
   };
   if (text.empty()) {
     return fail("empty");
@@ -223,7 +181,7 @@ Result<Reference> parse_reference(std::string_view text) {
   if (auto at = text.find('@'); at != std::string_view::npos) {
     name = text.substr(0, at);
     auto digest = text.substr(at + 1);
-    if (auto valid = validate_digest(digest); !valid) {
+    if (auto valid = oci::validate_digest(digest); !valid) {
       return fail("invalid digest format");
     }
     reference.digest = std::string(digest);
@@ -252,7 +210,7 @@ Result<Reference> parse_reference(std::string_view text) {
       domain = first;
       path = name.substr(slash + 1);
       if (!valid_domain(domain)) {
-        return fail("invalid registry " + quote(domain));
+        return fail("invalid registry " + quote_text(domain));
       }
     }
   }

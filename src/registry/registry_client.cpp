@@ -4,7 +4,7 @@
 #include "regauth/http/error_body.hpp"
 #include "regauth/http/retrying_client.hpp"
 #include "regauth/http/url.hpp"
-#include "regauth/terminal_text.hpp"
+#include "regauth/util/terminal_text.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -1,7 +1,7 @@
 // OCI layout index.json: the bytes become index.json of a layout in a temp dir (the parser reads
 // a folder). Whatever it accepts has only valid digests, and no path outside the layout is read.
 #include "regauth/image/oci_layout.hpp"
-#include "regauth/registry/reference.hpp"
+#include "regauth/oci/digest.hpp"
 
 #include "fuzz_check.hpp"
 #include "fuzz_layout.hpp"
@@ -33,10 +33,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   for (const auto& blob : (*source)->blobs()) {
-    FUZZ_CHECK(regauth::registry::validate_digest(blob.digest).has_value());
+    FUZZ_CHECK(regauth::oci::validate_digest(blob.digest).has_value());
   }
   for (const auto& manifest : (*source)->manifests()) {
-    FUZZ_CHECK(regauth::registry::validate_digest(manifest.digest).has_value());
+    FUZZ_CHECK(regauth::oci::validate_digest(manifest.digest).has_value());
   }
   return 0;
 }

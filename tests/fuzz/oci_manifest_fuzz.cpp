@@ -3,7 +3,7 @@
 // digests, and the pushed manifest bytes are exactly the input.
 #include "regauth/image/image_source.hpp"
 #include "regauth/image/oci_layout.hpp"
-#include "regauth/registry/reference.hpp"
+#include "regauth/oci/digest.hpp"
 
 #include "fuzz_check.hpp"
 #include "fuzz_layout.hpp"
@@ -48,7 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(!manifests.empty());
   FUZZ_CHECK(manifests.back().bytes == bytes);
   for (const auto& item : (*source)->blobs()) {
-    FUZZ_CHECK(regauth::registry::validate_digest(item.digest).has_value());
+    FUZZ_CHECK(regauth::oci::validate_digest(item.digest).has_value());
   }
   return 0;
 }

@@ -1,5 +1,6 @@
 // Image references: an accepted reference names a lower-case repository, prints back to a
 // string that parses to the same reference, and its digest (if any) is valid.
+#include "regauth/oci/digest.hpp"
 #include "regauth/registry/reference.hpp"
 
 #include "fuzz_check.hpp"
@@ -19,7 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(static_cast<unsigned char>(c) > 0x20);
   }
   if (!reference->digest.empty()) {
-    FUZZ_CHECK(regauth::registry::validate_digest(reference->digest).has_value());
+    FUZZ_CHECK(regauth::oci::validate_digest(reference->digest).has_value());
   }
   auto again = regauth::registry::parse_reference(reference->to_string());
   FUZZ_CHECK(again.has_value());

@@ -1,6 +1,6 @@
 // The terminal sanitiser: its output is clean text (valid UTF-8, no C0, DEL or C1 control, no
 // bidi or invisible format character), escaping is idempotent, and the cap holds.
-#include "regauth/terminal_text.hpp"
+#include "regauth/util/terminal_text.hpp"
 
 #include "fuzz_check.hpp"
 

@@ -6,7 +6,7 @@
 #include "regauth/credentials/keychain.hpp"
 #include "regauth/http/transport.hpp"
 #include "regauth/registry/reference.hpp"
-#include "regauth/terminal_text.hpp"
+#include "regauth/util/terminal_text.hpp"
 
 #include <nlohmann/json.hpp>
 

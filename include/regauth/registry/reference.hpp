@@ -24,12 +24,8 @@ struct Reference {
 // "localhost") means Docker Hub, and one-part names get "library/". docker.io and
 // index.docker.io mean Docker Hub too. Repositories must be lower case
 // ([a-z0-9]+ with '.', '_', '__', '-' separators, '/' between components, 255 bytes at most),
-// tags [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}, digests per validate_digest. Fails (usage) naming
+// tags [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}, digests per oci::validate_digest. Fails (usage) naming
 // the problem. With neither tag nor digest the tag is "latest".
 Result<Reference> parse_reference(std::string_view text);
-
-// Checks "algorithm:hex": sha256 with 64 lower-case hex, or sha512 with 128. Fails (protocol)
-// quoting at most 80 bytes of the bad value.
-Result<void> validate_digest(std::string_view digest);
 
 } // namespace regauth::registry

@@ -1,6 +1,6 @@
 #include "regauth/auth/authenticator.hpp"
-#include "regauth/base64.hpp"
 #include "regauth/http/url.hpp"
+#include "regauth/util/base64.hpp"
 
 #include "support/fake_http_client.hpp"
 

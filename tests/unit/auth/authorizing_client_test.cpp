@@ -1,5 +1,5 @@
 #include "regauth/auth/authorizing_client.hpp"
-#include "regauth/base64.hpp"
+#include "regauth/util/base64.hpp"
 
 #include "support/fake_clock.hpp"
 #include "support/fake_http_client.hpp"

@@ -1,5 +1,5 @@
-#include "regauth/base64.hpp"
 #include "regauth/credentials/auth_entry.hpp"
+#include "regauth/util/base64.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,5 +1,5 @@
-#include "regauth/base64.hpp"
 #include "regauth/credentials/file_store.hpp"
+#include "regauth/util/base64.hpp"
 
 #include "support/temp_dir.hpp"
 

@@ -1,5 +1,5 @@
-#include "regauth/base64.hpp"
 #include "regauth/credentials/keychain.hpp"
+#include "regauth/util/base64.hpp"
 
 #include "support/fake_process_runner.hpp"
 #include "support/temp_dir.hpp"

@@ -1,5 +1,5 @@
-#include "regauth/base64.hpp"
 #include "regauth/identity/sources.hpp"
+#include "regauth/util/base64.hpp"
 
 #include "support/fake_http_client.hpp"
 #include "support/fake_process_runner.hpp"

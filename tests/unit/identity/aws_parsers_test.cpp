@@ -1,5 +1,5 @@
-#include "regauth/base64.hpp"
 #include "regauth/identity/aws.hpp"
+#include "regauth/util/base64.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,6 @@
-#include "regauth/base64.hpp"
 #include "regauth/identity/google.hpp"
 #include "regauth/identity/sources.hpp"
+#include "regauth/util/base64.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,7 +1,7 @@
 #include "regauth/image/docker_archive.hpp"
 #include "regauth/image/image_source.hpp"
 #include "regauth/image/oci_layout.hpp"
-#include "regauth/image/sha256.hpp"
+#include "regauth/oci/digest.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -22,8 +22,8 @@ using regauth::image::ImageSource;
 using regauth::image::open_docker_archive;
 using regauth::image::open_image_source;
 using regauth::image::open_oci_layout;
-using regauth::image::Sha256;
 using regauth::image::sha256_digest;
+using regauth::oci::Sha256;
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 
@@ -833,15 +833,15 @@ TEST_CASE("verified blob: an empty blob is checked when it is opened", "[image]"
 }
 
 TEST_CASE("digester: sha256 and sha512 as digests name them", "[image]") {
-  regauth::image::Digester sha256("sha256");
+  regauth::oci::Digester sha256("sha256");
   sha256.update("ab");
   sha256.update("c");
   CHECK(sha256.finish() ==
         "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  regauth::image::Digester sha512("sha512");
+  regauth::oci::Digester sha512("sha512");
   sha512.update("abc");
   CHECK(sha512.finish().rfind("sha512:ddaf35a193617aba", 0) == 0);
-  regauth::image::Digester unknown("md5");
+  regauth::oci::Digester unknown("md5");
   unknown.update("abc");
   CHECK(unknown.finish().empty());
 }

@@ -1,3 +1,4 @@
+#include "regauth/oci/digest.hpp"
 #include "regauth/registry/reference.hpp"
 
 #include <catch2/catch.hpp>
@@ -6,9 +7,9 @@
 #include <vector>
 
 using regauth::ErrorKind;
+using regauth::oci::validate_digest;
 using regauth::registry::parse_reference;
 using regauth::registry::Reference;
-using regauth::registry::validate_digest;
 
 namespace {
 

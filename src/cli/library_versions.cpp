@@ -1,9 +1,8 @@
 // The versions of the libraries regauth loads on first use, for `regauth --version`.
+#include "regauth/cli/version.hpp"
 #include "regauth/http/curl_client.hpp"
 #include "regauth/image/docker_archive.hpp"
-#include "regauth/version.hpp"
-
-#include "libcrypto.hpp"
+#include "regauth/util/libcrypto.hpp"
 
 namespace regauth {
 

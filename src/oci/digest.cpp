@@ -1,10 +1,12 @@
-#include "regauth/image/sha256.hpp"
+#include "regauth/oci/digest.hpp"
 
-#include "libcrypto.hpp"
+#include "regauth/util/libcrypto.hpp"
+#include "regauth/util/strings.hpp"
 
+#include <algorithm>
 #include <array>
 
-namespace regauth::image {
+namespace regauth::oci {
 namespace {
 
 // "<algorithm>:<lower-case hex>" as registries spell digests.
@@ -19,6 +21,8 @@ std::string format_digest(std::string_view algorithm, const unsigned char* hash,
   }
   return out;
 }
+
+bool is_lower_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 
 } // namespace
 
@@ -111,4 +115,29 @@ std::string Digester::finish() {
   return format_digest(m_context->algorithm, hash.data(), length);
 }
 
-} // namespace regauth::image
+Result<void> validate_digest(std::string_view digest) {
+  auto fail = [&](const std::string& why) {
+    return make_error(ErrorKind::protocol, "invalid digest " + quote_text(digest) + ": " + why);
+  };
+  auto colon = digest.find(':');
+  if (colon == std::string_view::npos) {
+    return fail("expected algorithm:hex");
+  }
+  auto algorithm = digest.substr(0, colon);
+  auto hex = digest.substr(colon + 1);
+  std::size_t expected = 0;
+  if (algorithm == "sha256") {
+    expected = 64;
+  } else if (algorithm == "sha512") {
+    expected = 128;
+  } else {
+    return fail("unsupported algorithm " + quote_text(algorithm));
+  }
+  if (hex.size() != expected || !std::all_of(hex.begin(), hex.end(), is_lower_hex)) {
+    return fail(std::string(algorithm) + " needs " + std::to_string(expected) +
+                " lower-case hex digits");
+  }
+  return {};
+}
+
+} // namespace regauth::oci

@@ -1,6 +1,6 @@
-#include "regauth/base64.hpp"
+#include "regauth/util/base64.hpp"
 
-#include "libcrypto.hpp"
+#include "regauth/util/libcrypto.hpp"
 
 #include <memory>
 

@@ -1,4 +1,4 @@
-#include "dynamic_library.hpp"
+#include "regauth/util/dynamic_library.hpp"
 
 #include <cstdio>
 #include <cstdlib>

@@ -1,7 +1,7 @@
 // Loading a shared library on first use (dlopen) and resolving its symbols into a table of
 // function pointers. A library regauth needs but cannot load is as fatal as a missing library
 // at start-up: the loader's message is printed and the process exits with status 1.
-// Private to src/ (src/libcrypto.cpp, src/http/libcurl.cpp, src/image/libarchive.cpp).
+// Used by src/util/libcrypto.cpp, src/http/libcurl.cpp and src/image/libarchive.cpp.
 #pragma once
 
 namespace regauth {

@@ -1,4 +1,4 @@
-#include "regauth/terminal_text.hpp"
+#include "regauth/util/terminal_text.hpp"
 
 #include <catch2/catch.hpp>
 

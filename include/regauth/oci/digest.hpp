@@ -2,11 +2,13 @@
 // written the way registries spell it: "sha256:<64 lower-case hex>".
 #pragma once
 
+#include "regauth/result.hpp"
+
 #include <memory>
 #include <string>
 #include <string_view>
 
-namespace regauth::image {
+namespace regauth::oci {
 
 class Sha256 {
 public:
@@ -52,4 +54,8 @@ private:
 // OpenSSL fails, which matches no digest.
 std::string digest_of(std::string_view algorithm, std::string_view bytes);
 
-} // namespace regauth::image
+// Checks "algorithm:hex": sha256 with 64 lower-case hex, or sha512 with 128. Fails (protocol)
+// quoting at most 80 bytes of the bad value.
+Result<void> validate_digest(std::string_view digest);
+
+} // namespace regauth::oci

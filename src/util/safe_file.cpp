@@ -1,4 +1,4 @@
-#include "regauth/safe_file.hpp"
+#include "regauth/util/safe_file.hpp"
 
 #include <array>
 #include <cerrno>

@@ -3,7 +3,7 @@
 // Unicode libraries) cost about 1.7 ms of mapping and relocation before main(), which doubled
 // the time of commands that hash nothing and check no realm (`--version`, `logout`, `ls`).
 // libcurl loads the same libcrypto and libssl, so a command that speaks HTTP pays nothing more.
-// Private to src/.
+// For the libraries in src/ only.
 #pragma once
 
 #include <openssl/err.h>

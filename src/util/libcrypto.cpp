@@ -1,6 +1,6 @@
-#include "libcrypto.hpp"
+#include "regauth/util/libcrypto.hpp"
 
-#include "dynamic_library.hpp"
+#include "regauth/util/dynamic_library.hpp"
 
 namespace regauth {
 namespace {
