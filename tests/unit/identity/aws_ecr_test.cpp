@@ -1,6 +1,7 @@
 #include "regauth/base64.hpp"
 #include "regauth/identity/sources.hpp"
 
+#include "support/fake_environment.hpp"
 #include "support/fake_http_client.hpp"
 #include "support/fake_process_runner.hpp"
 #include "support/temp_dir.hpp"
@@ -47,12 +48,7 @@ struct World {
 
   Environment environment() {
     Environment environment;
-    environment.variable = [this](std::string_view name) -> std::optional<std::string> {
-      if (auto it = variables.find(std::string(name)); it != variables.end()) {
-        return it->second;
-      }
-      return std::nullopt;
-    };
+    environment.variable = regauth::testing::variables_in(variables);
     environment.home = dir / "home";
     environment.make_http_client = [fake = http] {
       return std::make_unique<ForwardingClient>(fake);

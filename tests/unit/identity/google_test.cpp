@@ -2,10 +2,16 @@
 #include "regauth/identity/google.hpp"
 #include "regauth/identity/sources.hpp"
 
+#include "support/fake_environment.hpp"
+#include "support/temp_dir.hpp"
+
 #include <catch2/catch.hpp>
 
+#include <fstream>
 #include <map>
 #include <string>
+#include <sys/stat.h>
+#include <utility>
 
 namespace google = regauth::identity::google;
 using regauth::ErrorKind;
@@ -153,10 +159,8 @@ TEST_CASE("google: DMI says Compute Engine as Google's libraries read it", "[ide
 }
 
 TEST_CASE("google: with nothing configured the source asks nobody", "[identity]") {
-  regauth::identity::Environment environment;
-  environment.variable = [](std::string_view) { return std::optional<std::string>(); };
+  auto environment = regauth::testing::environment_of({});
   environment.home = "/nonexistent-home";
-  environment.dmi_dir = "/nonexistent-dmi";
   bool asked = false;
   environment.make_http_client = [&asked]() -> std::unique_ptr<regauth::http::HttpClient> {
     asked = true;
