@@ -12,6 +12,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <sys/stat.h>
+#include <utility>
 
 using regauth::identity::Environment;
 using regauth::identity::make_aws_ecr_source;
@@ -218,6 +220,27 @@ TEST_CASE("aws ecr: STS refusals name the role", "[identity][aws]") {
   CHECK(found.error().kind == regauth::ErrorKind::unauthorized);
   CHECK(found.error().message ==
         "AWS web identity, role pusher: AssumeRoleWithWebIdentity: AccessDenied: Not authorized");
+}
+
+TEST_CASE("aws ecr: a token file that is a FIFO or missing is refused before STS is asked",
+          "[identity][aws]") {
+  World world;
+  REQUIRE(::mkfifo((world.dir / "fifo").c_str(), 0600) == 0);
+  for (const auto& [name, words] :
+       {std::pair{"fifo", "a FIFO, not a regular file"}, std::pair{"missing", "opening "}}) {
+    CAPTURE(name);
+    world.variables = {{"AWS_WEB_IDENTITY_TOKEN_FILE", (world.dir / name).string()},
+                       {"AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/pusher"}};
+    auto found = make_aws_ecr_source(world.environment())->get(k_registry);
+    REQUIRE_FALSE(found);
+    CHECK(found.error().kind == regauth::ErrorKind::io);
+    CHECK_THAT(found.error().message,
+               Catch::StartsWith("AWS web identity, role pusher: reading the web identity "
+                                 "token: opening " +
+                                 (world.dir / name).string()));
+    CHECK_THAT(found.error().message, Catch::Contains(words));
+  }
+  CHECK(world.http->requests().empty());
 }
 
 TEST_CASE("aws ecr: profiles from the shared files", "[identity][aws]") {

@@ -173,3 +173,35 @@ TEST_CASE("google: with nothing configured the source asks nobody", "[identity]"
   CHECK_FALSE(*found);
   CHECK_FALSE(asked);
 }
+
+TEST_CASE("google: a credentials file that is a FIFO, too large or missing is refused at once",
+          "[identity]") {
+  regauth::testing::TempDir dir;
+  REQUIRE(::mkfifo((dir / "fifo.json").c_str(), 0600) == 0);
+  std::filesystem::create_directories(dir / "folder.json");
+  {
+    std::ofstream large(dir / "large.json");
+    large << std::string(1024 * 1024 + 1, ' ');
+  }
+  bool asked = false;
+  for (const auto& [name, words] :
+       {std::pair{"fifo.json", "a FIFO, not a regular file"},
+        std::pair{"folder.json", "a directory, not a regular file"},
+        std::pair{"large.json", "larger than 1 MiB"}, std::pair{"missing.json", "opening "}}) {
+    CAPTURE(name);
+    auto environment = regauth::testing::environment_of(
+        {{"GOOGLE_APPLICATION_CREDENTIALS", (dir / name).string()}});
+    environment.make_http_client = [&asked]() -> std::unique_ptr<regauth::http::HttpClient> {
+      asked = true;
+      return nullptr;
+    };
+    auto found = regauth::identity::make_google_source(environment)->get("gcr.io");
+    REQUIRE_FALSE(found);
+    CHECK(found.error().kind == ErrorKind::config);
+    CHECK_THAT(found.error().message,
+               Catch::Contains("Google credentials " + (dir / name).string() +
+                               " (GOOGLE_APPLICATION_CREDENTIALS)"));
+    CHECK_THAT(found.error().message, Catch::Contains(words));
+  }
+  CHECK_FALSE(asked);
+}
