@@ -36,8 +36,6 @@ constexpr std::size_t k_max_answer = 64 * 1024;
 // Metadata endpoints answer at once or not at all; the SDKs wait one second.
 constexpr std::chrono::milliseconds k_metadata_timeout{2000};
 constexpr std::chrono::milliseconds k_process_timeout{60000};
-// A token this close to its end is fetched again rather than handed out.
-constexpr std::chrono::minutes k_refresh_margin{5};
 
 struct Resolved {
   AwsCredentials credentials;
@@ -126,12 +124,9 @@ public:
     if (!host) {
       return std::optional<credentials::IdentityCredentials>();
     }
-    if (auto cached = m_tokens.find(registry); cached != m_tokens.end()) {
-      const auto& found = cached->second;
-      if (!found.expires_at || *found.expires_at > now() + k_refresh_margin) {
-        return std::optional<credentials::IdentityCredentials>(found);
-      }
-    }
+    // Every ask fetches a new token: a command asks once, and asks again only to renew
+    // credentials that end or that the registry refused (a token kept here would be handed
+    // back, refused again).
     auto resolved = resolve(*host);
     if (!resolved) {
       return resolved.error();
@@ -166,7 +161,6 @@ public:
     found.credentials.password = token->password;
     found.description = identity.description;
     found.expires_at = token->expires_at;
-    m_tokens[registry] = found;
     return std::optional<credentials::IdentityCredentials>(std::move(found));
   }
 
@@ -655,8 +649,6 @@ private:
   }
 
   Environment m_environment;
-  // Tokens fetched by this process, by registry: one GetAuthorizationToken per command.
-  std::map<std::string, credentials::IdentityCredentials> m_tokens;
 };
 
 } // namespace

@@ -326,3 +326,36 @@ def test_instance_metadata_through_the_endpoint_variable(run_regauth, aws, confi
     slow = check(run_regauth, config_dir, fakes, env)
     assert slow.returncode == 7, slow.stderr
     assert "AWS EC2 instance role: GET /latest/meta-data/iam/security-credentials/" in slow.stderr
+
+
+def test_a_token_that_ends_during_a_push_is_fetched_again(run_regauth, aws, config_dir, tmp_path):
+    """The first ECR token ends within the margin regauth renews ahead of (30 s), and the
+    registry refuses its password: the push succeeds only with the second token. No clock is
+    waited on: the token's end is set where regauth already counts it as ending."""
+    fakes = aws()
+    env_keys, secrets_ = fakes.keys()
+    env = fakes.env(**env_keys)
+    ending = "ending-" + secrets.token_urlsafe(40)
+    fakes.ecr.answers = [(ending, 20)]
+    layout = str(tmp_path / "oci")
+    make_oci_layout(layout, layer_sizes=[1000, 2000])
+
+    pushed = run_regauth(["--config", config_dir, *fakes.cloud.flags, "push", layout,
+                          f"{ECR_HOST}/team/renewed:1"], env=env)
+    assert pushed.returncode == 0, pushed.stderr
+    assert fakes.ecr.calls() == 2  # the first token, then its renewal; no more
+    assert "team/renewed" in fakes.cloud.registry.repositories()
+
+    # The renewal refused: the push stops with ECR's words, exit 5, and publishes nothing.
+    fakes.ecr.answers = [(ending, 20), "deny"]
+    refused = run_regauth(["--config", config_dir, *fakes.cloud.flags, "push", layout,
+                           f"{ECR_HOST}/team/refused:1"], env=env)
+    assert refused.returncode == 5, refused.stderr
+    assert fakes.ecr.calls() == 4
+    assert refused.stderr.count("regauth: error: ") == 1, refused.stderr
+    assert "GetAuthorizationToken: AccessDeniedException: User is not authorized to perform: " \
+           "ecr:GetAuthorizationToken" in refused.stderr
+    assert "team/refused" not in fakes.cloud.registry.repositories()
+    for result in (pushed, refused):
+        no_secret(result, ending, fakes.password, *secrets_)
+

@@ -80,7 +80,9 @@ TEST_CASE("aws ecr: environment keys buy a password from GetAuthorizationToken",
   world.variables = {{"AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE"},
                      {"AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI"},
                      {"AWS_SESSION_TOKEN", "session-token"}};
-  world.http->on("POST", k_ecr, make_response(200, ecr_answer()));
+  world.http->on(
+      "POST", k_ecr,
+      {make_response(200, ecr_answer()), make_response(200, ecr_answer("renewed-password"))});
   auto source = make_aws_ecr_source(world.environment());
   CHECK(source->name() == "aws-ecr");
   REQUIRE(source->serves(k_registry));
@@ -108,10 +110,13 @@ TEST_CASE("aws ecr: environment keys buy a password from GetAuthorizationToken",
   CHECK(request.aws_signing->access_key_id == "AKIAIOSFODNN7EXAMPLE");
   CHECK(request.aws_signing->secret_access_key == "wJalrXUtnFEMI");
 
-  // A second ask in the same process reuses the token.
+  // A second ask in the same process is a renewal (the token ends, or the registry refused it):
+  // it gets a new token, never the one it had.
   auto again = source->get(k_registry);
   REQUIRE(again);
-  CHECK(world.http->requests().size() == 1);
+  REQUIRE(*again);
+  CHECK((*again)->credentials.password == "renewed-password");
+  CHECK(world.http->requests().size() == 2);
 }
 
 TEST_CASE("aws ecr: ECR Public and the endpoint variables", "[identity][aws]") {
