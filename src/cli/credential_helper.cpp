@@ -86,10 +86,18 @@ int get(Context& context, credentials::Keychain& keychain) {
   if (!key) {
     return fail(context, key.error().message);
   }
-  // The machine's identity first: the reason to name regauth as a helper.
+  // The machine's identity first: the reason to name regauth as a helper. Asked once: when it
+  // has nothing, the stores are asked through a Keychain without identity sources (the
+  // Keychain's own get would ask them again after the stores).
   auto found = keychain.get_from_identity(*key);
   if (found && !*found) {
-    found = keychain.get(*key);
+    Context stores_only = context;
+    stores_only.global.no_identity = true;
+    auto stores = stores_only.keychain();
+    if (!stores) {
+      return fail(context, stores.error().message);
+    }
+    found = stores->get(*key);
   }
   if (!found) {
     return fail(context, found.error().message);
