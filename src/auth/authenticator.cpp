@@ -2,6 +2,7 @@
 
 #include "regauth/base64.hpp"
 #include "regauth/http/error_body.hpp"
+#include "regauth/http/retrying_client.hpp"
 #include "regauth/http/url.hpp"
 #include "regauth/terminal_text.hpp"
 
@@ -9,11 +10,16 @@ namespace regauth::auth {
 namespace {
 
 constexpr std::chrono::seconds k_renew_margin{30};
-constexpr int k_ping_rounds = 4;
-constexpr std::chrono::milliseconds k_ping_backoff{250};
 constexpr std::chrono::milliseconds k_quick_failure{1000};
 // A token refused this soon after it was issued says the credentials behind it have ended.
 constexpr std::chrono::seconds k_fresh_token{10};
+
+// The ping's rounds: as many, and as far apart, as any request's attempts.
+const http::RetryPolicy k_ping_policy{};
+
+http::Clock& clock_of(const AuthOptions& options) {
+  return options.clock != nullptr ? *options.clock : http::real_clock();
+}
 
 std::string scope_key(const std::vector<Scope>& scopes) {
   std::string key;
@@ -35,15 +41,16 @@ Result<void> Authenticator::ping() {
   // A ping that fails the way a busy or flaky server fails (a reset or refused connection on
   // every scheme, 5xx, 429) is tried again, a bounded number of rounds with backoff; one that
   // took its time (a timeout, a trickle) is not: --timeout already bounded that wait.
+  http::Clock& clock = clock_of(m_options);
   for (int round = 1;; ++round) {
     bool retry = false;
-    auto started = std::chrono::steady_clock::now();
+    auto started = clock.now();
     auto pinged = ping_once(retry);
-    retry = retry && std::chrono::steady_clock::now() - started < k_quick_failure;
-    if (pinged || !retry || round >= k_ping_rounds) {
+    retry = retry && clock.now() - started < k_quick_failure;
+    if (pinged || !retry || round >= k_ping_policy.max_attempts) {
       return pinged;
     }
-    (void)http::sleep_unless_interrupted(k_ping_backoff * (1 << (round - 1)));
+    (void)clock.sleep(http::retry_delay(k_ping_policy, nullptr, round - 1));
   }
 }
 
@@ -102,7 +109,7 @@ Result<void> Authenticator::ping_once(bool& retry) {
                                                   ": 404 Not Found: not a Docker Registry v2 "
                                                   "endpoint");
     }
-    retry = response->status >= 500 || response->status == 429 || response->status == 408;
+    retry = http::is_retryable_status(response->status);
     return http::response_error("GET " + request.url, *response);
   }
   return make_error(ErrorKind::network, "cannot reach " + m_registry_host); // not reached
@@ -133,7 +140,9 @@ Result<Token> Authenticator::token_for(const std::vector<Scope>& scopes, bool of
   request.credentials = m_credentials;
   request.client_id = m_options.client_id;
   request.offline = offline;
-  return fetch_token(m_client, request);
+  // A token server's 5xx, 429 or dropped connection is no verdict on the credentials.
+  http::RetryingClient retrying(m_client, {}, clock_of(m_options));
+  return fetch_token(retrying, request);
 }
 
 Result<LoginProof> Authenticator::login() {
@@ -272,38 +281,6 @@ Result<std::optional<std::string>> Authenticator::authorization(const std::vecto
     cached = m_tokens.insert_or_assign(key, std::move(*token)).first;
   }
   return std::optional<std::string>("Bearer " + cached->second.value);
-}
-
-Result<http::Response> Authenticator::send(http::Request request,
-                                           const std::vector<Scope>& scopes) {
-  if (m_base_url.empty()) {
-    if (auto pinged = ping(); !pinged) {
-      return pinged.error();
-    }
-  }
-  if (!request.url.empty() && request.url.front() == '/') {
-    request.url = m_base_url + request.url;
-  }
-  request.credential_origin = http::parse_url(m_base_url + "/")->origin();
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    auto authorization_value = authorization(scopes);
-    if (!authorization_value) {
-      return authorization_value.error();
-    }
-    http::Request attempt_request = request;
-    if (*authorization_value) {
-      attempt_request.headers.push_back({"Authorization", **authorization_value});
-    }
-    auto response = m_client.send(attempt_request);
-    // A second chance after a fresh token; a third when that one was refused as well and the
-    // credentials could be renewed.
-    int last = m_options.renew_credentials ? 2 : 1;
-    if (!response || response->status != 401 || attempt == last || request.body_source) {
-      return response;
-    }
-    invalidate();
-  }
-  return make_error(ErrorKind::internal, "unreachable");
 }
 
 } // namespace regauth::auth

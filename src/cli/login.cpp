@@ -3,6 +3,7 @@
 #include "regauth/cli/terminal.hpp"
 #include "regauth/config/registry_key.hpp"
 #include "regauth/http/url.hpp"
+#include "regauth/registry/client_stack.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -181,8 +182,10 @@ int run_login(const LoginOptions& options, Context& context) {
   if (!transport) {
     return fail(transport.error());
   }
-  auto client = context.services.make_http_client(*transport);
-  auth::Authenticator authenticator(*client, host, chosen, context.auth_options(*transport, host));
+  auto session = registry::make_registry_session(
+      [&context, options = *transport] { return context.services.make_http_client(options); }, host,
+      chosen, context.auth_options(*transport, host));
+  auto& authenticator = session->authenticator();
   auto proof = authenticator.login();
   if (!proof) {
     Error error = proof.error();

@@ -6,6 +6,7 @@
 #include "regauth/http/url.hpp"
 #include "regauth/image/image_source.hpp"
 #include "regauth/push/pusher.hpp"
+#include "regauth/registry/client_stack.hpp"
 #include "regauth/registry/reference.hpp"
 
 #include <nlohmann/json.hpp>
@@ -445,7 +446,6 @@ int run_push(const PushOptions& options, Context& context) {
     return report(context, configured.error());
   }
   const http::TransportOptions& transport = *configured;
-  auto auth_client = context.services.make_http_client(transport);
   auth::AuthOptions auth_options = context.auth_options(transport, target->registry);
   if (*found && (*found)->from_identity) {
     // Short-lived credentials from the machine's identity: fetched again when they end or are
@@ -464,7 +464,9 @@ int run_push(const PushOptions& options, Context& context) {
           auth::RenewedCredentials{(*renewed)->credentials, (*renewed)->expires_at});
     };
   }
-  auth::Authenticator authenticator(*auth_client, target->registry, credentials, auth_options);
+  auto session = registry::make_registry_session(
+      [&context, transport] { return context.services.make_http_client(transport); },
+      target->registry, credentials, auth_options);
 
   bool json = options.format == "json";
   ProgressView view(context.out, json, options.quiet,
@@ -475,8 +477,7 @@ int run_push(const PushOptions& options, Context& context) {
   push_options.upload.chunk_threshold =
       static_cast<std::uint64_t>(options.chunk_threshold_mib * 1024 * 1024);
   push_options.upload.chunk_size = static_cast<std::uint64_t>(options.chunk_size_mib * 1024 * 1024);
-  auto make_client = [&context, transport] { return context.services.make_http_client(transport); };
-  push::Pusher pusher(make_client, authenticator, *auth_client, *target, identity, push_options,
+  push::Pusher pusher(*session, *target, identity, push_options,
                       [&view](const push::Event& event) { view.on_event(event); });
 
   auto fail = [&](const Error& error) {

@@ -1,6 +1,7 @@
 // `regauth token REFERENCE [--push]`: a bearer token for the repository, for curl and scripts.
 #include "regauth/auth/authenticator.hpp"
 #include "regauth/cli/commands.hpp"
+#include "regauth/registry/client_stack.hpp"
 #include "regauth/registry/reference.hpp"
 
 #include <ostream>
@@ -30,13 +31,14 @@ int run_token(const TokenOptions& options, Context& context) {
     credentials = (*found)->credentials;
   }
   auto transport = context.transport();
-  auto client = context.services.make_http_client(transport);
-  auth::Authenticator authenticator(*client, target->registry, credentials,
-                                    context.auth_options(transport, target->registry));
+  auto session = registry::make_registry_session(
+      [&context, transport] { return context.services.make_http_client(transport); },
+      target->registry, credentials, context.auth_options(transport, target->registry));
+  auto& authenticator = session->authenticator();
   if (auto pinged = authenticator.ping(); !pinged) {
     return report(context, pinged.error());
   }
-  const auto& challenge = authenticator.challenge();
+  const auto challenge = authenticator.challenge();
   if (!challenge) {
     return report(context,
                   make_error(ErrorKind::protocol,

@@ -2,27 +2,20 @@
 #include "regauth/http/curl_client.hpp"
 
 #include "regauth/http/header_lines.hpp"
+#include "regauth/http/redirect_policy.hpp"
 
 #include "libcrypto.hpp"
 #include "libcurl.hpp"
+#include "trust_store.hpp"
 
 #include <curl/curl.h>
 
 #include <algorithm>
-#include <array>
-#include <cctype>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <map>
-#include <mutex>
-#include <system_error>
+#include <string>
 
 namespace regauth::http {
-namespace fs = std::filesystem;
 namespace {
-
-constexpr std::string_view k_redacted = "[redacted]";
 
 struct CurlSlist {
   curl_slist* list = nullptr;
@@ -32,166 +25,6 @@ struct CurlSlist {
   ~CurlSlist() { libcurl().slist_free_all(list); }
   void append(const std::string& line) { list = libcurl().slist_append(list, line.c_str()); }
 };
-
-// TLS material from Docker's certs.d layout for one host.
-struct HostTls {
-  std::vector<fs::path> ca_files;
-  fs::path client_cert;
-  fs::path client_key;
-};
-
-HostTls find_host_tls(const std::vector<fs::path>& certs_dirs, const Url& url) {
-  HostTls tls;
-  for (const auto& root : certs_dirs) {
-    std::error_code error;
-    fs::path dir = root / url.host_port();
-    if (!fs::is_directory(dir, error)) {
-      continue;
-    }
-    std::vector<fs::path> entries;
-    for (const auto& entry : fs::directory_iterator(dir, error)) {
-      entries.push_back(entry.path());
-    }
-    std::sort(entries.begin(), entries.end());
-    for (const auto& path : entries) {
-      if (path.extension() == ".crt") {
-        tls.ca_files.push_back(path);
-      } else if (path.extension() == ".cert" && tls.client_cert.empty()) {
-        fs::path key = path;
-        key.replace_extension(".key");
-        if (fs::exists(key, error)) {
-          tls.client_cert = path;
-          tls.client_key = key;
-        }
-      }
-    }
-  }
-  return tls;
-}
-
-// Trust stores, built once per process and shared by every connection: the system CAs, plus a
-// host's certs.d CAs for that host only. Parsing the system bundle costs tens of milliseconds;
-// libcurl would otherwise do it for every new connection of every handle.
-class TrustStores {
-public:
-  TrustStores() = default;
-  TrustStores(const TrustStores&) = delete;
-  TrustStores& operator=(const TrustStores&) = delete;
-  ~TrustStores() {
-    for (auto& [key, store] : m_stores) {
-      libcrypto().store_free(store);
-    }
-  }
-
-  // The store for these extra CA files (none: the system store). Owned by the cache.
-  X509_STORE* get(const std::vector<fs::path>& extra_ca_files) {
-    std::vector<std::string> key;
-    for (const auto& file : extra_ca_files) {
-      key.push_back(file.string());
-    }
-    std::lock_guard lock(m_mutex);
-    auto& store = m_stores[key];
-    if (!store) {
-      store = libcrypto().store_new();
-      add_system_certificates(store);
-      for (const auto& file : extra_ca_files) {
-        add_pem_certificates(store, file);
-      }
-    }
-    return store;
-  }
-
-private:
-  // The system CAs where OpenSSL's defaults put them (SSL_CERT_FILE and SSL_CERT_DIR honoured),
-  // preferably as the hashed directory, whose certificates OpenSSL reads one by one as a
-  // verification needs them: parsing Debian's whole bundle file takes OpenSSL 3.0 about 40 ms,
-  // at every start of every command that speaks https. The bundle is skipped only when it is
-  // the system's own and the system's hashed directory holds at least as many certificates
-  // (update-ca-certificates writes both from the same certificates); a bundle with a CA
-  // appended by hand, mounted over, or on a system without hash links is read as before.
-  static void add_system_certificates(X509_STORE* store) {
-    const LibCrypto& crypto = libcrypto();
-    const char* file_env = std::getenv(crypto.default_cert_file_env());
-    const char* dirs_env = std::getenv(crypto.default_cert_dir_env());
-    fs::path default_dir = crypto.default_cert_dir();
-    std::string dirs = dirs_env != nullptr ? dirs_env : default_dir.string();
-    fs::path file = file_env != nullptr ? file_env : crypto.default_cert_file();
-    bool skip_file = same_file(dirs, default_dir) && same_file(file, crypto.default_cert_file());
-    std::size_t links = skip_file ? count_hash_links(default_dir) : 0;
-    skip_file = skip_file && links > 0 && links >= count_pem_certificates(file);
-    if (!skip_file) {
-      crypto.store_load_file(store, file.c_str());
-    }
-    if (dirs_env != nullptr || links > 0) {
-      crypto.store_load_path(store, dirs.c_str()); // a list, as OpenSSL reads it
-    }
-    crypto.clear_errors(); // a missing file or directory is no error of the next connection
-  }
-
-  static bool same_file(const fs::path& a, const fs::path& b) {
-    std::error_code error;
-    return fs::equivalent(a, b, error);
-  }
-
-  // Entries named `<8 hex digits>.<digits>` in `dir`, as c_rehash and update-ca-certificates
-  // make them.
-  static std::size_t count_hash_links(const fs::path& dir) {
-    std::size_t count = 0;
-    std::error_code error;
-    for (const auto& entry : fs::directory_iterator(dir, error)) {
-      std::string name = entry.path().filename().string();
-      count +=
-          name.size() >= 10 && name[8] == '.' &&
-          std::all_of(name.begin(), name.begin() + 8,
-                      [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }) &&
-          std::all_of(name.begin() + 9, name.end(),
-                      [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
-    }
-    return count;
-  }
-
-  // "-----BEGIN CERTIFICATE-----" and "-----BEGIN TRUSTED CERTIFICATE-----" in `file`.
-  static std::size_t count_pem_certificates(const fs::path& file) {
-    std::string text;
-    if (std::unique_ptr<FILE, decltype(&std::fclose)> in(std::fopen(file.c_str(), "rb"),
-                                                         &std::fclose);
-        in) {
-      std::array<char, 1 << 16> buffer{};
-      while (std::size_t got = std::fread(buffer.data(), 1, buffer.size(), in.get())) {
-        text.append(buffer.data(), got);
-      }
-    }
-    std::size_t count = 0;
-    for (std::string_view marker :
-         {"-----BEGIN CERTIFICATE-----", "-----BEGIN TRUSTED CERTIFICATE-----"}) {
-      for (auto at = text.find(marker); at != std::string::npos;
-           at = text.find(marker, at + marker.size())) {
-        ++count;
-      }
-    }
-    return count;
-  }
-
-  static void add_pem_certificates(X509_STORE* store, const fs::path& file) {
-    std::unique_ptr<FILE, decltype(&std::fclose)> in(std::fopen(file.c_str(), "r"), &std::fclose);
-    if (!in) {
-      return;
-    }
-    const LibCrypto& crypto = libcrypto();
-    while (X509* cert = crypto.pem_read_x509(in.get(), nullptr, nullptr, nullptr)) {
-      crypto.store_add_cert(store, cert);
-      crypto.x509_free(cert);
-    }
-  }
-
-  std::mutex m_mutex;
-  std::map<std::vector<std::string>, X509_STORE*> m_stores;
-};
-
-TrustStores& trust_stores() {
-  static TrustStores stores;
-  return stores;
-}
 
 // Set when the server of the handshake running on this thread asked for a client certificate
 // and the connection had none: a failure is then explained as that, not as curl's "connection
@@ -293,10 +126,6 @@ int on_debug(CURL* /*curl*/, curl_infotype type, char* data, size_t size, void* 
   return 0;
 }
 
-bool is_redirect(long status) {
-  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
-}
-
 Error network_error(const std::string& url, CURLcode code, const char* detail) {
   std::string message = url + ": ";
   message += (detail && *detail) ? detail : libcurl().easy_strerror(code);
@@ -347,7 +176,7 @@ public:
                           "refusing plain HTTP to " + url->host_port() +
                               ": only loopback hosts and --insecure-registry hosts may use http");
       }
-      if (url->origin() != credential_origin) {
+      if (!may_carry_authorization(*url, credential_origin)) {
         strip_authorization(request.headers);
         request.aws_signing.reset(); // nor an AWS signature to another host
       }
@@ -355,13 +184,21 @@ public:
       if (!response) {
         return response.error();
       }
-      if (!request.follow_redirects || !is_redirect(response->status)) {
+      if (!request.follow_redirects || !is_redirect_status(response->status)) {
         return response;
       }
       auto location = response->header("Location");
       if (!location) {
         return response;
       }
+      RedirectedRequest redirected;
+      redirected.method = request.method;
+      redirected.body = request.body_source    ? BodyKind::streamed
+                        : request.body.empty() ? BodyKind::none
+                                               : BodyKind::in_memory;
+      redirected.authorization = response->authorization_sent;
+      redirected.credential_origin = credential_origin;
+      redirected.redirects_followed = hop;
       if (hop + 1 > m_options.max_redirects) {
         return make_error(ErrorKind::protocol, strip_query(original.url) + ": more than " +
                                                    std::to_string(m_options.max_redirects) +
@@ -375,22 +212,31 @@ public:
       if (!next_url) {
         return next_url.error();
       }
-      if (url->scheme == "https" && next_url->scheme == "http") {
+      auto decision =
+          decide_redirect(redirected, *url, *next_url, response->status, m_options.max_redirects);
+      switch (decision.verdict) {
+      case RedirectVerdict::follow:
+        break;
+      case RedirectVerdict::too_many: // checked above, before the Location is read
+        return make_error(ErrorKind::protocol, strip_query(original.url) + ": more than " +
+                                                   std::to_string(m_options.max_redirects) +
+                                                   " redirects");
+      case RedirectVerdict::https_to_http:
         return make_error(ErrorKind::protocol,
                           "refusing a redirect from https to http (" + strip_query(*next) + ")");
+      case RedirectVerdict::body_elsewhere:
+        return make_error(ErrorKind::protocol, "refusing to send a request body on to " +
+                                                   strip_query(*next) + " after a redirect");
       }
-      bool keeps_method = response->status == 307 || response->status == 308;
-      bool has_body = !request.body.empty() || request.body_source;
-      if (has_body && keeps_method) {
-        if (next_url->origin() != url->origin() || request.body_source) {
-          return make_error(ErrorKind::protocol, "refusing to send a request body on to " +
-                                                     strip_query(*next) + " after a redirect");
-        }
-      } else if (has_body || response->status == 303) {
-        request.method = request.method == "HEAD" ? "HEAD" : "GET";
+      request.method = decision.method;
+      if (decision.drop_body) {
         request.body.clear();
         request.body_source = nullptr;
         request.body_size = 0;
+      }
+      if (!decision.authorization) {
+        strip_authorization(request.headers);
+        request.aws_signing.reset();
       }
       request.url = *next;
     }
@@ -479,6 +325,8 @@ private:
       api.easy_setopt(curl, CURLOPT_DEBUGDATA, &transfer);
     }
     HostTls tls;
+    std::string client_cert;
+    std::string client_key;
     if (url.scheme == "https") {
       tls = find_host_tls(m_options.certs_dirs, url);
       // As the Docker CLI: loopback and --insecure-registry hosts skip verification, except a
@@ -491,14 +339,28 @@ private:
       } else {
         // libcurl loads no CA file itself; the connection gets the shared store for this
         // host (one host's certs.d CA never vouches for another host).
+        auto store = trust_store_for(tls.ca_files);
+        if (!store) {
+          return store.error();
+        }
         api.easy_setopt(curl, CURLOPT_CAINFO, nullptr);
         api.easy_setopt(curl, CURLOPT_CAPATH, nullptr);
-        api.easy_setopt(curl, CURLOPT_SSL_CTX_DATA, trust_stores().get(tls.ca_files));
+        api.easy_setopt(curl, CURLOPT_SSL_CTX_DATA, *store);
       }
       api.easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, prepare_ssl_ctx);
       if (!tls.client_cert.empty()) {
-        api.easy_setopt(curl, CURLOPT_SSLCERT, tls.client_cert.c_str());
-        api.easy_setopt(curl, CURLOPT_SSLKEY, tls.client_key.c_str());
+        // As bytes, read as regular files: libcurl never opens a path a user named.
+        auto cert = read_tls_file(tls.client_cert);
+        auto key = cert ? read_tls_file(tls.client_key) : Result<std::string>(cert.error());
+        if (!key) {
+          return key.error();
+        }
+        client_cert = std::move(*cert);
+        client_key = std::move(*key);
+        curl_blob cert_blob{client_cert.data(), client_cert.size(), CURL_BLOB_COPY};
+        curl_blob key_blob{client_key.data(), client_key.size(), CURL_BLOB_COPY};
+        api.easy_setopt(curl, CURLOPT_SSLCERT_BLOB, &cert_blob);
+        api.easy_setopt(curl, CURLOPT_SSLKEY_BLOB, &key_blob);
       }
     }
     if (request.aws_signing) {
@@ -584,56 +446,6 @@ private:
 };
 
 } // namespace
-
-bool allows_insecure(const TransportOptions& options, const Url& url) {
-  if (is_loopback_host(url.host)) {
-    return true;
-  }
-  std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
-  std::string with_port = host + ":" + std::to_string(url.port);
-  return std::any_of(options.insecure_registries.begin(), options.insecure_registries.end(),
-                     [&](const std::string& entry) {
-                       return equals_ignore_case(entry, host) ||
-                              equals_ignore_case(entry, with_port) ||
-                              equals_ignore_case(entry, url.host_port());
-                     });
-}
-
-bool prefers_plain_http(const TransportOptions& options, const Url& url) {
-  if (!is_loopback_host(url.host)) {
-    return false;
-  }
-  return std::none_of(options.certs_dirs.begin(), options.certs_dirs.end(), [&](const auto& root) {
-    std::error_code error;
-    return fs::is_directory(root / url.host_port(), error);
-  });
-}
-
-std::string redact_header_line(std::string_view line) {
-  auto colon = line.find(':');
-  if (colon == std::string_view::npos) {
-    return std::string(line);
-  }
-  std::string_view name = line.substr(0, colon);
-  for (std::string_view secret : {"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie",
-                                  "X-Amz-Security-Token", "X-aws-ec2-metadata-token"}) {
-    if (equals_ignore_case(name, secret)) {
-      std::string_view value = line.substr(colon + 1);
-      while (!value.empty() && value.front() == ' ') {
-        value.remove_prefix(1);
-      }
-      auto space = value.find(' ');
-      // Only the authorization headers show their scheme ("Basic", "AWS4-HMAC-SHA256").
-      bool has_scheme = equals_ignore_case(name, "Authorization") ||
-                        equals_ignore_case(name, "Proxy-Authorization");
-      std::string scheme = space == std::string_view::npos || !has_scheme
-                               ? std::string()
-                               : std::string(value.substr(0, space)) + " ";
-      return std::string(name) + ": " + scheme + std::string(k_redacted);
-    }
-  }
-  return std::string(line);
-}
 
 std::unique_ptr<HttpClient> make_curl_client(const TransportOptions& options) {
   return std::make_unique<CurlClient>(options);

@@ -1,5 +1,6 @@
 #include "regauth/http/error_body.hpp"
 
+#include "regauth/http/retrying_client.hpp"
 #include "regauth/terminal_text.hpp"
 
 #include <nlohmann/json.hpp>
@@ -112,11 +113,8 @@ ErrorKind kind_for_status(long status) {
     return ErrorKind::denied;
   case 404:
     return ErrorKind::not_found;
-  case 408:
-  case 429:
-    return ErrorKind::network;
   default:
-    return status >= 500 ? ErrorKind::network : ErrorKind::protocol;
+    return is_retryable_status(status) ? ErrorKind::network : ErrorKind::protocol;
   }
 }
 

@@ -1,7 +1,11 @@
 #include "regauth/http/header_lines.hpp"
 
+#include <string>
+
 namespace regauth::http {
 namespace {
+
+constexpr std::string_view k_redacted = "[redacted]";
 
 bool is_blank(char c) { return c == ' ' || c == '\t'; }
 
@@ -60,6 +64,32 @@ std::vector<Header> parse_header_block(std::string_view block) {
     block.remove_prefix(end + 1);
   }
   return headers;
+}
+
+std::string redact_header_line(std::string_view line) {
+  auto colon = line.find(':');
+  if (colon == std::string_view::npos) {
+    return std::string(line);
+  }
+  std::string_view name = line.substr(0, colon);
+  for (std::string_view secret : {"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie",
+                                  "X-Amz-Security-Token", "X-aws-ec2-metadata-token"}) {
+    if (equals_ignore_case(name, secret)) {
+      std::string_view value = line.substr(colon + 1);
+      while (!value.empty() && value.front() == ' ') {
+        value.remove_prefix(1);
+      }
+      auto space = value.find(' ');
+      // Only the authorization headers show their scheme ("Basic", "AWS4-HMAC-SHA256").
+      bool has_scheme = equals_ignore_case(name, "Authorization") ||
+                        equals_ignore_case(name, "Proxy-Authorization");
+      std::string scheme = space == std::string_view::npos || !has_scheme
+                               ? std::string()
+                               : std::string(value.substr(0, space)) + " ";
+      return std::string(name) + ": " + scheme + std::string(k_redacted);
+    }
+  }
+  return std::string(line);
 }
 
 } // namespace regauth::http

@@ -43,11 +43,9 @@ std::size_t choose_jobs(const std::vector<image::BlobDescriptor>& blobs, int req
   return std::clamp<std::size_t>(small + std::min(large, k_large_blob_jobs), 1, k_max_auto_jobs);
 }
 
-Pusher::Pusher(std::function<std::unique_ptr<http::HttpClient>()> make_client,
-               auth::Authenticator& authenticator, http::HttpClient& auth_client,
-               registry::Reference target, Identity identity, PushOptions options, EventSink events)
-    : m_make_client(std::move(make_client)), m_authenticator(authenticator),
-      m_auth_client(auth_client), m_target(std::move(target)), m_identity(std::move(identity)),
+Pusher::Pusher(registry::RegistrySession& session, registry::Reference target, Identity identity,
+               PushOptions options, EventSink events)
+    : m_session(session), m_target(std::move(target)), m_identity(std::move(identity)),
       m_options(std::move(options)), m_events(std::move(events)) {}
 
 std::vector<auth::Scope> Pusher::scopes() const {
@@ -95,9 +93,8 @@ Result<void> Pusher::run_gate(const std::string& probe_digest, const image::Mani
   if (top != nullptr) {
     lookup = std::jthread([this, top, ready = authorized.get_future()]() mutable {
       try {
-        auto http_client = m_make_client();
-        registry::RegistryClient client(m_authenticator, m_auth_mutex, *http_client,
-                                        m_target.repository, scopes(), m_options.upload);
+        auto stack = m_session.connect(scopes());
+        registry::RegistryClient client(*stack, m_target.repository, m_options.upload);
         auto authorization = ready.get(); // throws when the token step failed
         auto found =
             client.head_manifest(m_target.manifest_reference(), top->media_type, authorization);
@@ -110,8 +107,7 @@ Result<void> Pusher::run_gate(const std::string& probe_digest, const image::Mani
     });
   }
   {
-    std::lock_guard lock(m_auth_mutex);
-    auto authorization = m_authenticator.authorization(scopes());
+    auto authorization = m_session.authenticator().authorization(scopes());
     if (!authorization) {
       const Error& error = authorization.error();
       if (error.kind == ErrorKind::unauthorized) {
@@ -127,8 +123,8 @@ Result<void> Pusher::run_gate(const std::string& probe_digest, const image::Mani
     }
     authorized.set_value(*authorization);
   }
-  registry::RegistryClient client(m_authenticator, m_auth_mutex, m_auth_client, m_target.repository,
-                                  scopes(), m_options.upload);
+  auto stack = m_session.connect_shared(scopes());
+  registry::RegistryClient client(*stack, m_target.repository, m_options.upload);
   registry::Refusal refusal;
   auto opened =
       client.open_gate(refusal, probe_digest, m_options.mount_from.value_or(m_target.repository));
@@ -152,8 +148,8 @@ Result<void> Pusher::cancel_gate_session() {
   if (!m_gate_session) {
     return {};
   }
-  registry::RegistryClient client(m_authenticator, m_auth_mutex, m_auth_client, m_target.repository,
-                                  scopes(), m_options.upload);
+  auto stack = m_session.connect_shared(scopes());
+  registry::RegistryClient client(*stack, m_target.repository, m_options.upload);
   auto cancelled = client.cancel_upload(*m_gate_session);
   m_gate_session.reset();
   return cancelled;
@@ -238,9 +234,8 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
     uncancelled += client.uncancelled_sessions();
   };
   auto worker = [&] {
-    auto http_client = m_make_client();
-    registry::RegistryClient client(m_authenticator, m_auth_mutex, *http_client,
-                                    m_target.repository, scopes(), m_options.upload);
+    auto stack = m_session.connect(scopes());
+    registry::RegistryClient client(*stack, m_target.repository, m_options.upload);
     while (!stop) {
       std::size_t index = next++;
       if (index >= blobs.size()) {
@@ -366,8 +361,8 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
   if (failure) {
     // The gate's session, when no job took it, is cancelled as well.
     if (m_gate_session) {
-      registry::RegistryClient client(m_authenticator, m_auth_mutex, m_auth_client,
-                                      m_target.repository, scopes(), m_options.upload);
+      auto stack = m_session.connect_shared(scopes());
+      registry::RegistryClient client(*stack, m_target.repository, m_options.upload);
       ++(client.cancel_upload(*m_gate_session) ? cancelled : uncancelled);
       m_gate_session.reset();
     }
@@ -378,8 +373,8 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
   }
   // An unused gate session is left to expire: cancelling needs the delete action.
   m_gate_session.reset();
-  registry::RegistryClient client(m_authenticator, m_auth_mutex, m_auth_client, m_target.repository,
-                                  scopes(), m_options.upload);
+  auto stack = m_session.connect_shared(scopes());
+  registry::RegistryClient client(*stack, m_target.repository, m_options.upload);
   for (std::size_t i = 0; i < manifests.size(); ++i) {
     const auto& manifest = manifests[i];
     bool top = i + 1 == manifests.size();

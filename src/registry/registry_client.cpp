@@ -2,38 +2,17 @@
 
 #include "regauth/auth/challenge.hpp"
 #include "regauth/http/error_body.hpp"
+#include "regauth/http/retrying_client.hpp"
 #include "regauth/http/url.hpp"
 #include "regauth/terminal_text.hpp"
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <chrono>
-#include <thread>
 
 namespace regauth::registry {
 namespace {
-
-constexpr std::chrono::milliseconds k_first_backoff{250};
-constexpr std::chrono::seconds k_max_retry_after{30};
-
-bool retryable(const http::Response& response) {
-  return response.status == 429 || response.status == 408 || response.status >= 500;
-}
-
-std::chrono::milliseconds retry_delay(const http::Response* response, int attempt) {
-  if (response) {
-    if (auto after = response->header("Retry-After"); after) {
-      try {
-        long seconds = std::stol(*after);
-        return std::chrono::duration_cast<std::chrono::milliseconds>(
-            std::chrono::seconds(std::clamp<long>(seconds, 0, k_max_retry_after.count())));
-      } catch (...) {
-        // An HTTP date or garbage: fall back to the backoff.
-      }
-    }
-  }
-  return k_first_backoff * (1 << std::min(attempt, 6));
-}
 
 // Parses "0-1234" (the registry's Range header) into the next offset, 1235.
 std::optional<std::uint64_t> next_offset_from_range(const std::optional<std::string>& range) {
@@ -48,11 +27,13 @@ std::optional<std::uint64_t> next_offset_from_range(const std::optional<std::str
   if (dash == std::string_view::npos) {
     return std::nullopt;
   }
-  try {
-    return std::stoull(std::string(text.substr(dash + 1))) + 1;
-  } catch (...) {
+  std::string_view last = text.substr(dash + 1);
+  std::uint64_t value = 0;
+  if (auto [end, error] = std::from_chars(last.data(), last.data() + last.size(), value);
+      error != std::errc() || end != last.data() + last.size()) {
     return std::nullopt;
   }
+  return value + 1;
 }
 
 // Streams a blob, counting what was read, and skips what was already sent. The source checks
@@ -135,79 +116,37 @@ std::string challenge_error(const http::Response& response) {
   return {};
 }
 
-RegistryClient::RegistryClient(auth::Authenticator& authenticator, std::mutex& auth_mutex,
-                               http::HttpClient& client, std::string repository,
-                               std::vector<auth::Scope> scopes, UploadPolicy policy)
-    : m_authenticator(authenticator), m_auth_mutex(auth_mutex), m_client(client),
-      m_repository(std::move(repository)), m_scopes(std::move(scopes)), m_policy(policy) {}
+RegistryClient::RegistryClient(ClientStack& stack, std::string repository, UploadPolicy policy)
+    : m_stack(stack), m_repository(std::move(repository)), m_policy(policy) {}
 
 std::string RegistryClient::url(const std::string& path) const {
-  return m_authenticator.base_url() + "/v2/" + m_repository + path;
+  auto& authenticator = m_stack.authenticator();
+  std::string base = authenticator.base_url();
+  if (base.empty()) {
+    // Not pinged yet: a failure shows again, with its words, when the request asks for its
+    // Authorization.
+    (void)authenticator.ping();
+    base = authenticator.base_url();
+  }
+  return base + "/v2/" + m_repository + path;
 }
 
-Result<std::optional<std::string>> RegistryClient::authorization() {
-  std::lock_guard lock(m_auth_mutex);
-  return m_authenticator.authorization(m_scopes);
-}
-
-void RegistryClient::renew_authorization() {
-  std::lock_guard lock(m_auth_mutex);
-  // Parallel jobs all see a 401 when a token dies: only the first one drops it, the others
-  // pick up the token it fetched.
-  auto current = m_authenticator.authorization(m_scopes);
-  if (!current || *current == m_last_authorization) {
-    m_authenticator.invalidate();
-  }
-}
-
-Result<http::Response> RegistryClient::send_once(http::Request request) {
-  auto value = authorization();
-  if (!value) {
-    return value.error();
-  }
-  m_last_authorization = *value;
-  if (*value) {
-    request.headers.push_back({"Authorization", **value});
-  }
-  request.credential_origin = http::parse_url(m_authenticator.base_url() + "/")->origin();
-  return m_client.send(request);
-}
-
-Result<http::Response> RegistryClient::send(http::Request request) {
-  bool renewed = false;
-  for (int attempt = 0;; ++attempt) {
-    auto response = send_once(request);
-    bool last = attempt + 1 >= m_policy.max_attempts;
-    if (!response) {
-      if (response.error().kind != ErrorKind::network || last) {
-        return response;
-      }
-      (void)http::sleep_unless_interrupted(retry_delay(nullptr, attempt));
-      continue;
-    }
-    if (response->status == 401 && !renewed) {
-      renewed = true;
-      renew_authorization();
-      continue;
-    }
-    if (retryable(*response) && !last) {
-      (void)http::sleep_unless_interrupted(retry_delay(&*response, attempt));
-      continue;
-    }
-    return response;
-  }
+Result<http::Response> RegistryClient::send(const http::Request& request) {
+  return m_stack.client().send(request);
 }
 
 Result<void> RegistryClient::check_answer(const http::Response& response,
                                           const http::Request& request,
+                                          const auth::AuthorizingClient& sender,
                                           const std::string& what) const {
   auto sent_to = http::parse_url(request.url);
   if (!sent_to) {
     return sent_to.error();
   }
-  std::string registry_origin = http::parse_url(m_authenticator.base_url() + "/")->origin();
+  std::string registry_origin = m_stack.authenticator().origin();
   http::Proof proof{sent_to->origin(), request.method,
-                    m_last_authorization.has_value() && sent_to->origin() == registry_origin};
+                    sender.last_authorization().has_value() &&
+                        sent_to->origin() == registry_origin};
   return http::check_answered_by(response, proof, what);
 }
 
@@ -227,9 +166,7 @@ Result<std::optional<std::uint64_t>> RegistryClient::head_blob(const std::string
   }
   std::uint64_t size = 0;
   if (auto length = response->header("Content-Length"); length) {
-    try {
-      size = std::stoull(*length);
-    } catch (...) {
+    if (std::from_chars(length->data(), length->data() + length->size(), size).ec != std::errc()) {
       size = 0;
     }
   }
@@ -256,9 +193,8 @@ Result<UploadSession> RegistryClient::session_from(const http::Response& respons
   UploadSession session;
   session.location = *absolute;
   if (auto min_chunk = response.header("OCI-Chunk-Min-Length"); min_chunk) {
-    try {
-      session.min_chunk = std::stoull(*min_chunk);
-    } catch (...) {
+    if (std::from_chars(min_chunk->data(), min_chunk->data() + min_chunk->size(), session.min_chunk)
+            .ec != std::errc()) {
       session.min_chunk = 0;
     }
   }
@@ -308,21 +244,15 @@ Result<MountOutcome> RegistryClient::open_gate(Refusal& refusal, const std::stri
   }
   // A busy registry's 5xx, 429 or dropped connection is no verdict: tried again like any
   // request (a 401 or 403 is, and is not renewed).
-  auto response = send_once(request);
-  for (int attempt = 1; attempt < m_policy.max_attempts; ++attempt) {
-    bool again = response ? retryable(*response) : response.error().kind == ErrorKind::network;
-    if (!again) {
-      break;
-    }
-    (void)http::sleep_unless_interrupted(retry_delay(response ? &*response : nullptr, attempt - 1));
-    response = send_once(request);
-  }
+  auto response = m_stack.verdict_client().send(request);
   if (!response) {
     return response.error();
   }
   // The verdict counts only from the registry itself, never from where a redirect led.
   if (response->status == 201 || response->status == 202) {
-    if (auto checked = check_answer(*response, request, "POST " + request.url); !checked) {
+    if (auto checked =
+            check_answer(*response, request, m_stack.verdict_authorizing(), "POST " + request.url);
+        !checked) {
       Error error = checked.error();
       error.message = "the push gate did not pass: " + error.message + "; nothing was sent";
       return error;
@@ -357,7 +287,7 @@ Result<MountOutcome> RegistryClient::mount_blob(const std::string& digest,
   if (!response) {
     return response.error();
   }
-  if (!check_answer(*response, request, "POST " + request.url)) {
+  if (!check_answer(*response, request, m_stack.authorizing(), "POST " + request.url)) {
     return MountOutcome{}; // someone else's 201 mounts nothing: upload it
   }
   auto answer = mount_answer(*response, request.url);
@@ -380,11 +310,12 @@ Result<void> RegistryClient::cancel_upload(const UploadSession& session) {
   request.url = session.location;
   request.timeout = remaining();
   request.during_interrupt = true;
-  auto response = send_once(request);
+  auto& sender = m_stack.verdict_authorizing();
+  auto response = sender.send(request);
   if (response && response->status == 401 && std::chrono::steady_clock::now() < deadline) {
     // A token that may also delete: the token server grants what it grants (a subset is no
     // error), and the registry decides.
-    std::vector<auth::Scope> scopes = m_scopes;
+    std::vector<auth::Scope> scopes = sender.scopes();
     for (auto& scope : scopes) {
       if (scope.name == m_repository &&
           std::find(scope.actions.begin(), scope.actions.end(), "delete") == scope.actions.end()) {
@@ -392,18 +323,15 @@ Result<void> RegistryClient::cancel_upload(const UploadSession& session) {
       }
     }
     std::optional<std::string> value;
-    {
-      std::lock_guard lock(m_auth_mutex);
-      auto fetched = m_authenticator.authorization(scopes);
-      if (fetched) {
-        value = *fetched;
-      }
+    if (auto fetched = m_stack.authenticator().authorization(scopes); fetched) {
+      value = *fetched;
     }
-    if (value && value != m_last_authorization && std::chrono::steady_clock::now() < deadline) {
+    if (value && value != sender.last_authorization() &&
+        std::chrono::steady_clock::now() < deadline) {
       request.headers.push_back({"Authorization", *value});
-      request.credential_origin = http::parse_url(m_authenticator.base_url() + "/")->origin();
+      request.credential_origin = m_stack.authenticator().origin();
       request.timeout = remaining();
-      response = m_client.send(request);
+      response = m_stack.transport().send(request);
     }
   }
   if (!response) {
@@ -437,62 +365,71 @@ Result<void> RegistryClient::upload_blob(UploadSession session, const std::strin
 Result<void> RegistryClient::upload_monolithic(UploadSession session, const std::string& digest,
                                                std::uint64_t size, const BlobOpener& open,
                                                const ProgressSink& progress) {
-  bool renewed = false;
-  for (int attempt = 0;; ++attempt) {
+  std::shared_ptr<BlobStream> stream;
+  // A fresh stream of the blob from its first byte, as the request's body.
+  auto attach_body = [&](http::Request& request) -> Result<void> {
     auto source = open();
     if (!source) {
       return source.error();
     }
-    auto stream = std::make_shared<BlobStream>(std::move(*source));
-    http::Request request;
-    request.method = "PUT";
-    request.url = http::append_query(session.location, {{"digest", digest}});
-    request.headers = {{"Content-Type", "application/octet-stream"}};
-    request.body_size = size;
-    request.body_source = [stream, &progress](char* buffer, std::size_t want) {
+    stream = std::make_shared<BlobStream>(std::move(*source));
+    request.body_source = [stream = stream, &progress](char* buffer, std::size_t want) {
       auto got = stream->read(buffer, want);
       if (got && progress) {
         progress(stream->offset());
       }
       return got;
     };
-    auto response = send_once(request);
-    // Every branch that does not return retries.
-    bool last = attempt + 1 >= m_policy.max_attempts;
-    const http::Response* failed = nullptr;
-    if (!response) {
-      if (response.error().kind != ErrorKind::network) {
-        return abandon(session, response.error()); // the source's bytes, or an interruption
-      }
-      if (last) {
-        return response.error().with_context("uploading " + digest);
-      }
-    } else if (response->status == 201 || response->status == 204) {
-      if (auto checked = check_answer(*response, request, "PUT " + digest); !checked) {
-        return checked.error();
-      }
-      if (stream->offset() != size) {
-        return make_error(ErrorKind::io, "uploading " + digest + ": the source gave " +
-                                             std::to_string(stream->offset()) +
-                                             " bytes, expected " + std::to_string(size));
-      }
-      return {};
-    } else if (response->status == 401 && !renewed) {
-      renewed = true;
-      renew_authorization();
-    } else if (retryable(*response) && !last) {
-      failed = &*response;
-    } else {
-      return http::response_error("PUT " + digest, *response);
-    }
-    (void)http::sleep_unless_interrupted(retry_delay(failed, attempt));
-    // The session may be spent: open a fresh one for the next attempt.
+    return {};
+  };
+  http::Request request;
+  request.method = "PUT";
+  request.url = http::append_query(session.location, {{"digest", digest}});
+  request.headers = {{"Content-Type", "application/octet-stream"}};
+  request.body_size = size;
+  if (auto attached = attach_body(request); !attached) {
+    return attached.error();
+  }
+  // Set when making the request ready again failed: its error is returned as it is.
+  bool resend_failed = false;
+  request.prepare_resend = [&](http::Request& again) -> Result<void> {
+    // The session may be spent: a fresh one for the next attempt.
     auto fresh = start_upload();
     if (!fresh) {
+      resend_failed = true;
       return fresh.error().with_context("restarting the upload of " + digest);
     }
     session = std::move(*fresh);
+    again.url = http::append_query(session.location, {{"digest", digest}});
+    auto attached = attach_body(again);
+    resend_failed = !attached;
+    return attached;
+  };
+  auto response = send(request);
+  if (!response) {
+    if (resend_failed) {
+      return response.error();
+    }
+    if (response.error().kind != ErrorKind::network) {
+      return abandon(session, response.error()); // the source's bytes, or an interruption
+    }
+    return response.error().with_context("uploading " + digest);
   }
+  if (response->status != 201 && response->status != 204) {
+    return http::response_error("PUT " + digest, *response);
+  }
+  http::Request sent = request;
+  sent.url = http::append_query(session.location, {{"digest", digest}});
+  if (auto checked = check_answer(*response, sent, m_stack.authorizing(), "PUT " + digest);
+      !checked) {
+    return checked.error();
+  }
+  if (stream->offset() != size) {
+    return make_error(ErrorKind::io, "uploading " + digest + ": the source gave " +
+                                         std::to_string(stream->offset()) + " bytes, expected " +
+                                         std::to_string(size));
+  }
+  return {};
 }
 
 Result<void> RegistryClient::upload_chunked(UploadSession session, const std::string& digest,
@@ -506,7 +443,7 @@ Result<void> RegistryClient::upload_chunked(UploadSession session, const std::st
   std::uint64_t chunk =
       m_policy.chunk_size == 0 ? size : std::max(m_policy.chunk_size, session.min_chunk);
   int failures = 0;
-  bool renewed = false;
+  bool renewed = false;           // a 401 was met, and the AuthorizingClient renewed
   std::uint64_t acknowledged = 0; // bytes the registry confirmed
   // The last byte goes alone in a PATCH of its own, read before that PATCH is sent: the source
   // checks the digest when it hands over the last bytes, so bytes that do not match stop the
@@ -563,7 +500,8 @@ Result<void> RegistryClient::upload_chunked(UploadSession session, const std::st
         return got;
       };
     }
-    auto response = send_once(request);
+    // Not retried as a whole: after a failure the upload resumes where the registry says it is.
+    auto response = m_stack.authorizing().send(request);
     if (!response && response.error().kind != ErrorKind::network) {
       return abandon(session, response.error()); // the source's bytes, or an interruption
     }
@@ -581,16 +519,17 @@ Result<void> RegistryClient::upload_chunked(UploadSession session, const std::st
       continue;
     }
     if (response && response->status == 401 && !renewed) {
-      renewed = true;
-      renew_authorization();
-    } else if (++failures >= m_policy.max_attempts ||
-               (response && !retryable(*response) && response->status != 416)) {
+      renewed = true; // the next request carries the renewed Authorization
+    } else if (++failures >= m_stack.retry_policy().max_attempts ||
+               (response && !http::is_retryable_status(response->status) &&
+                response->status != 416)) {
       if (!response) {
         return response.error().with_context("uploading " + digest);
       }
       return http::response_error("PATCH " + digest, *response);
     } else {
-      (void)http::sleep_unless_interrupted(retry_delay(response ? &*response : nullptr, failures));
+      (void)m_stack.clock().sleep(
+          http::retry_delay(m_stack.retry_policy(), response ? &*response : nullptr, failures));
     }
     // Resume from where the registry says it is.
     http::Request status;
@@ -632,7 +571,7 @@ Result<void> RegistryClient::upload_chunked(UploadSession session, const std::st
   if (response->status != 201 && response->status != 204) {
     return http::response_error("PUT " + digest, *response);
   }
-  return check_answer(*response, close, "PUT " + digest);
+  return check_answer(*response, close, m_stack.authorizing(), "PUT " + digest);
 }
 
 Result<std::optional<std::string>>
@@ -654,9 +593,9 @@ RegistryClient::head_manifest(const std::string& reference, const std::string& m
   if (authorization) {
     request.headers.push_back({"Authorization", *authorization});
   }
-  request.credential_origin = http::parse_url(m_authenticator.base_url() + "/")->origin();
+  request.credential_origin = m_stack.authenticator().origin();
   request.timeout = k_lookup_timeout;
-  auto response = m_client.send(request);
+  auto response = m_stack.transport().send(request);
   if (!response) {
     return response.error();
   }
@@ -666,7 +605,8 @@ RegistryClient::head_manifest(const std::string& reference, const std::string& m
   if (response->status != 200) {
     return http::response_error("HEAD " + request.url, *response);
   }
-  if (!check_answer(*response, request, "HEAD " + request.url)) {
+  http::Proof proof{http::parse_url(request.url)->origin(), "HEAD", false};
+  if (!http::check_answered_by(*response, proof, "HEAD " + request.url)) {
     return std::optional<std::string>(); // elsewhere's answer: unknown, push the long way
   }
   return digest_header(*response, "HEAD " + request.url);
@@ -687,7 +627,9 @@ Result<ManifestOutcome> RegistryClient::put_manifest(const std::string& referenc
   if (response->status != 201 && response->status != 200 && response->status != 202) {
     return http::response_error("PUT manifest " + reference, *response);
   }
-  if (auto checked = check_answer(*response, request, "PUT manifest " + reference); !checked) {
+  if (auto checked =
+          check_answer(*response, request, m_stack.authorizing(), "PUT manifest " + reference);
+      !checked) {
     return checked.error();
   }
   auto digest = digest_header(*response, "PUT manifest " + reference);

@@ -49,6 +49,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "requires(*tools): tools that must be on PATH; missing ones fail the "
         "test unless REGAUTH_ALLOW_SKIP=1",
     )
+    config.addinivalue_line(
+        "markers",
+        "build_independent: the test's outcome cannot depend on how regauth was built "
+        "(fixture self-checks, shell scripts); scripts/test runs it in the sanitizer pass only",
+    )
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -14,7 +14,7 @@ import pytest
 from support import ALICE, BOB
 from support.images import make_docker_archive, make_oci_index, make_oci_layout
 
-pytestmark = pytest.mark.requires("curl", "docker-registry")
+pytestmark = [pytest.mark.requires("curl", "docker-registry"), pytest.mark.build_independent]
 
 
 def curl(*args: str) -> tuple[int, dict[str, str], str]:

@@ -3,13 +3,16 @@
 //   2. 200 means no auth; 401 carries WWW-Authenticate challenges, Bearer preferred over Basic;
 //   3. Basic: send the credentials to the registry itself;
 //   4. Bearer: check the realm, fetch a token for the scopes (GET, or POST with a refresh token);
-//   5. retry with Authorization; a second 401 after a fresh token ends the attempt.
+//   5. the caller sends with Authorization (AuthorizingClient); after a 401 it invalidates and
+//      asks again.
+// Token requests that meet a network error, 408, 429 or 5xx are tried again (RetryingClient).
 #pragma once
 
 #include "regauth/auth/challenge.hpp"
 #include "regauth/auth/scope.hpp"
 #include "regauth/auth/token.hpp"
 #include "regauth/credentials/credentials.hpp"
+#include "regauth/http/clock.hpp"
 #include "regauth/http/http_client.hpp"
 
 #include <chrono>
@@ -38,6 +41,8 @@ struct AuthOptions {
   // Short-lived credentials: when they end, and how to get new ones (both optional).
   std::optional<std::chrono::system_clock::time_point> credentials_expire_at;
   CredentialsRenewal renew_credentials;
+  // Waits between ping rounds and token retries; nullptr: http::real_clock().
+  http::Clock* clock = nullptr;
 };
 
 struct LoginProof {
@@ -65,19 +70,16 @@ public:
   Result<LoginProof> login();
 
   // The Authorization value for a request needing `scopes`; nullopt when none is needed.
-  // Tokens are cached per scope set until a minute before they expire.
+  // Tokens are cached per scope set until 30 s before they expire.
   Result<std::optional<std::string>> authorization(const std::vector<Scope>& scopes);
   // Forgets cached tokens (after a 401). A 401 for a token fetched moments ago, or for Basic
   // credentials, means the credentials themselves died: with a renewal, the next authorization
   // fetches new ones first.
   void invalidate();
 
-  // Sends `request` (URL relative to base_url when it starts with '/') with authorization for
-  // `scopes`; on 401 fetches a fresh token once and retries once.
-  Result<http::Response> send(http::Request request, const std::vector<Scope>& scopes);
-
-  [[nodiscard]] const std::optional<credentials::Credentials>& credentials() const {
-    return m_credentials;
+  // True when refused credentials can be replaced (AuthOptions::renew_credentials).
+  [[nodiscard]] bool renews_credentials() const {
+    return static_cast<bool>(m_options.renew_credentials);
   }
 
 private:

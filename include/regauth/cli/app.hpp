@@ -2,7 +2,7 @@
 #pragma once
 
 #include "regauth/credentials/process_runner.hpp"
-#include "regauth/http/curl_client.hpp"
+#include "regauth/http/transport.hpp"
 #include "regauth/result.hpp"
 
 #include <functional>

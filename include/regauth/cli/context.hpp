@@ -4,7 +4,7 @@
 #include "regauth/auth/authenticator.hpp"
 #include "regauth/cli/app.hpp"
 #include "regauth/credentials/keychain.hpp"
-#include "regauth/http/curl_client.hpp"
+#include "regauth/http/transport.hpp"
 #include "regauth/registry/reference.hpp"
 #include "regauth/terminal_text.hpp"
 
@@ -29,7 +29,7 @@ struct GlobalOptions {
   std::vector<std::string> trusted_realms;
   double helper_timeout_seconds = 30;
   double lock_timeout_seconds = 10;
-  double timeout_seconds = 60;
+  double timeout_seconds = http::k_default_request_timeout.count() / 1000.0;
   bool no_identity = false; // --no-identity: never ask the machine's identity sources
 };
 

@@ -1,50 +1,16 @@
-// The one libcurl-backed HttpClient and the transport policy it enforces: TLS verified against
-// system CAs plus Docker's certs.d layout, plain HTTP and unverified TLS only for loopback and
-// --insecure-registry hosts, redirects followed by regauth with Authorization kept to its origin.
+// The one libcurl-backed HttpClient. It enforces the policy of transport.hpp: TLS verified
+// against system CAs plus Docker's certs.d layout (trust_store.hpp), plain HTTP and unverified
+// TLS only for loopback and --insecure-registry hosts, redirects as redirect_policy.hpp decides.
 #pragma once
 
 #include "regauth/http/http_client.hpp"
-#include "regauth/http/url.hpp"
+#include "regauth/http/transport.hpp"
 
-#include <chrono>
-#include <filesystem>
-#include <functional>
 #include <memory>
 #include <string>
-#include <vector>
+#include <string_view>
 
 namespace regauth::http {
-
-struct TransportOptions {
-  std::vector<std::string> insecure_registries;  // host or host:port
-  std::vector<std::string> resolve;              // HOST:PORT:ADDRESS, as curl's --resolve
-  std::vector<std::filesystem::path> certs_dirs; // each holds HOST[:PORT]/{*.crt,*.cert,*.key}
-  std::chrono::milliseconds connect_timeout{15000};
-  std::chrono::milliseconds stall_timeout{30000};    // no byte moved for this long
-  std::chrono::milliseconds request_timeout{120000}; // whole request, except streamed bodies
-  int max_redirects = 5;
-  std::string user_agent = "regauth";
-  std::function<void(std::string_view)> debug; // receives redacted request/response lines
-  // Sent with every request to a host in header_hosts (host[:port] as Url::host_port gives
-  // it), on any path and either scheme; never to another host (a token realm elsewhere, a
-  // redirect target). config.json's HttpHeaders, as the Docker CLI sends them.
-  std::vector<Header> headers;
-  std::vector<std::string> header_hosts;
-};
-
-// True when `url` may use plain HTTP or unverified TLS: a loopback host, or one listed in
-// insecure_registries (by host:port or by host alone).
-bool allows_insecure(const TransportOptions& options, const Url& url);
-
-// True when a registry at `url` is best probed over plain HTTP first: a loopback host with no
-// certs.d directory. A loopback port speaks one protocol, the probe carries no credential, and
-// trying https first costs a TLS set-up (and on a plain port a failed handshake) for nothing.
-// The outcome is the one the Docker CLI reaches by trying https first and falling back.
-bool prefers_plain_http(const TransportOptions& options, const Url& url);
-
-// Redacts a header line for --debug: Authorization, Proxy-Authorization, Cookie, Set-Cookie,
-// X-Amz-Security-Token, X-aws-ec2-metadata-token.
-std::string redact_header_line(std::string_view line);
 
 // Creates the libcurl client. One instance holds one connection cache: reuse it within a
 // command, and use one per parallel job.

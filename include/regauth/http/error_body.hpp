@@ -25,8 +25,8 @@ std::vector<ServerError> parse_error_body(std::string_view body);
 // server cannot paint the terminal.
 std::string describe_error_body(std::string_view body);
 
-// The kind of a failed status: 401 unauthorized, 403 denied, 404 not_found, 408/429/5xx
-// network (retryable), anything else protocol.
+// The kind of a failed status: 401 unauthorized, 403 denied, 404 not_found, a retryable one
+// (is_retryable_status: 408, 429, 5xx) network, anything else protocol.
 ErrorKind kind_for_status(long status);
 
 // An Error for a failed response: "<what>: <status> <reason>: <server's words>".

@@ -5,6 +5,7 @@
 
 #include "regauth/http/http_client.hpp"
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -19,5 +20,9 @@ void add_header_line(std::vector<Header>& headers, std::string_view line);
 
 // Splits `block` at LF and adds each line as add_header_line does.
 std::vector<Header> parse_header_block(std::string_view block);
+
+// Redacts a header line for --debug: Authorization, Proxy-Authorization, Cookie, Set-Cookie,
+// X-Amz-Security-Token, X-aws-ec2-metadata-token.
+std::string redact_header_line(std::string_view line);
 
 } // namespace regauth::http

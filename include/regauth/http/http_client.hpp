@@ -50,6 +50,10 @@ struct Request {
   bool during_interrupt = false;
   // When set, libcurl signs the request for AWS with these keys (never sent themselves).
   std::optional<AwsSigning> aws_signing;
+  // How a request with a streamed body is made ready to be sent again (a retry, a renewal
+  // after 401): restarts body_source from its first byte, and may move the request (an upload
+  // that needs a fresh session). Without it, such a request is sent once.
+  std::function<Result<void>(Request&)> prepare_resend;
 };
 
 struct Response {

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "regauth/auth/authenticator.hpp"
-#include "regauth/http/curl_client.hpp"
+#include "regauth/http/transport.hpp"
 #include "regauth/image/image_source.hpp"
 #include "regauth/registry/reference.hpp"
 #include "regauth/registry/registry_client.hpp"
@@ -65,9 +65,9 @@ struct PushResult {
 
 class Pusher {
 public:
-  Pusher(std::function<std::unique_ptr<http::HttpClient>()> make_client,
-         auth::Authenticator& authenticator, http::HttpClient& auth_client,
-         registry::Reference target, Identity identity, PushOptions options, EventSink events);
+  // Every connection comes from `session` (registry::make_registry_session).
+  Pusher(registry::RegistrySession& session, registry::Reference target, Identity identity,
+         PushOptions options, EventSink events);
 
   // Runs the gate. With `probe_digest` (the first blob to push), the gate's upload session
   // request also asks to mount that blob from the repository itself, which tells whether it is
@@ -90,14 +90,11 @@ private:
   Error gate_refusal(const registry::Refusal& refusal, const Error& error) const;
   std::vector<auth::Scope> scopes() const;
 
-  std::function<std::unique_ptr<http::HttpClient>()> m_make_client;
-  auth::Authenticator& m_authenticator;
-  http::HttpClient& m_auth_client;
+  registry::RegistrySession& m_session;
   registry::Reference m_target;
   Identity m_identity;
   PushOptions m_options;
   EventSink m_events;
-  std::mutex m_auth_mutex;
   std::optional<registry::UploadSession> m_gate_session;
   std::string m_probe_digest;    // the blob the gate asked about
   bool m_probe_present = false;  // the gate found it in the repository (201)

@@ -1,16 +1,16 @@
 // The registry's blob and manifest endpoints for one repository (distribution-spec "Push"):
 // HEAD blobs, upload sessions (POST, monolithic PUT, chunked PATCH with resume, cross-repo mount,
-// cancel) and manifest PUT. Authorization comes from a shared Authenticator; each RegistryClient
-// has its own HttpClient (one connection per job).
+// cancel) and manifest PUT, and the resume of a chunked upload from the registry's Range.
+// Authorization and retries come from the ClientStack it is given (one connection per job).
 #pragma once
 
-#include "regauth/auth/authenticator.hpp"
+#include "regauth/auth/authorizing_client.hpp"
 #include "regauth/http/http_client.hpp"
+#include "regauth/registry/client_stack.hpp"
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,7 +42,7 @@ struct UploadPolicy {
   // Bytes per PATCH; 0 sends the rest of the blob in one streamed PATCH (two requests for the
   // whole blob, as skopeo), and after an error the next PATCH resumes at the registry's offset.
   std::uint64_t chunk_size = 0;
-  int max_attempts = 4; // per request: network errors, 5xx and 429 are retried with backoff
+  // Attempts per request: the ClientStack's RetryPolicy (network errors, 408, 429, 5xx).
 };
 
 // A failed exchange, classified for the push gate.
@@ -62,9 +62,8 @@ inline constexpr std::chrono::milliseconds k_cancel_budget{2000};
 
 class RegistryClient {
 public:
-  RegistryClient(auth::Authenticator& authenticator, std::mutex& auth_mutex,
-                 http::HttpClient& client, std::string repository, std::vector<auth::Scope> scopes,
-                 UploadPolicy policy = {});
+  // Requests go through `stack` (its scopes are this client's); `stack` must outlive it.
+  RegistryClient(ClientStack& stack, std::string repository, UploadPolicy policy = {});
 
   // The blob's size when the registry has it; nullopt on 404.
   Result<std::optional<std::uint64_t>> head_blob(const std::string& digest);
@@ -101,24 +100,19 @@ public:
   Result<ManifestOutcome> put_manifest(const std::string& reference, const std::string& media_type,
                                        const std::string& bytes);
 
-  [[nodiscard]] const std::string& repository() const { return m_repository; }
   // Upload sessions this client cancelled after a failure or an interruption, and those it
   // tried to cancel in vain.
   [[nodiscard]] std::size_t cancelled_sessions() const { return m_cancelled; }
   [[nodiscard]] std::size_t uncancelled_sessions() const { return m_uncancelled; }
 
 private:
-  Result<std::optional<std::string>> authorization();
-  void renew_authorization();
-  // Sends with authorization; retries network errors, 5xx and 429 (Retry-After) with backoff;
-  // on 401 renews the token once. Not for streamed bodies.
-  Result<http::Response> send(http::Request request);
-  Result<http::Response> send_once(http::Request request);
+  // Sends through the stack: Authorization, one renewal on 401, retries with backoff.
+  Result<http::Response> send(const http::Request& request);
   // Fails (protocol) unless `response` is the answer of the origin `request` went to, to the
-  // request as sent (same method, Authorization still on it when it had one): a redirect must
-  // not turn a gate, an upload or a manifest PUT into someone else's 2xx.
+  // request as sent (same method, Authorization still on it when `sender` put one on it): a
+  // redirect must not turn a gate, an upload or a manifest PUT into someone else's 2xx.
   Result<void> check_answer(const http::Response& response, const http::Request& request,
-                            const std::string& what) const;
+                            const auth::AuthorizingClient& sender, const std::string& what) const;
   Result<UploadSession> session_from(const http::Response& response, const std::string& base);
   // The answer to a POST ?mount=: 201 mounted, 202 the session it opened, nullopt otherwise.
   Result<std::optional<MountOutcome>> mount_answer(const http::Response& response,
@@ -134,13 +128,9 @@ private:
                               const BlobOpener& open, const ProgressSink& progress);
   std::string url(const std::string& path) const;
 
-  auth::Authenticator& m_authenticator;
-  std::mutex& m_auth_mutex;
-  http::HttpClient& m_client;
+  ClientStack& m_stack;
   std::string m_repository;
-  std::vector<auth::Scope> m_scopes;
   UploadPolicy m_policy;
-  std::optional<std::string> m_last_authorization; // what this client last sent
   std::size_t m_cancelled = 0;
   std::size_t m_uncancelled = 0;
 };

@@ -30,6 +30,7 @@ class Request:
     body: bytes
     port: int  # the server port that received it
     complete: bool = True  # False when the connection ended before the whole body arrived
+    arrived: float = 0.0  # time.monotonic() when its request line was read
 
 
 @dataclass
@@ -96,6 +97,7 @@ class FixtureServer:
                 return data
 
             def _handle(self) -> None:
+                arrived = time.monotonic()
                 parsed = urllib.parse.urlsplit(self.path)
                 headers: dict[str, str] = {}
                 for name, value in self.headers.items():
@@ -105,7 +107,7 @@ class FixtureServer:
                 body = self._body()
                 request = Request(self.command, parsed.path,
                                   urllib.parse.parse_qs(parsed.query, keep_blank_values=True),
-                                  headers, body, server.port, self._complete)
+                                  headers, body, server.port, self._complete, arrived)
                 with server._lock:
                     server._requests.append(request)
                 reply = server.route(request)

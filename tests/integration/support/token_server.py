@@ -142,6 +142,7 @@ class TokenServer:
         self._lock = threading.Lock()
         self._requests: list[TokenRequest] = []
         self._refresh_tokens: dict[str, str] = {}  # refresh token -> user
+        self.unavailable = 0  # the next this many realm requests get 503 (a busy token server)
 
         self.signing_key = ec.generate_private_key(ec.SECP256R1())
         self.kid = libtrust_key_id(self.signing_key.public_key())
@@ -404,8 +405,20 @@ def _make_handler(server: TokenServer):
 
         # -- GET: token.md --
 
+        def _busy(self, req: TokenRequest) -> bool:
+            """Answers 503 while `unavailable` asks for it."""
+            with server._lock:
+                busy = req.path == server.realm_path and server.unavailable > 0
+                if busy:
+                    server.unavailable -= 1
+            if busy:
+                self._send(req, 503, b"service unavailable\n")
+            return busy
+
         def do_GET(self) -> None:
             req = self._start()
+            if self._busy(req):
+                return None
             if req.path != server.realm_path:
                 return self._send(req, 404, b"404 page not found\n")
             user = None
@@ -435,6 +448,8 @@ def _make_handler(server: TokenServer):
             except (ValueError, OSError):
                 return self._send(self._start(), 400, {"error": "invalid_request"})
             req = self._start(body)
+            if self._busy(req):
+                return None
             if req.path != server.realm_path or not server.post_supported:
                 return self._send(req, 404, b"404 page not found\n")
             form = {k: v[0] for k, v in req.form.items()}

@@ -483,63 +483,6 @@ TEST_CASE("authenticator: tokens are fetched per scope and cached", "[auth]") {
   CHECK(client.requests_to(k_realm).size() == 3);
 }
 
-TEST_CASE("authenticator: send retries exactly once after a 401", "[auth]") {
-  const std::string manifest = "https://r.example/v2/app/manifests/1.0";
-  auto scopes = std::vector{repository_scope("app", {"pull"})};
-
-  SECTION("the retry succeeds with a fresh token") {
-    FakeHttpClient client;
-    client.on("GET", k_ping, bearer_challenge());
-    client.on("GET", k_realm,
-              std::vector<Result<Response>>{token_response("T1"), token_response("T2")});
-    client.on("GET", manifest,
-              std::vector<Result<Response>>{make_response(401), make_response(200, "{}")});
-    Authenticator authenticator(client, "r.example", k_alice, {});
-    Request request;
-    request.url = "/v2/app/manifests/1.0";
-    auto response = authenticator.send(request, scopes);
-    REQUIRE(response);
-    CHECK(response->status == 200);
-    auto sent = client.requests_to(manifest);
-    REQUIRE(sent.size() == 2);
-    CHECK(header_value(sent[0], "Authorization") == "Bearer T1");
-    CHECK(header_value(sent[1], "Authorization") == "Bearer T2");
-    CHECK(sent[1].credential_origin == "https://r.example:443");
-    CHECK(client.requests_to(k_realm).size() == 2);
-  }
-  SECTION("a second 401 is returned, not retried again") {
-    FakeHttpClient client;
-    client.on("GET", k_ping, bearer_challenge());
-    client.on("GET", k_realm,
-              std::vector<Result<Response>>{token_response("T1"), token_response("T2"),
-                                            token_response("T3")});
-    client.on(
-        "GET", manifest,
-        std::vector<Result<Response>>{make_response(401), make_response(401), make_response(200)});
-    Authenticator authenticator(client, "r.example", k_alice, {});
-    Request request;
-    request.url = manifest;
-    auto response = authenticator.send(request, scopes);
-    REQUIRE(response);
-    CHECK(response->status == 401);
-    CHECK(client.requests_to(manifest).size() == 2);
-    CHECK(client.requests_to(k_realm).size() == 2);
-  }
-  SECTION("other statuses are returned at once") {
-    FakeHttpClient client;
-    client.on("GET", k_ping, bearer_challenge());
-    client.on("GET", k_realm, token_response("T1"));
-    client.on("GET", manifest, make_response(404));
-    Authenticator authenticator(client, "r.example", k_alice, {});
-    Request request;
-    request.url = "/v2/app/manifests/1.0";
-    auto response = authenticator.send(request, scopes);
-    REQUIRE(response);
-    CHECK(response->status == 404);
-    CHECK(client.requests_to(manifest).size() == 1);
-  }
-}
-
 namespace {
 
 // An answer that came, after redirects, from `url` on a request that had lost Authorization.
@@ -703,47 +646,6 @@ TEST_CASE("authenticator: short-lived credentials are renewed when they have end
   // Renewed until an hour from now: not asked again.
   REQUIRE(authenticator.authorization({repository_scope("app", {"pull"})}));
   CHECK(renewals == 1);
-}
-
-TEST_CASE("authenticator: a 401 after a fresh token renews the credentials once",
-          "[auth][renewal]") {
-  FakeHttpClient client;
-  client.on("GET", k_ping, bearer_challenge());
-  client.on("GET", k_realm, {token_response("t1"), token_response("t2"), token_response("t3")});
-  client.on("GET", "https://r.example/v2/app/tags/list",
-            {make_response(401), make_response(401), make_response(200, "{}")});
-  std::vector<std::string> passwords{"second"};
-  int renewals = 0;
-  AuthOptions options;
-  options.renew_credentials = [&]() -> Result<std::optional<regauth::auth::RenewedCredentials>> {
-    ++renewals;
-    return std::optional<regauth::auth::RenewedCredentials>(regauth::auth::RenewedCredentials{
-        Credentials{"gitlab-ci-token", "second", "", ""}, std::nullopt});
-  };
-  Authenticator authenticator(client, "r.example", Credentials{"gitlab-ci-token", "first", "", ""},
-                              options);
-  Request request;
-  request.url = "/v2/app/tags/list";
-  auto response = authenticator.send(request, {repository_scope("app", {"pull"})});
-  REQUIRE(response);
-  CHECK(response->status == 200);
-  CHECK(renewals == 1);
-  auto token_requests = client.requests_to(k_realm);
-  REQUIRE(token_requests.size() == 3);
-  CHECK(header_value(token_requests[2], "Authorization") ==
-        "Basic " + base64_encode("gitlab-ci-token:second"));
-
-  SECTION("without a renewal the second 401 ends the attempt") {
-    FakeHttpClient plain;
-    plain.on("GET", k_ping, bearer_challenge());
-    plain.on("GET", k_realm, token_response("t"));
-    plain.on("GET", "https://r.example/v2/app/tags/list", make_response(401));
-    Authenticator once(plain, "r.example", k_alice, {});
-    auto refused = once.send(request, {repository_scope("app", {"pull"})});
-    REQUIRE(refused);
-    CHECK(refused->status == 401);
-    CHECK(plain.requests_to("https://r.example/v2/app/tags/list").size() == 2);
-  }
 }
 
 TEST_CASE("authenticator: a token server refusing the credentials gets renewed ones",

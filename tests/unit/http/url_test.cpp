@@ -1,4 +1,5 @@
-#include "regauth/http/curl_client.hpp"
+#include "regauth/http/header_lines.hpp"
+#include "regauth/http/transport.hpp"
 #include "regauth/http/url.hpp"
 
 #include <catch2/catch.hpp>
