@@ -11,11 +11,22 @@
 //   3. store: stdin `{"ServerURL","Username","Secret"}`; erase: stdin the server URL; list:
 //      stdout `{serverURL: username}`; version: one line;
 //   4. every error is one line on stdout, exit 1 (clients parse stdout, not stderr).
-// `get` answers from the identity sources first, then from regauth's stores; store, erase and
-// list act on regauth's stores. A config that names `regauth` as the helper of a registry makes
-// the Keychain use regauth's own file store for it, never this program (see keychain.cpp).
+// `get` answers from the identity sources first (asked once), then from regauth's stores; store,
+// erase and list act on regauth's stores. A config that names `regauth` as the helper of a
+// registry makes the Keychain use regauth's own file store for it, never this program (see
+// keychain.cpp).
+//
+// What reaches a terminal: the reference client (client/client.go) compares the trimmed error
+// line with three fixed messages ("credentials not found in native keychain", "no credentials
+// server URL", "no credentials username") and otherwise wraps it, verbatim, in an error the
+// Docker CLI prints. So every error line goes through escape_for_terminal, always: the fixed
+// messages are plain ASCII and come out byte for byte, and a hostile server URL or registry
+// message cannot drive the user's terminal through Docker's either. The JSON answers (get,
+// list) are data: byte for byte as before when stdout is a pipe; on a terminal everything
+// outside ASCII is written as \uXXXX (the same JSON values, no bidi control shown raw).
 #include "regauth/cli/commands.hpp"
 #include "regauth/config/registry_key.hpp"
+#include "regauth/util/terminal_text.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -31,6 +42,8 @@ constexpr const char* k_not_found = "credentials not found in native keychain";
 constexpr const char* k_version = "0.1.0";
 constexpr const char* k_usage = "Usage: docker-credential-regauth <store|get|erase|list|version>";
 constexpr std::size_t k_max_input = 1024 * 1024;
+// The longest error line, as report() caps its messages.
+constexpr std::size_t k_max_error_line = 2000;
 
 Result<std::string> read_stdin() {
   std::string data;
@@ -63,10 +76,20 @@ std::string trim(std::string_view text) {
   return std::string(text.substr(first, last - first + 1));
 }
 
-// One error line on stdout and exit 1, as the reference helpers do.
+// One error line on stdout and exit 1, as the reference helpers do; escaped for the terminal
+// the Docker CLI shows it on (the messages clients compare are plain ASCII: unchanged).
 int fail(Context& context, const std::string& message) {
-  context.out << message << '\n';
+  context.out << escape_for_terminal(message, k_max_error_line) << '\n';
   return 1;
+}
+
+// A JSON answer: as the reference helpers write it for a client; ASCII only on a terminal.
+void answer_with(Context& context, const nlohmann::json& answer) {
+  if (::isatty(STDOUT_FILENO) == 1) {
+    context.out << json_line(answer) << '\n';
+    return;
+  }
+  context.out << answer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
 }
 
 Result<std::string> key_of(const std::string& server) {
@@ -86,10 +109,18 @@ int get(Context& context, credentials::Keychain& keychain) {
   if (!key) {
     return fail(context, key.error().message);
   }
-  // The machine's identity first: the reason to name regauth as a helper.
+  // The machine's identity first: the reason to name regauth as a helper. Asked once: when it
+  // has nothing, the stores are asked through a Keychain without identity sources (the
+  // Keychain's own get would ask them again after the stores).
   auto found = keychain.get_from_identity(*key);
   if (found && !*found) {
-    found = keychain.get(*key);
+    Context stores_only = context;
+    stores_only.global.no_identity = true;
+    auto stores = stores_only.keychain();
+    if (!stores) {
+      return fail(context, stores.error().message);
+    }
+    found = stores->get(*key);
   }
   if (!found) {
     return fail(context, found.error().message);
@@ -110,7 +141,7 @@ int get(Context& context, credentials::Keychain& keychain) {
     answer["Secret"] =
         credentials.password.empty() ? credentials.registry_token : credentials.password;
   }
-  context.out << answer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  answer_with(context, answer);
   return 0;
 }
 
@@ -191,7 +222,7 @@ int list(Context& context, credentials::Keychain& keychain) {
       answer[entry.key] = entry.username;
     }
   }
-  context.out << answer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  answer_with(context, answer);
   return 0;
 }
 

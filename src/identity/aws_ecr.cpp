@@ -16,17 +16,13 @@
 #include "regauth/http/url.hpp"
 #include "regauth/identity/aws.hpp"
 #include "regauth/identity/sources.hpp"
+#include "regauth/util/safe_file.hpp"
 #include "regauth/util/terminal_text.hpp"
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
-#include <cstring>
 #include <ctime>
-#include <fcntl.h>
 #include <map>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace regauth::identity {
 namespace {
@@ -35,13 +31,11 @@ using aws::AwsCredentials;
 using aws::EcrHost;
 using Clock = std::chrono::system_clock;
 
-constexpr std::size_t k_max_file = 1 << 20;
+constexpr std::uint64_t k_max_file = 1 << 20;
 constexpr std::size_t k_max_answer = 64 * 1024;
 // Metadata endpoints answer at once or not at all; the SDKs wait one second.
 constexpr std::chrono::milliseconds k_metadata_timeout{2000};
 constexpr std::chrono::milliseconds k_process_timeout{60000};
-// A token this close to its end is fetched again rather than handed out.
-constexpr std::chrono::minutes k_refresh_margin{5};
 
 struct Resolved {
   AwsCredentials credentials;
@@ -49,37 +43,17 @@ struct Resolved {
   std::string region;      // a region the configuration names (for STS), or ""
 };
 
-// Reads a file a user or the environment names: regular files only, at most k_max_file bytes.
+// Reads a file a user or the environment names: regular files only (a FIFO is refused at once,
+// never waited on), at most k_max_file bytes.
 Result<std::string> read_named_file(const std::filesystem::path& path, const std::string& what) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) {
-    return make_error(ErrorKind::io,
-                      "reading " + what + " " + path.string() + ": " + std::strerror(errno));
-  }
-  struct stat info {};
-  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
-    ::close(fd);
-    return make_error(ErrorKind::io,
-                      "reading " + what + " " + path.string() + ": not a regular file");
-  }
-  if (static_cast<std::size_t>(info.st_size) > k_max_file) {
-    ::close(fd);
-    return make_error(ErrorKind::io, "reading " + what + " " + path.string() + ": larger than " +
-                                         std::to_string(k_max_file) + " bytes");
-  }
-  std::string text;
-  char buffer[8192];
-  while (true) {
-    ssize_t got = ::read(fd, buffer, sizeof buffer);
-    if (got < 0 && errno == EINTR) {
-      continue;
+  auto text = read_regular_file(path, ErrorKind::io, k_max_file);
+  if (!text) {
+    Error error = text.error();
+    if (error.kind == ErrorKind::not_found) {
+      error.kind = ErrorKind::io; // a file the environment names, not a registry's 404
     }
-    if (got <= 0 || text.size() + static_cast<std::size_t>(got) > k_max_file) {
-      break;
-    }
-    text.append(buffer, static_cast<std::size_t>(got));
+    return error.with_context("reading " + what);
   }
-  ::close(fd);
   return text;
 }
 
@@ -150,12 +124,9 @@ public:
     if (!host) {
       return std::optional<credentials::IdentityCredentials>();
     }
-    if (auto cached = m_tokens.find(registry); cached != m_tokens.end()) {
-      const auto& found = cached->second;
-      if (!found.expires_at || *found.expires_at > now() + k_refresh_margin) {
-        return std::optional<credentials::IdentityCredentials>(found);
-      }
-    }
+    // Every ask fetches a new token: a command asks once, and asks again only to renew
+    // credentials that end or that the registry refused (a token kept here would be handed
+    // back, refused again).
     auto resolved = resolve(*host);
     if (!resolved) {
       return resolved.error();
@@ -190,7 +161,6 @@ public:
     found.credentials.password = token->password;
     found.description = identity.description;
     found.expires_at = token->expires_at;
-    m_tokens[registry] = found;
     return std::optional<credentials::IdentityCredentials>(std::move(found));
   }
 
@@ -679,8 +649,6 @@ private:
   }
 
   Environment m_environment;
-  // Tokens fetched by this process, by registry: one GetAuthorizationToken per command.
-  std::map<std::string, credentials::IdentityCredentials> m_tokens;
 };
 
 } // namespace

@@ -14,11 +14,10 @@
 #include "regauth/identity/sources.hpp"
 #include "regauth/util/base64.hpp"
 #include "regauth/util/libcrypto.hpp"
+#include "regauth/util/safe_file.hpp"
 
-#include <fstream>
+#include <algorithm>
 #include <memory>
-#include <sstream>
-#include <sys/stat.h>
 
 namespace regauth::identity {
 namespace google {
@@ -220,32 +219,12 @@ bool dmi_says_gce(std::string_view product_name, std::string_view sys_vendor,
 
 namespace {
 
-constexpr std::size_t k_max_file = 1024 * 1024;
+constexpr std::uint64_t k_max_file = 1024 * 1024;
+constexpr std::uint64_t k_max_dmi_file = 4096;
 constexpr std::string_view k_metadata_path =
     "/computeMetadata/v1/instance/service-accounts/default/token";
 // Google's Go library asks this address, not metadata.google.internal: no DNS on the way.
 constexpr std::string_view k_metadata_address = "169.254.169.254";
-
-// A credentials file a variable or gcloud names: a regular file of at most 1 MiB.
-Result<std::string> read_small_file(const std::filesystem::path& path) {
-  struct stat info {};
-  if (::stat(path.c_str(), &info) != 0) {
-    return make_error(ErrorKind::config, "reading " + path.string() + ": no such file");
-  }
-  if (!S_ISREG(info.st_mode)) {
-    return make_error(ErrorKind::config, "reading " + path.string() + ": not a regular file");
-  }
-  if (static_cast<std::size_t>(info.st_size) > k_max_file) {
-    return make_error(ErrorKind::config, "reading " + path.string() + ": larger than 1 MiB");
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (!in && !in.eof()) {
-    return make_error(ErrorKind::config, "reading " + path.string() + ": unreadable");
-  }
-  return text.str();
-}
 
 // RS256: an RSA PKCS#1 v1.5 signature over SHA-256, by OpenSSL.
 Result<std::string> sign_rs256(std::string_view pem, std::string_view input) {
@@ -282,11 +261,13 @@ Result<std::string> sign_rs256(std::string_view pem, std::string_view input) {
   return signature;
 }
 
+// One line of a DMI file (sysfs: regular, at most a page); empty when it cannot be read.
 std::string read_dmi(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  return line.substr(0, 256);
+  auto text = read_regular_file(path, ErrorKind::io, k_max_dmi_file);
+  if (!text) {
+    return "";
+  }
+  return text->substr(0, std::min<std::size_t>(text->find('\n'), 256));
 }
 
 class GoogleSource final : public credentials::IdentitySource {
@@ -397,9 +378,14 @@ private:
     auto fail = [&](const Error& error) {
       return error.with_context("Google credentials " + path.string() + " (" + origin + ")");
     };
-    auto text = read_small_file(path);
+    // Regular files only (a FIFO is refused at once, never waited on), at most 1 MiB.
+    auto text = read_regular_file(path, ErrorKind::config, k_max_file);
     if (!text) {
-      return fail(text.error());
+      Error error = text.error();
+      if (error.kind == ErrorKind::not_found) {
+        error.kind = ErrorKind::config; // a file the environment names, not a registry's 404
+      }
+      return fail(error);
     }
     auto file = google::parse_credentials_file(*text);
     if (!file) {

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import select
 import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -172,3 +175,71 @@ def test_docker_login_through_the_regauth_helper(run_regauth, start_token_server
     result = docker(["logout", registry.hostport], {})
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.load(open(os.path.join(config_dir, "regauth-credentials.json")))["auths"] == {}
+
+
+def on_a_terminal(argv: list, input: bytes, env: dict) -> tuple[int, bytes]:
+    """Runs ARGV with stdout on a pseudo-terminal (stdin and stderr pipes) and returns its exit
+    code and the raw bytes it wrote there, line ends as written (the pty's \\r\\n undone)."""
+    main, terminal = pty.openpty()
+    try:
+        process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=terminal,
+                                   stderr=subprocess.DEVNULL, env=env)
+    finally:
+        os.close(terminal)
+    output = b""
+    try:
+        process.stdin.write(input)
+        process.stdin.close()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([main], [], [], 0.5)
+            if not ready:
+                if process.poll() is not None:
+                    break
+                continue
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # EIO: the terminal's last writer is gone
+                break
+            if not chunk:
+                break
+            output += chunk
+        code = process.wait(timeout=30)
+    finally:
+        os.close(main)
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+    return code, output.replace(b"\r\n", b"\n")
+
+
+def test_error_lines_are_escaped_and_answers_are_ascii_on_a_terminal(run_regauth, config_dir):
+    """Error lines go through the one sanitiser, on a terminal and off it (the Docker CLI shows
+    them verbatim); the fixed lines clients compare stay byte for byte. A JSON answer keeps its
+    bytes for a client, and is ASCII only (the same JSON) on a terminal."""
+    # (A server URL with control bytes is refused without being echoed; a bidi override is
+    # echoed, and reached the terminal raw before.)
+    hostile = "r.example\u202eevil"
+    expected_error = "invalid registry 'r.example\\u202eevil': invalid host name\n"
+    stored = helper(run_regauth, config_dir, "store", json.dumps(
+        {"ServerURL": "r.example", "Username": "al\u202eice", "Secret": "alicepw"}))
+    assert stored.returncode == 0, stored.stdout
+
+    piped = helper(run_regauth, config_dir, "get", hostile)
+    assert piped.returncode == 1
+    assert piped.stdout == expected_error
+    answer = helper(run_regauth, config_dir, "get", "r.example")
+    assert answer.stdout == '{"Secret":"alicepw","ServerURL":"r.example","Username":"al\u202eice"}\n'
+
+    argv = [run_regauth.binary, "--config", config_dir, "credential-helper", "get"]
+    env = {**run_regauth.base_env, "HOME": run_regauth.home}
+    env.update({k: v for k, v in os.environ.items() if k.endswith("SAN_OPTIONS")})
+    code, shown = on_a_terminal(argv, hostile.encode(), env)
+    assert code == 1
+    assert shown == expected_error.encode()
+    code, shown = on_a_terminal(argv, b"r.example", env)
+    assert code == 0
+    assert shown == b'{"Secret":"alicepw","ServerURL":"r.example","Username":"al\\u202eice"}\n'
+    assert json.loads(shown) == json.loads(answer.stdout)
+    code, shown = on_a_terminal(argv, b"unknown.example", env)
+    assert (code, shown) == (1, NOT_FOUND.encode())

@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import stat
+import subprocess
 import sys
 
 import pytest
@@ -326,3 +328,72 @@ def test_instance_metadata_through_the_endpoint_variable(run_regauth, aws, confi
     slow = check(run_regauth, config_dir, fakes, env)
     assert slow.returncode == 7, slow.stderr
     assert "AWS EC2 instance role: GET /latest/meta-data/iam/security-credentials/" in slow.stderr
+
+
+def test_a_token_that_ends_during_a_push_is_fetched_again(run_regauth, aws, config_dir, tmp_path):
+    """The first ECR token ends within the margin regauth renews ahead of (30 s), and the
+    registry refuses its password: the push succeeds only with the second token. No clock is
+    waited on: the token's end is set where regauth already counts it as ending."""
+    fakes = aws()
+    env_keys, secrets_ = fakes.keys()
+    env = fakes.env(**env_keys)
+    ending = "ending-" + secrets.token_urlsafe(40)
+    fakes.ecr.answers = [(ending, 20)]
+    layout = str(tmp_path / "oci")
+    make_oci_layout(layout, layer_sizes=[1000, 2000])
+
+    pushed = run_regauth(["--config", config_dir, *fakes.cloud.flags, "push", layout,
+                          f"{ECR_HOST}/team/renewed:1"], env=env)
+    assert pushed.returncode == 0, pushed.stderr
+    assert fakes.ecr.calls() == 2  # the first token, then its renewal; no more
+    assert "team/renewed" in fakes.cloud.registry.repositories()
+
+    # The renewal refused: the push stops with ECR's words, exit 5, and publishes nothing.
+    fakes.ecr.answers = [(ending, 20), "deny"]
+    refused = run_regauth(["--config", config_dir, *fakes.cloud.flags, "push", layout,
+                           f"{ECR_HOST}/team/refused:1"], env=env)
+    assert refused.returncode == 5, refused.stderr
+    assert fakes.ecr.calls() == 4
+    assert refused.stderr.count("regauth: error: ") == 1, refused.stderr
+    assert "GetAuthorizationToken: AccessDeniedException: User is not authorized to perform: " \
+           "ecr:GetAuthorizationToken" in refused.stderr
+    assert "team/refused" not in fakes.cloud.registry.repositories()
+    for result in (pushed, refused):
+        no_secret(result, ending, fakes.password, *secrets_)
+
+
+@pytest.mark.requires("strace")
+def test_the_credential_helper_asks_the_identity_once(run_regauth, aws, config_dir, tmp_path):
+    fakes = aws()
+    env_keys, secrets_ = fakes.keys()
+
+    def helper_get(env, strace_to=None):
+        prefix = [shutil.which("strace"), "-f", "-qq", "-e", "trace=openat", "-o",
+                  str(strace_to)] if strace_to else []
+        full_env = {**run_regauth.base_env, **env}
+        if strace_to:  # LeakSanitizer cannot run under ptrace; the rest of the suite checks leaks
+            full_env["ASAN_OPTIONS"] = full_env.get("ASAN_OPTIONS", "") + ":detect_leaks=0"
+        return subprocess.run([*prefix, run_regauth.binary, "--config", config_dir,
+                               *fakes.cloud.flags, "credential-helper", "get"],
+                              input=ECR_HOST, capture_output=True, text=True, timeout=60,
+                              env=full_env, cwd=run_regauth.home)
+
+    # An identity: one GetAuthorizationToken.
+    got = helper_get(fakes.env(**env_keys))
+    assert got.returncode == 0, got.stdout + got.stderr
+    assert json.loads(got.stdout) == {"ServerURL": ECR_HOST, "Username": "AWS",
+                                      "Secret": fakes.password}
+    assert fakes.ecr.calls() == 1
+    no_secret(got, *secrets_)
+
+    # No identity (a profile without keys) and nothing stored: the chain reads the AWS config
+    # file once, finds nothing, and the stores find nothing either.
+    aws_config = tmp_path / "aws-config"
+    aws_config.write_text("[default]\nregion = us-east-1\n")
+    trace = tmp_path / "trace"
+    got = helper_get(fakes.env(AWS_CONFIG_FILE=str(aws_config)), strace_to=trace)
+    assert (got.returncode, got.stdout) == (1, "credentials not found in native keychain\n"), \
+        got.stderr
+    opened = [line for line in trace.read_text().splitlines() if str(aws_config) in line]
+    assert len(opened) == 1, opened
+    assert fakes.ecr.calls() == 1

@@ -56,6 +56,9 @@ class FakeEcr:
         self.public = public
         self.keys: dict[str, tuple[str, str | None]] = {}
         self.fault: str | None = None  # deny, expired, malformed, slow, 500
+        # The next answers, one per correctly signed request, before `fault` and `password`
+        # apply again: (password, seconds until expiresAt), or a fault's name.
+        self.answers: list[tuple[str, float] | str] = []
         self.signed_headers: list[list[str]] = []  # what each accepted request signed
         self.server = FixtureServer(self.route).start()
 
@@ -116,16 +119,23 @@ class FakeEcr:
                                   f"The request signature we calculated does not match ({problem})")
         self.signed_headers.append(AUTHORIZATION.match(
             request.headers["authorization"]).group(5).split(";"))
-        if self.fault == "deny":
+        fault, password, lifetime = self.fault, self.password, 12 * 3600.0
+        if self.answers:
+            answer = self.answers.pop(0)
+            if isinstance(answer, str):
+                fault = answer
+            else:
+                fault, (password, lifetime) = None, answer
+        if fault == "deny":
             return aws_json_error(400, "AccessDeniedException",
                                   "User is not authorized to perform: ecr:GetAuthorizationToken")
-        if self.fault == "500":
+        if fault == "500":
             return aws_json_error(500, "ServerException", "internal failure")
-        if self.fault == "malformed":
+        if fault == "malformed":
             return Reply(200, [("Content-Type", "application/x-amz-json-1.1")],
                          b'{"authorizationData": [{"authorizationToken": "%%%"}]}')
-        expires = time.time() + (-60 if self.fault == "expired" else 12 * 3600)
-        entry = {"authorizationToken": base64.b64encode(f"AWS:{self.password}".encode()).decode(),
+        expires = time.time() + (-60 if fault == "expired" else lifetime)
+        entry = {"authorizationToken": base64.b64encode(f"AWS:{password}".encode()).decode(),
                  "expiresAt": expires}
         if not self.public:
             entry["proxyEndpoint"] = "https://example"

@@ -1,6 +1,7 @@
 #include "regauth/identity/sources.hpp"
 #include "regauth/util/base64.hpp"
 
+#include "support/fake_environment.hpp"
 #include "support/fake_http_client.hpp"
 #include "support/fake_process_runner.hpp"
 #include "support/temp_dir.hpp"
@@ -11,6 +12,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <sys/stat.h>
+#include <utility>
 
 using regauth::identity::Environment;
 using regauth::identity::make_aws_ecr_source;
@@ -47,12 +50,7 @@ struct World {
 
   Environment environment() {
     Environment environment;
-    environment.variable = [this](std::string_view name) -> std::optional<std::string> {
-      if (auto it = variables.find(std::string(name)); it != variables.end()) {
-        return it->second;
-      }
-      return std::nullopt;
-    };
+    environment.variable = regauth::testing::variables_in(variables);
     environment.home = dir / "home";
     environment.make_http_client = [fake = http] {
       return std::make_unique<ForwardingClient>(fake);
@@ -82,7 +80,9 @@ TEST_CASE("aws ecr: environment keys buy a password from GetAuthorizationToken",
   world.variables = {{"AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE"},
                      {"AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI"},
                      {"AWS_SESSION_TOKEN", "session-token"}};
-  world.http->on("POST", k_ecr, make_response(200, ecr_answer()));
+  world.http->on(
+      "POST", k_ecr,
+      {make_response(200, ecr_answer()), make_response(200, ecr_answer("renewed-password"))});
   auto source = make_aws_ecr_source(world.environment());
   CHECK(source->name() == "aws-ecr");
   REQUIRE(source->serves(k_registry));
@@ -110,10 +110,13 @@ TEST_CASE("aws ecr: environment keys buy a password from GetAuthorizationToken",
   CHECK(request.aws_signing->access_key_id == "AKIAIOSFODNN7EXAMPLE");
   CHECK(request.aws_signing->secret_access_key == "wJalrXUtnFEMI");
 
-  // A second ask in the same process reuses the token.
+  // A second ask in the same process is a renewal (the token ends, or the registry refused it):
+  // it gets a new token, never the one it had.
   auto again = source->get(k_registry);
   REQUIRE(again);
-  CHECK(world.http->requests().size() == 1);
+  REQUIRE(*again);
+  CHECK((*again)->credentials.password == "renewed-password");
+  CHECK(world.http->requests().size() == 2);
 }
 
 TEST_CASE("aws ecr: ECR Public and the endpoint variables", "[identity][aws]") {
@@ -222,6 +225,27 @@ TEST_CASE("aws ecr: STS refusals name the role", "[identity][aws]") {
   CHECK(found.error().kind == regauth::ErrorKind::unauthorized);
   CHECK(found.error().message ==
         "AWS web identity, role pusher: AssumeRoleWithWebIdentity: AccessDenied: Not authorized");
+}
+
+TEST_CASE("aws ecr: a token file that is a FIFO or missing is refused before STS is asked",
+          "[identity][aws]") {
+  World world;
+  REQUIRE(::mkfifo((world.dir / "fifo").c_str(), 0600) == 0);
+  for (const auto& [name, words] :
+       {std::pair{"fifo", "a FIFO, not a regular file"}, std::pair{"missing", "opening "}}) {
+    CAPTURE(name);
+    world.variables = {{"AWS_WEB_IDENTITY_TOKEN_FILE", (world.dir / name).string()},
+                       {"AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/pusher"}};
+    auto found = make_aws_ecr_source(world.environment())->get(k_registry);
+    REQUIRE_FALSE(found);
+    CHECK(found.error().kind == regauth::ErrorKind::io);
+    CHECK_THAT(found.error().message,
+               Catch::StartsWith("AWS web identity, role pusher: reading the web identity "
+                                 "token: opening " +
+                                 (world.dir / name).string()));
+    CHECK_THAT(found.error().message, Catch::Contains(words));
+  }
+  CHECK(world.http->requests().empty());
 }
 
 TEST_CASE("aws ecr: profiles from the shared files", "[identity][aws]") {

@@ -1,6 +1,7 @@
 #include "regauth/credentials/keychain.hpp"
 #include "regauth/identity/sources.hpp"
 
+#include "support/fake_environment.hpp"
 #include "support/fake_process_runner.hpp"
 #include "support/temp_dir.hpp"
 
@@ -11,22 +12,10 @@
 
 using regauth::credentials::Keychain;
 using regauth::credentials::KeychainOptions;
-using regauth::identity::Environment;
 using regauth::identity::make_github_actions_source;
+using regauth::testing::environment_of;
 
 namespace {
-
-Environment environment_of(std::map<std::string, std::string> variables) {
-  Environment environment;
-  environment.variable =
-      [variables = std::move(variables)](std::string_view name) -> std::optional<std::string> {
-    if (auto it = variables.find(std::string(name)); it != variables.end()) {
-      return it->second;
-    }
-    return std::nullopt;
-  };
-  return environment;
-}
 
 const std::map<std::string, std::string> k_actions = {
     {"GITHUB_ACTIONS", "true"}, {"GITHUB_TOKEN", "ghs_secret"}, {"GITHUB_ACTOR", "octocat"}};

@@ -1,26 +1,16 @@
 #include "regauth/identity/sources.hpp"
 
+#include "support/fake_environment.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <map>
 #include <string>
 
-using regauth::identity::Environment;
 using regauth::identity::make_gitlab_ci_source;
+using regauth::testing::environment_of;
 
 namespace {
-
-Environment environment_of(std::map<std::string, std::string> variables) {
-  Environment environment;
-  environment.variable =
-      [variables = std::move(variables)](std::string_view name) -> std::optional<std::string> {
-    if (auto it = variables.find(std::string(name)); it != variables.end()) {
-      return it->second;
-    }
-    return std::nullopt;
-  };
-  return environment;
-}
 
 const std::map<std::string, std::string> k_job = {{"GITLAB_CI", "true"},
                                                   {"CI_REGISTRY", "gitlab.example.com:5050"},

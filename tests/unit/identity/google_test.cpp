@@ -2,10 +2,16 @@
 #include "regauth/identity/sources.hpp"
 #include "regauth/util/base64.hpp"
 
+#include "support/fake_environment.hpp"
+#include "support/temp_dir.hpp"
+
 #include <catch2/catch.hpp>
 
+#include <fstream>
 #include <map>
 #include <string>
+#include <sys/stat.h>
+#include <utility>
 
 namespace google = regauth::identity::google;
 using regauth::ErrorKind;
@@ -153,10 +159,8 @@ TEST_CASE("google: DMI says Compute Engine as Google's libraries read it", "[ide
 }
 
 TEST_CASE("google: with nothing configured the source asks nobody", "[identity]") {
-  regauth::identity::Environment environment;
-  environment.variable = [](std::string_view) { return std::optional<std::string>(); };
+  auto environment = regauth::testing::environment_of({});
   environment.home = "/nonexistent-home";
-  environment.dmi_dir = "/nonexistent-dmi";
   bool asked = false;
   environment.make_http_client = [&asked]() -> std::unique_ptr<regauth::http::HttpClient> {
     asked = true;
@@ -167,5 +171,37 @@ TEST_CASE("google: with nothing configured the source asks nobody", "[identity]"
   auto found = source->get("europe-docker.pkg.dev");
   REQUIRE(found);
   CHECK_FALSE(*found);
+  CHECK_FALSE(asked);
+}
+
+TEST_CASE("google: a credentials file that is a FIFO, too large or missing is refused at once",
+          "[identity]") {
+  regauth::testing::TempDir dir;
+  REQUIRE(::mkfifo((dir / "fifo.json").c_str(), 0600) == 0);
+  std::filesystem::create_directories(dir / "folder.json");
+  {
+    std::ofstream large(dir / "large.json");
+    large << std::string(1024 * 1024 + 1, ' ');
+  }
+  bool asked = false;
+  for (const auto& [name, words] :
+       {std::pair{"fifo.json", "a FIFO, not a regular file"},
+        std::pair{"folder.json", "a directory, not a regular file"},
+        std::pair{"large.json", "larger than 1 MiB"}, std::pair{"missing.json", "opening "}}) {
+    CAPTURE(name);
+    auto environment = regauth::testing::environment_of(
+        {{"GOOGLE_APPLICATION_CREDENTIALS", (dir / name).string()}});
+    environment.make_http_client = [&asked]() -> std::unique_ptr<regauth::http::HttpClient> {
+      asked = true;
+      return nullptr;
+    };
+    auto found = regauth::identity::make_google_source(environment)->get("gcr.io");
+    REQUIRE_FALSE(found);
+    CHECK(found.error().kind == ErrorKind::config);
+    CHECK_THAT(found.error().message,
+               Catch::Contains("Google credentials " + (dir / name).string() +
+                               " (GOOGLE_APPLICATION_CREDENTIALS)"));
+    CHECK_THAT(found.error().message, Catch::Contains(words));
+  }
   CHECK_FALSE(asked);
 }
