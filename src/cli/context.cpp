@@ -38,6 +38,8 @@ Result<credentials::Keychain> Context::keychain() const {
   if (auto file = auth_file()) {
     options.config_path = *file;
     options.key_style = credentials::KeyStyle::auth_file;
+  } else {
+    options.config_cache = config_cache;
   }
   options.helper_timeout =
       std::chrono::milliseconds(static_cast<long long>(global.helper_timeout_seconds * 1000));
@@ -130,11 +132,11 @@ Result<http::TransportOptions> Context::transport_for(const std::string& registr
   if (!path) {
     return options;
   }
-  auto loaded = config::load_config(*path);
+  auto loaded = config_cache->get(*path);
   if (!loaded) {
     return options; // the keychain reports a broken config
   }
-  const auto& json = loaded->config.json();
+  const auto& json = (*loaded)->config.json();
   auto found = json.find("HttpHeaders");
   if (found == json.end() || found->is_null()) {
     return options;
@@ -191,11 +193,11 @@ void warn_duplicate_keys(const Context& context) {
   if (!path) {
     return;
   }
-  auto loaded = config::load_config(*path);
+  auto loaded = context.config_cache->get(*path);
   if (!loaded) {
     return;
   }
-  for (const auto& warning : config::describe_duplicate_keys(loaded->config, *path)) {
+  for (const auto& warning : config::describe_duplicate_keys((*loaded)->config, *path)) {
     context.warn(warning);
   }
 }

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <ostream>
+#include <set>
 
 namespace regauth::cli {
 
@@ -24,9 +25,9 @@ int run_logout(const LogoutOptions& options, Context& context) {
     for (const auto& warning : listing->warnings) {
       context.warn(warning);
     }
+    std::set<std::string> seen;
     for (const auto& entry : listing->registries) {
-      if (entry.store != "DOCKER_AUTH_CONFIG" &&
-          std::find(keys.begin(), keys.end(), entry.key) == keys.end()) {
+      if (!entry.in_memory && seen.insert(entry.key).second) {
         keys.push_back(entry.key);
       }
     }
@@ -40,8 +41,11 @@ int run_logout(const LogoutOptions& options, Context& context) {
   const bool json = options.format == "json";
   nlohmann::json results = nlohmann::json::array();
   std::optional<Error> failure;
-  for (const auto& key : keys) {
-    auto erased = keychain->erase(key, options.dry_run);
+  // One read and at most one write of config.json for all of them.
+  auto outcomes = keychain->erase_all(keys, options.dry_run);
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const std::string& key = keys[i];
+    auto& erased = outcomes[i];
     if (!erased) {
       // Keep going with the others; say what is left where.
       Error error = erased.error().with_context("removing credentials for " + key +

@@ -417,7 +417,7 @@ int run_push(const PushOptions& options, Context& context) {
     // broken or unconfigured helper never turns into an anonymous attempt.
     auto choice = keychain->choice_for(*key);
     if (choice && choice->kind == credentials::StoreKind::helper &&
-        choice->origin == "credHelpers") {
+        choice->origin == credentials::StoreOrigin::cred_helpers) {
       return report(context,
                     make_error(ErrorKind::helper,
                                "docker-credential-" + choice->helper + " has no credentials for " +

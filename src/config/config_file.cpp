@@ -586,6 +586,25 @@ bool ConfigFile::erase_auth_entry(std::string_view key) {
   return auths->erase(std::string(key)) > 0;
 }
 
+std::size_t ConfigFile::erase_auth_entries(const std::set<std::string, std::less<>>& keys) {
+  auto auths = m_json.find("auths");
+  if (keys.empty() || auths == m_json.end() || !auths->is_object()) {
+    return 0;
+  }
+  // One pass (ordered_json's erase of one key moves every later entry: quadratic).
+  auto& members = static_cast<Json::object_t::Container&>(auths->get_ref<Json::object_t&>());
+  Json::object_t::Container kept;
+  kept.reserve(members.size());
+  for (auto& [name, value] : members) {
+    if (keys.count(name) == 0) {
+      kept.emplace_back(name, std::move(value));
+    }
+  }
+  std::size_t removed = members.size() - kept.size();
+  members.swap(kept);
+  return removed;
+}
+
 std::string ConfigFile::creds_store() const {
   const Json* value = find_member(m_json, "credsStore");
   return value && value->is_string() ? value->get<std::string>() : std::string();

@@ -287,9 +287,20 @@ Result<LoadedConfig> load_config(const fs::path& path) {
   return loaded;
 }
 
+Result<const LoadedConfig*> ConfigCache::get(const fs::path& path) {
+  if (!loaded) {
+    auto read = load_config(path);
+    if (!read) {
+      return read.error();
+    }
+    loaded = std::move(*read);
+  }
+  return &*loaded;
+}
+
 Result<SaveReport> update_config(const fs::path& path,
                                  const std::function<Result<bool>(ConfigFile&)>& change,
-                                 const SaveOptions& options) {
+                                 const SaveOptions& options, ConfigCache* cache) {
   auto target = resolve_write_target(path);
   if (!target) {
     return target.error();
@@ -305,17 +316,58 @@ Result<SaveReport> update_config(const fs::path& path,
   if (!lock) {
     return lock.error();
   }
-  auto loaded = load_config(*target);
-  if (!loaded) {
-    return loaded.error();
+  // Whatever happens below, a cache left behind holds what the file holds.
+  std::optional<LoadedConfig> fresh;
+  LoadedConfig* loaded = nullptr;
+  bool keep = false;
+  struct CacheGuard {
+    ConfigCache* cache;
+    bool* keep;
+    ~CacheGuard() {
+      if (cache != nullptr && !*keep) {
+        cache->loaded.reset();
+      }
+    }
+  } guard{cache, &keep};
+  bool existed = false;
+  auto bytes = read_file(*target, existed);
+  if (!bytes) {
+    return bytes.error();
   }
+  if (cache != nullptr && cache->loaded && cache->loaded->existed == existed &&
+      cache->loaded->original_bytes == *bytes) {
+    // Nobody wrote the file since this command read it: no second parse.
+    loaded = &*cache->loaded;
+  } else {
+    auto parsed = ConfigFile::parse(*bytes);
+    if (!parsed) {
+      return parsed.error().with_context("reading " + target->string());
+    }
+    fresh = LoadedConfig{std::move(*parsed), std::move(*bytes), existed};
+    loaded = &*fresh;
+  }
+  // Moves a fresh reading into the cache, once the document is known to match the file.
+  auto settle = [&](std::optional<std::string> written) {
+    if (cache == nullptr) {
+      return;
+    }
+    if (fresh) {
+      cache->loaded = std::move(fresh);
+    }
+    if (written) {
+      cache->loaded->original_bytes = std::move(*written);
+      cache->loaded->existed = true;
+    }
+    keep = true;
+  };
   auto changed = change(loaded->config);
   if (!changed) {
     return changed.error();
   }
   SaveReport report;
-  std::string bytes = loaded->config.serialize();
-  if (!*changed || (loaded->existed && bytes == loaded->original_bytes)) {
+  std::string bytes_out = loaded->config.serialize();
+  if (!*changed || (loaded->existed && bytes_out == loaded->original_bytes)) {
+    settle(std::nullopt);
     return report;
   }
   if (const DuplicateKey* lossy = loaded->config.lossy_duplicate()) {
@@ -343,9 +395,10 @@ Result<SaveReport> update_config(const fs::path& path,
                                 ") and holds credentials: its mode is now 0600");
     }
   }
-  if (auto replaced = replace_file(*target, bytes, mode, owner); !replaced) {
+  if (auto replaced = replace_file(*target, bytes_out, mode, owner); !replaced) {
     return replaced.error().with_context("saving " + path.string());
   }
+  settle(std::move(bytes_out));
   report.written = true;
   return report;
 }

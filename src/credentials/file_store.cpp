@@ -5,8 +5,23 @@
 
 namespace regauth::credentials {
 
-FileStore::FileStore(std::filesystem::path config_path, config::SaveOptions options, KeyStyle style)
-    : m_config_path(std::move(config_path)), m_options(options), m_style(style) {}
+FileStore::FileStore(std::filesystem::path config_path, config::SaveOptions options, KeyStyle style,
+                     config::SharedConfigCache cache)
+    : m_config_path(std::move(config_path)), m_options(options), m_style(style),
+      m_cache(std::move(cache)) {}
+
+Result<const config::ConfigFile*> FileStore::read() {
+  config::ConfigCache* cache = m_cache.get();
+  if (cache == nullptr) {
+    m_uncached.loaded.reset();
+    cache = &m_uncached;
+  }
+  auto loaded = cache->get(m_config_path);
+  if (!loaded) {
+    return loaded.error();
+  }
+  return &(*loaded)->config;
+}
 
 std::vector<std::string> FileStore::matching(const config::ConfigFile& config,
                                              const std::string& key) const {
@@ -17,17 +32,17 @@ std::vector<std::string> FileStore::matching(const config::ConfigFile& config,
 std::string FileStore::description() const { return m_config_path.string(); }
 
 Result<std::optional<Credentials>> FileStore::get(const std::string& key) {
-  auto loaded = config::load_config(m_config_path);
-  if (!loaded) {
-    return loaded.error();
+  auto config = read();
+  if (!config) {
+    return config.error();
   }
   // auth.json: the repository's own key, then its namespaces, then the registry.
   std::vector<std::string> lookups = m_style == KeyStyle::auth_file
                                          ? config::auth_file_lookup_keys(key)
                                          : std::vector<std::string>{key};
   for (const auto& lookup : lookups) {
-    for (const auto& stored_key : matching(loaded->config, lookup)) {
-      auto decoded = decode_auth_entry(*loaded->config.auth_entry(stored_key), stored_key);
+    for (const auto& stored_key : matching(**config, lookup)) {
+      auto decoded = decode_auth_entry(*(*config)->auth_entry(stored_key), stored_key);
       if (!decoded) {
         return decoded.error().with_context("reading " + m_config_path.string());
       }
@@ -48,7 +63,7 @@ Result<void> FileStore::store(const std::string& key, const Credentials& credent
             key, encode_auth_entry(existing ? *existing : config::Json::object(), credentials));
         return true;
       },
-      m_options);
+      m_options, m_cache.get());
   if (!saved) {
     return saved.error();
   }
@@ -58,11 +73,11 @@ Result<void> FileStore::store(const std::string& key, const Credentials& credent
 
 Result<bool> FileStore::erase(const std::string& key) {
   // Look first without the lock: logging out of nothing must not touch the file system.
-  auto loaded = config::load_config(m_config_path);
-  if (!loaded) {
-    return loaded.error();
+  auto config = read();
+  if (!config) {
+    return config.error();
   }
-  if (matching(loaded->config, key).empty()) {
+  if (matching(**config, key).empty()) {
     return false;
   }
   bool removed = false;
@@ -74,7 +89,7 @@ Result<bool> FileStore::erase(const std::string& key) {
         }
         return removed;
       },
-      m_options);
+      m_options, m_cache.get());
   if (!saved) {
     return saved.error();
   }
@@ -103,11 +118,11 @@ std::map<std::string, std::string> list_inline_entries(const config::ConfigFile&
 }
 
 Result<std::map<std::string, std::string>> FileStore::list() {
-  auto loaded = config::load_config(m_config_path);
-  if (!loaded) {
-    return loaded.error();
+  auto config = read();
+  if (!config) {
+    return config.error();
   }
-  return list_inline_entries(loaded->config);
+  return list_inline_entries(**config);
 }
 
 std::vector<std::string> FileStore::take_warnings() { return std::exchange(m_warnings, {}); }

@@ -62,7 +62,7 @@ HelperStore::HelperStore(std::string name, ProcessRunner& runner, std::chrono::m
 std::string HelperStore::description() const { return "credential helper " + program_name(); }
 
 Result<ProcessOutcome> HelperStore::run(const char* action, std::string input,
-                                        std::string_view secret) {
+                                        std::string_view secret, bool not_found_answers) {
   auto fail = [&](const std::string& why) {
     return make_error(ErrorKind::helper, program_name() + " " + action + ": " + why);
   };
@@ -99,7 +99,7 @@ Result<ProcessOutcome> HelperStore::run(const char* action, std::string input,
   if (outcome->signaled) {
     return fail(std::string("killed by signal ") + ::strsignal(outcome->signal));
   }
-  if (outcome->exit_status != 0 && !is_not_found_message(outcome->output)) {
+  if (outcome->exit_status != 0 && !(not_found_answers && is_not_found_message(outcome->output))) {
     std::string message = sanitize_helper_message(outcome->output, secret);
     return fail("exited with status " + std::to_string(outcome->exit_status) +
                 (message.empty() ? std::string() : ": " + message));
@@ -133,14 +133,10 @@ Result<void> HelperStore::store(const std::string& key, const Credentials& crede
   }
   std::string_view secret =
       credentials.identity_token.empty() ? credentials.password : credentials.identity_token;
-  auto outcome = run("store", make_store_message(key, credentials), secret);
+  // Any failure, a "not found" answer included, is an error for `store`.
+  auto outcome = run("store", make_store_message(key, credentials), secret, false);
   if (!outcome) {
     return outcome.error().with_context("storing credentials for " + key);
-  }
-  if (outcome->exit_status != 0) {
-    return make_error(ErrorKind::helper, "storing credentials for " + key + ": " + program_name() +
-                                             " store: exited with status " +
-                                             std::to_string(outcome->exit_status));
   }
   return {};
 }

@@ -14,8 +14,6 @@
 namespace regauth::credentials {
 namespace {
 
-constexpr const char* k_env_source = "DOCKER_AUTH_CONFIG";
-
 // A config that names regauth itself as a credential helper ("credHelpers": {"h": "regauth"},
 // or "credsStore": "regauth") is how Docker reaches regauth's identity sources. regauth must not
 // run docker-credential-regauth from there: it would be asking itself, one process deeper each
@@ -63,18 +61,32 @@ bool password_store_initialised() {
 
 } // namespace
 
+const char* to_string(StoreOrigin origin) {
+  switch (origin) {
+  case StoreOrigin::cred_helpers:
+    return "credHelpers";
+  case StoreOrigin::creds_store:
+    return "credsStore";
+  case StoreOrigin::platform_default:
+    return "default";
+  case StoreOrigin::file:
+    break;
+  }
+  return "file";
+}
+
 StoreChoice choose_store(const config::ConfigFile& config, const std::string& key,
                          const std::optional<std::string>& default_helper) {
   if (auto helper = config.cred_helper(key); helper && !helper->empty()) {
-    return {StoreKind::helper, *helper, "credHelpers"};
+    return {StoreKind::helper, *helper, StoreOrigin::cred_helpers};
   }
   if (auto helper = config.creds_store(); !helper.empty()) {
-    return {StoreKind::helper, helper, "credsStore"};
+    return {StoreKind::helper, helper, StoreOrigin::creds_store};
   }
   if (default_helper && config.has_no_auth_settings()) {
-    return {StoreKind::helper, *default_helper, "default"};
+    return {StoreKind::helper, *default_helper, StoreOrigin::platform_default};
   }
-  return {StoreKind::file, "", "file"};
+  return {StoreKind::file, "", StoreOrigin::file};
 }
 
 std::optional<std::string> detect_default_helper(const std::string& search_path) {
@@ -89,56 +101,19 @@ std::optional<std::string> detect_default_helper(const std::string& search_path)
   return std::nullopt;
 }
 
-Result<std::map<std::string, Credentials>> parse_auth_config_env(std::string_view value) {
-  auto fail = [](const std::string& why) {
-    return make_error(ErrorKind::config, "DOCKER_AUTH_CONFIG: " + why);
-  };
-  auto json = nlohmann::json::parse(value.begin(), value.end(), nullptr, false);
-  if (json.is_discarded() || !json.is_object()) {
-    return fail("not a JSON object");
+Keychain::Keychain(KeychainOptions options, ProcessRunner& runner)
+    : m_options(std::move(options)), m_runner(runner) {
+  if (!m_options.config_cache) {
+    m_options.config_cache = std::make_shared<config::ConfigCache>();
   }
-  std::map<std::string, Credentials> entries;
-  for (const auto& [field, content] : json.items()) {
-    if (field != "auths") {
-      return fail("unknown field \"" + field + "\"");
-    }
-    if (!content.is_object()) {
-      return fail("\"auths\" is not an object");
-    }
-    for (const auto& [server, entry] : content.items()) {
-      if (!entry.is_object()) {
-        return fail("entry \"" + server + "\" is not an object");
-      }
-      for (const auto& [name, unused] : entry.items()) {
-        if (name != "auth") {
-          return fail("entry \"" + server + "\": unknown field \"" + name + "\"");
-        }
-      }
-      auto key = config::normalize_registry_key(server);
-      if (!key) {
-        return fail(key.error().message);
-      }
-      auto decoded = decode_auth_entry(config::Json::parse(entry.dump()), *key);
-      if (!decoded) {
-        return fail(decoded.error().message);
-      }
-      if (*decoded) {
-        entries[*key] = **decoded;
-      }
-    }
-  }
-  return entries;
 }
 
-Keychain::Keychain(KeychainOptions options, ProcessRunner& runner)
-    : m_options(std::move(options)), m_runner(runner) {}
-
-Result<config::ConfigFile> Keychain::load() {
-  auto loaded = config::load_config(m_options.config_path);
+Result<const config::ConfigFile*> Keychain::load() {
+  auto loaded = m_options.config_cache->get(m_options.config_path);
   if (!loaded) {
     return loaded.error();
   }
-  return std::move(loaded->config);
+  return &(*loaded)->config;
 }
 
 std::string Keychain::helper_key(const std::string& key) const {
@@ -164,7 +139,8 @@ std::unique_ptr<CredentialStore> Keychain::open(const StoreChoice& choice) {
     return std::make_unique<HelperStore>(choice.helper, m_runner, m_options.helper_timeout,
                                          m_options.search_path);
   }
-  return std::make_unique<FileStore>(m_options.config_path, m_options.save, m_options.key_style);
+  return std::make_unique<FileStore>(m_options.config_path, m_options.save, m_options.key_style,
+                                     m_options.config_cache);
 }
 
 Result<StoreChoice> Keychain::choice_for(const std::string& key) {
@@ -172,7 +148,7 @@ Result<StoreChoice> Keychain::choice_for(const std::string& key) {
   if (!config) {
     return config.error();
   }
-  return choice_in(*config, key);
+  return choice_in(**config, key);
 }
 
 StoreChoice Keychain::choice_in(const config::ConfigFile& config, const std::string& key) {
@@ -184,62 +160,44 @@ StoreChoice Keychain::choice_in(const config::ConfigFile& config, const std::str
   return choose_store(config, key, default_helper());
 }
 
-Result<std::optional<FoundCredentials>> Keychain::get(const std::string& key) {
-  if (m_options.auth_config_env && !auth_file()) {
-    auto entries = parse_auth_config_env(*m_options.auth_config_env);
-    if (!entries) {
-      return entries.error();
+std::vector<std::unique_ptr<CredentialLayer>> Keychain::layers_for(const config::ConfigFile& config,
+                                                                   const std::string& key) {
+  std::vector<std::unique_ptr<CredentialLayer>> layers;
+  auto choice = choice_in(config, key);
+  const bool identity = config.identity_enabled();
+  if (identity && choice.kind == StoreKind::helper && is_cloud_helper(choice.helper) &&
+      !on_path("docker-credential-" + choice.helper, m_options.search_path)) {
+    auto substitute = std::make_unique<IdentityLayer>(m_options.identity_sources);
+    if (substitute->serves(key)) {
+      // It answers or fails: the layers below are never asked.
+      substitute->substitute_for(choice.helper, to_string(choice.origin));
+      layers.push_back(std::move(substitute));
+      return layers;
     }
-    if (auto it = entries->find(key); it != entries->end()) {
-      return std::optional<FoundCredentials>(
-          FoundCredentials{it->second, k_env_source, false, std::nullopt, {}});
+  }
+  layers.push_back(std::make_unique<StoreLayer>(
+      open(choice), choice.kind == StoreKind::helper ? helper_key(key) : key));
+  // Stored credentials always win; the machine's identity answers only when none are stored.
+  if (identity) {
+    layers.push_back(std::make_unique<IdentityLayer>(m_options.identity_sources));
+  }
+  return layers;
+}
+
+Result<std::optional<FoundCredentials>> Keychain::get(const std::string& key) {
+  // DOCKER_AUTH_CONFIG in memory over everything else; it answers before config.json is read (a
+  // broken config.json does not hide it).
+  if (m_options.auth_config_env && !auth_file()) {
+    auto found = MemoryLayer(*m_options.auth_config_env).get(key);
+    if (!found || *found) {
+      return found;
     }
   }
   auto config = load();
   if (!config) {
     return config.error();
   }
-  auto choice = choice_in(*config, key);
-  if (choice.kind == StoreKind::helper && is_cloud_helper(choice.helper) &&
-      !on_path("docker-credential-" + choice.helper, m_options.search_path) &&
-      config->identity_enabled()) {
-    // What AWS's and Google's docs tell users to write, on a machine without their helper: the
-    // built-in source for the registry serves instead of failing with "helper not found".
-    bool served = std::any_of(m_options.identity_sources.begin(), m_options.identity_sources.end(),
-                              [&](const auto& source) { return source->serves(key); });
-    if (served) {
-      auto found = ask_identity_sources(key);
-      if (!found) {
-        return found.error();
-      }
-      if (!*found) {
-        return make_error(ErrorKind::helper,
-                          "docker-credential-" + choice.helper + " (" + choice.origin +
-                              ") is not installed, and this machine has no identity that "
-                              "regauth's built-in source could use for " +
-                              key);
-      }
-      (*found)->warnings.push_back("docker-credential-" + choice.helper + " (" + choice.origin +
-                                   ") is not installed: using regauth's built-in identity "
-                                   "source, " +
-                                   (*found)->source);
-      return found;
-    }
-  }
-  auto store = open(choice);
-  auto found = store->get(choice.kind == StoreKind::helper ? helper_key(key) : key);
-  if (!found) {
-    return found.error();
-  }
-  if (*found) {
-    return std::optional<FoundCredentials>(
-        FoundCredentials{std::move(**found), store->description(), false, std::nullopt, {}});
-  }
-  // Stored credentials always win; the machine's identity answers only when none are stored.
-  if (!config->identity_enabled()) {
-    return std::optional<FoundCredentials>();
-  }
-  return ask_identity_sources(key);
+  return get_from_layers(layers_for(**config, key), key);
 }
 
 Result<std::optional<FoundCredentials>> Keychain::get_from_identity(const std::string& key) {
@@ -247,31 +205,10 @@ Result<std::optional<FoundCredentials>> Keychain::get_from_identity(const std::s
   if (!config) {
     return config.error();
   }
-  if (!config->identity_enabled()) {
+  if (!(*config)->identity_enabled()) {
     return std::optional<FoundCredentials>();
   }
-  return ask_identity_sources(key);
-}
-
-Result<std::optional<FoundCredentials>> Keychain::ask_identity_sources(const std::string& key) {
-  for (const auto& source : m_options.identity_sources) {
-    if (!source->serves(key)) {
-      continue;
-    }
-    auto found = source->get(key);
-    if (!found) {
-      return found.error();
-    }
-    if (*found) {
-      FoundCredentials result{std::move((*found)->credentials),
-                              std::move((*found)->description),
-                              true,
-                              (*found)->expires_at,
-                              {}};
-      return std::optional<FoundCredentials>(std::move(result));
-    }
-  }
-  return std::optional<FoundCredentials>();
+  return IdentityLayer(m_options.identity_sources).get(key);
 }
 
 Result<StoreOutcome> Keychain::store(const std::string& key, const Credentials& credentials) {
@@ -303,12 +240,12 @@ Result<StoreOutcome> Keychain::store(const std::string& key, const Credentials& 
         const config::Json* existing = config.auth_entry(key);
         config.set_auth_entry(key,
                               encode_auth_entry(existing ? *existing : config::Json::object(), {}));
-        if (choice->origin == "default") {
+        if (choice->origin == StoreOrigin::platform_default) {
           config.set_creds_store(choice->helper);
         }
         return true;
       },
-      m_options.save);
+      m_options.save, m_options.config_cache.get());
   if (!saved) {
     return saved.error().with_context("credentials were stored in " + outcome.store +
                                       " but config.json could not be updated");
@@ -317,16 +254,73 @@ Result<StoreOutcome> Keychain::store(const std::string& key, const Credentials& 
   return outcome;
 }
 
+namespace {
+
+// The `auths` entries that name each of `wanted` (normalized keys), found in one pass: the exact
+// key first, then other spellings in file order; and whether any of them holds a secret (a `{}`
+// placeholder is not a login; an entry that does not decode counts as one).
+struct StoredEntries {
+  std::vector<std::string> keys;
+  bool held_secret = false;
+};
+
+std::map<std::string, StoredEntries> stored_entries(const config::ConfigFile& config,
+                                                    const std::set<std::string>& wanted,
+                                                    bool auth_file) {
+  std::map<std::string, StoredEntries> found;
+  const auto& json = config.json();
+  auto auths = json.find("auths");
+  if (auths == json.end() || !auths->is_object()) {
+    return found;
+  }
+  for (const auto& item : auths->items()) {
+    const std::string& stored = item.key();
+    const config::Json& entry = item.value();
+    auto add = [&](const std::string& key, bool exact) {
+      auto& entries = found[key];
+      entries.keys.insert(exact ? entries.keys.begin() : entries.keys.end(), stored);
+      entries.held_secret = entries.held_secret || holds_credentials(entry);
+    };
+    if (wanted.count(stored) > 0) {
+      add(stored, true);
+    }
+    auto normalized = auth_file ? config::normalize_auth_file_key(stored)
+                                : config::normalize_registry_key(stored);
+    if (normalized && *normalized != stored && wanted.count(*normalized) > 0) {
+      add(*normalized, false);
+    }
+  }
+  return found;
+}
+
+} // namespace
+
 Result<EraseOutcome> Keychain::erase(const std::string& key, bool dry_run) {
-  // One read decides everything; the file is only locked and rewritten when it holds the key.
+  return std::move(erase_all({key}, dry_run).front());
+}
+
+std::vector<Result<EraseOutcome>> Keychain::erase_all(const std::vector<std::string>& keys,
+                                                      bool dry_run) {
+  std::vector<Result<EraseOutcome>> results;
+  // One read decides everything; the file is only locked and rewritten when it holds a key.
   auto config = load();
   if (!config) {
-    return config.error();
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      results.emplace_back(config.error());
+    }
+    return results;
   }
-  auto choice = choice_in(*config, key);
-  EraseOutcome outcome;
-  // auth.json: a namespace key has no helper entry of its own (helpers know registries).
-  if (choice.kind == StoreKind::helper && helper_key(key) == key) {
+  const std::set<std::string> wanted(keys.begin(), keys.end());
+  auto inline_entries = stored_entries(**config, wanted, auth_file());
+  std::vector<EraseOutcome> outcomes(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const std::string& key = keys[i];
+    EraseOutcome& outcome = outcomes[i];
+    auto choice = choice_in(**config, key);
+    // auth.json: a namespace key has no helper entry of its own (helpers know registries).
+    if (choice.kind != StoreKind::helper || helper_key(key) != key) {
+      continue;
+    }
     auto helper = open(choice);
     auto found = helper->get(key);
     if (!found) {
@@ -341,45 +335,53 @@ Result<EraseOutcome> Keychain::erase(const std::string& key, bool dry_run) {
       }
     }
   }
-  auto stored_keys =
-      auth_file() ? config->matching_auth_file_keys(key) : config->matching_auth_keys(key);
-  if (stored_keys.empty()) {
-    return outcome;
-  }
-  // A `{}` placeholder is not a login; an entry that does not decode is reported as removed.
-  bool held_secret = std::any_of(stored_keys.begin(), stored_keys.end(), [&](const auto& stored) {
-    return holds_credentials(*config->auth_entry(stored));
-  });
-  if (!dry_run) {
+  // One locked read-modify-write removes the inline entries of every key.
+  std::optional<Error> save_failure;
+  std::vector<std::string> save_warnings;
+  if (!dry_run && !inline_entries.empty()) {
     auto saved = config::update_config(
         m_options.config_path,
         [&](config::ConfigFile& latest) -> Result<bool> {
-          bool removed = false;
-          for (const auto& stored :
-               auth_file() ? latest.matching_auth_file_keys(key) : latest.matching_auth_keys(key)) {
-            removed = latest.erase_auth_entry(stored) || removed;
+          std::set<std::string, std::less<>> doomed;
+          for (const auto& [key, entries] : stored_entries(latest, wanted, auth_file())) {
+            doomed.insert(entries.keys.begin(), entries.keys.end());
           }
-          return removed;
+          return latest.erase_auth_entries(doomed) > 0;
         },
-        m_options.save);
-    if (!saved) {
-      return saved.error();
+        m_options.save, m_options.config_cache.get());
+    if (saved) {
+      save_warnings = std::move(saved->warnings);
+    } else {
+      save_failure = saved.error();
     }
-    outcome.warnings = std::move(saved->warnings);
   }
-  if (held_secret) {
-    outcome.removed_from.push_back(m_options.config_path.string());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    auto held = inline_entries.find(keys[i]);
+    if (held == inline_entries.end()) {
+      results.emplace_back(std::move(outcomes[i]));
+      continue;
+    }
+    if (save_failure) {
+      results.emplace_back(*save_failure);
+      continue;
+    }
+    outcomes[i].warnings = std::exchange(save_warnings, {});
+    if (held->second.held_secret) {
+      outcomes[i].removed_from.push_back(m_options.config_path.string());
+    }
+    results.emplace_back(std::move(outcomes[i]));
   }
-  return outcome;
+  return results;
 }
 
 Result<Listing> Keychain::list() {
-  auto config = load();
-  if (!config) {
-    return config.error();
+  auto loaded = load();
+  if (!loaded) {
+    return loaded.error();
   }
+  const config::ConfigFile& config = **loaded;
   Listing listing;
-  listing.warnings = config::describe_duplicate_keys(*config, m_options.config_path);
+  listing.warnings = config::describe_duplicate_keys(config, m_options.config_path);
   std::set<std::pair<std::string, std::string>> seen;
   auto add = [&](const std::string& key, const std::string& store, const std::string& user) {
     auto normalized =
@@ -391,25 +393,25 @@ Result<Listing> Keychain::list() {
   };
   // The config is read once: its inline entries come from the copy loaded above.
   FileStore file(m_options.config_path, m_options.save, m_options.key_style);
-  for (const auto& [key, user] : list_inline_entries(*config)) {
+  for (const auto& [key, user] : list_inline_entries(config)) {
     add(key, file.description(), user);
   }
-  auto helper_store = choose_store(*config, "", default_helper());
-  if (!config->creds_store().empty()) {
-    helper_store = {StoreKind::helper, config->creds_store(), "credsStore"};
+  auto helper_store = choose_store(config, "", default_helper());
+  if (!config.creds_store().empty()) {
+    helper_store = {StoreKind::helper, config.creds_store(), StoreOrigin::creds_store};
   }
-  if (helper_store.kind == StoreKind::helper && helper_store.origin != "default") {
-    auto helper = open(helper_store);
-    if (auto entries = helper->list(); entries) {
-      for (const auto& [key, user] : *entries) {
-        add(key, helper->description(), user);
-      }
-    } else {
-      listing.warnings.push_back(entries.error().message);
+  if (helper_store.kind == StoreKind::helper &&
+      helper_store.origin != StoreOrigin::platform_default) {
+    Listing from_helper;
+    StoreLayer(open(helper_store), "").list(from_helper);
+    for (const auto& row : from_helper.registries) {
+      add(row.key, row.store, row.username);
     }
+    listing.warnings.insert(listing.warnings.end(), from_helper.warnings.begin(),
+                            from_helper.warnings.end());
   }
-  for (const auto& [key, name] : config->cred_helpers()) {
-    auto helper = open({StoreKind::helper, name, "credHelpers"});
+  for (const auto& [key, name] : config.cred_helpers()) {
+    auto helper = open({StoreKind::helper, name, StoreOrigin::cred_helpers});
     auto normalized =
         auth_file() ? config::normalize_auth_file_key(key) : config::normalize_registry_key(key);
     auto found = helper->get(normalized ? *normalized : key);
@@ -420,22 +422,12 @@ Result<Listing> Keychain::list() {
           (*found)->username.empty() ? k_token_username : (*found)->username);
     }
   }
+  // The layers over and under the stores: DOCKER_AUTH_CONFIG, then the machine's identity.
   if (m_options.auth_config_env && !auth_file()) {
-    if (auto entries = parse_auth_config_env(*m_options.auth_config_env); entries) {
-      for (const auto& [key, credentials] : *entries) {
-        add(key, k_env_source, credentials.username);
-      }
-    } else {
-      listing.warnings.push_back(entries.error().message);
-    }
+    MemoryLayer(*m_options.auth_config_env).list(listing);
   }
-  // What the machine's identity would serve: nothing is fetched, no secret is shown.
-  if (config->identity_enabled()) {
-    for (const auto& source : m_options.identity_sources) {
-      for (const auto& registry : source->configured_registries()) {
-        listing.registries.push_back({registry, "identity " + source->name(), "", true});
-      }
-    }
+  if (config.identity_enabled()) {
+    IdentityLayer(m_options.identity_sources).list(listing);
   }
   return listing;
 }

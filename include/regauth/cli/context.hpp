@@ -3,6 +3,7 @@
 
 #include "regauth/auth/authenticator.hpp"
 #include "regauth/cli/app.hpp"
+#include "regauth/config/config_store.hpp"
 #include "regauth/credentials/keychain.hpp"
 #include "regauth/http/transport.hpp"
 #include "regauth/registry/reference.hpp"
@@ -38,6 +39,9 @@ struct Context {
   Services& services;
   std::ostream& out;
   std::ostream& err;
+  // The command's one reading of config.json (not of an auth.json), shared by the Keychain,
+  // the HttpHeaders of transport_for and the duplicate-key warnings: parsed once per command.
+  config::SharedConfigCache config_cache = std::make_shared<config::ConfigCache>();
 
   // The resolved config.json path.
   Result<std::filesystem::path> config_path() const;

@@ -9,6 +9,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,6 +66,8 @@ public:
   void set_auth_entry(const std::string& key, Json entry);
   // Removes `auths[key]`; returns whether it existed.
   bool erase_auth_entry(std::string_view key);
+  // Removes every `auths` entry whose key is in `keys`, in one pass; returns how many went.
+  std::size_t erase_auth_entries(const std::set<std::string, std::less<>>& keys);
 
   // `credsStore`, or "" when unset.
   [[nodiscard]] std::string creds_store() const;

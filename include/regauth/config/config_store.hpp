@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,6 +32,18 @@ struct LoadedConfig {
 // and the place where it broke, or (io) when it cannot be read.
 Result<LoadedConfig> load_config(const std::filesystem::path& path);
 
+// One command's reading of one config file, shared by everything that needs it (the Keychain,
+// its file store, the HttpHeaders of a transport), so that a command parses the file once:
+// filled by the first reader, kept current by update_config, emptied when a failed update may
+// have left it out of step with the file.
+struct ConfigCache {
+  std::optional<LoadedConfig> loaded;
+
+  // The cached reading, read and parsed on first use. Fails as load_config.
+  Result<const LoadedConfig*> get(const std::filesystem::path& path);
+};
+using SharedConfigCache = std::shared_ptr<ConfigCache>;
+
 struct SaveOptions {
   std::chrono::milliseconds lock_timeout{10000};
 };
@@ -46,9 +59,13 @@ struct SaveReport {
 // when the bytes differ. A malformed file is never written, nor one whose repeated keys hold
 // different values (a save would drop one: config error naming the key and both lines). On
 // failure the file is untouched.
+// With `cache` (this command's earlier reading of the same file), the file read under the lock
+// is compared with the cached bytes: when they are the same, `change` applies to the cached
+// document and the file is not parsed again; otherwise the fresh reading replaces the cache.
+// Either way the cache then holds what the file holds (it is emptied on failure).
 Result<SaveReport> update_config(const std::filesystem::path& path,
                                  const std::function<Result<bool>(ConfigFile&)>& change,
-                                 const SaveOptions& options = {});
+                                 const SaveOptions& options = {}, ConfigCache* cache = nullptr);
 
 // Follows symlinks (absolute, relative, dangling) to the file that a write must replace.
 Result<std::filesystem::path> resolve_write_target(const std::filesystem::path& path);

@@ -20,8 +20,10 @@ std::map<std::string, std::string> list_inline_entries(const config::ConfigFile&
 
 class FileStore final : public CredentialStore {
 public:
+  // With `cache`, reads come from (and writes keep current) the command's one reading of the
+  // file; without, every call reads the file.
   explicit FileStore(std::filesystem::path config_path, config::SaveOptions options = {},
-                     KeyStyle style = KeyStyle::docker);
+                     KeyStyle style = KeyStyle::docker, config::SharedConfigCache cache = nullptr);
 
   [[nodiscard]] std::string description() const override;
   // Looks under the exact key first, then under legacy spellings of the same registry.
@@ -35,11 +37,14 @@ public:
 private:
   [[nodiscard]] std::vector<std::string> matching(const config::ConfigFile& config,
                                                   const std::string& key) const;
+  Result<const config::ConfigFile*> read();
 
   std::filesystem::path m_config_path;
   config::SaveOptions m_options;
   KeyStyle m_style;
   std::vector<std::string> m_warnings;
+  config::SharedConfigCache m_cache;
+  config::ConfigCache m_uncached; // refilled on every read when there is no shared cache
 };
 
 } // namespace regauth::credentials

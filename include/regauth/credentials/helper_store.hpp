@@ -37,8 +37,11 @@ public:
   [[nodiscard]] const std::string& name() const { return m_name; }
 
 private:
-  // Runs one action; fails (helper) naming the helper, the action and what went wrong.
-  Result<ProcessOutcome> run(const char* action, std::string input, std::string_view secret);
+  // Runs one action; fails (helper) naming the helper, the action and what went wrong. A
+  // non-zero exit is an answer only when it is the protocol's "not found" and
+  // `not_found_answers` (get, erase, list).
+  Result<ProcessOutcome> run(const char* action, std::string input, std::string_view secret,
+                             bool not_found_answers = true);
   std::string program_name() const { return "docker-credential-" + m_name; }
 
   std::string m_name;

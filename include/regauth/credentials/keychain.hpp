@@ -1,11 +1,14 @@
 // The Keychain answers "which credentials for this registry, and where do they live" as the
 // Docker CLI does: `credHelpers[key]`, else `credsStore`, else the inline `auths` of config.json
-// (with the platform default helper detected for a config that names none), with
-// DOCKER_AUTH_CONFIG's entries taking precedence on reads.
+// (with the platform default helper detected for a config that names none), composed with the
+// layers of credential_layers.hpp: DOCKER_AUTH_CONFIG in memory over the chosen store, the
+// identity sources under it. config.json is read and parsed once per Keychain (or per command,
+// with a shared cache).
 #pragma once
 
 #include "regauth/config/config_file.hpp"
 #include "regauth/config/config_store.hpp"
+#include "regauth/credentials/credential_layers.hpp"
 #include "regauth/credentials/credentials.hpp"
 #include "regauth/credentials/file_store.hpp"
 #include "regauth/credentials/identity_source.hpp"
@@ -23,10 +26,18 @@ namespace regauth::credentials {
 
 enum class StoreKind { file, helper };
 
+// What chose the store: a `credHelpers` entry, `credsStore`, the platform default helper (for a
+// config that names none), or nothing (the inline `auths`).
+enum class StoreOrigin { cred_helpers, creds_store, platform_default, file };
+
+// The origin as the config names it, for messages: "credHelpers", "credsStore", "default",
+// "file".
+const char* to_string(StoreOrigin origin);
+
 struct StoreChoice {
   StoreKind kind = StoreKind::file;
   std::string helper; // for StoreKind::helper
-  std::string origin; // "credHelpers", "credsStore", "default" or "file"
+  StoreOrigin origin = StoreOrigin::file;
 };
 
 // Picks the store for `key`. `default_helper` is the platform default, used only when the
@@ -38,10 +49,6 @@ StoreChoice choose_store(const config::ConfigFile& config, const std::string& ke
 // on PATH (regauth also requires an initialised password store, else the login would fail),
 // else "secretservice" when its helper is on PATH and a D-Bus session exists. nullopt otherwise.
 std::optional<std::string> detect_default_helper(const std::string& search_path);
-
-// Parses DOCKER_AUTH_CONFIG as Docker CLI 28 does: one JSON object with only `auths`, whose
-// entries hold only `auth`. Keys are normalized. Fails (config) on anything else.
-Result<std::map<std::string, Credentials>> parse_auth_config_env(std::string_view value);
 
 struct KeychainOptions {
   std::filesystem::path config_path;
@@ -56,18 +63,9 @@ struct KeychainOptions {
   // keys may name namespaces, credHelpers are chosen and asked by registry host, and there is
   // no platform default helper, no `{}` placeholder and no DOCKER_AUTH_CONFIG.
   KeyStyle key_style = KeyStyle::docker;
-};
-
-struct FoundCredentials {
-  Credentials credentials;
-  // "config.json path", "credential helper docker-credential-x", "DOCKER_AUTH_CONFIG", or an
-  // identity source's description ("GitHub Actions GITHUB_TOKEN of octocat").
-  std::string source;
-  // Set for credentials from an identity source: short-lived, never to be stored.
-  bool from_identity = false;
-  std::optional<std::chrono::system_clock::time_point> expires_at;
-  // Notices for the user ("docker-credential-gcr is not installed: using ..."); never secrets.
-  std::vector<std::string> warnings;
+  // This command's reading of config_path, shared with whoever else reads it; nullptr: the
+  // Keychain keeps its own.
+  config::SharedConfigCache config_cache;
 };
 
 struct StoreOutcome {
@@ -83,20 +81,6 @@ struct EraseOutcome {
   // The helper's failure, when the helper could not be asked or could not erase. The inline
   // entries of config.json are removed all the same (a logout removes what it can).
   std::optional<Error> helper_failure;
-};
-
-struct KnownRegistry {
-  std::string key;
-  std::string store;
-  std::string username;
-  // Served by an identity source the environment configures (nothing stored; key may be a
-  // pattern such as "*-docker.pkg.dev"); store then names the source.
-  bool identity = false;
-};
-
-struct Listing {
-  std::vector<KnownRegistry> registries;
-  std::vector<std::string> warnings; // repeated keys in config.json, stores that could not be read
 };
 
 class Keychain {
@@ -118,6 +102,10 @@ public:
   // `dry_run` nothing is changed and `removed_from` names the stores that hold something. Fails
   // when config.json cannot be read or saved.
   Result<EraseOutcome> erase(const std::string& key, bool dry_run = false);
+  // erase() for each of `keys`, in order, with one read and at most one write of config.json
+  // for all of them. A failed save fails every key that had an entry there.
+  std::vector<Result<EraseOutcome>> erase_all(const std::vector<std::string>& keys,
+                                              bool dry_run = false);
   // Every registry any store knows.
   Result<Listing> list();
 
@@ -128,11 +116,16 @@ private:
   // The key credHelpers and helpers know a registry by: the key itself, or for auth.json the
   // registry part of it.
   [[nodiscard]] std::string helper_key(const std::string& key) const;
-  Result<config::ConfigFile> load();
+  // This Keychain's (or command's) one reading of config.json.
+  Result<const config::ConfigFile*> load();
   std::unique_ptr<CredentialStore> open(const StoreChoice& choice);
   std::optional<std::string> default_helper();
-  Result<std::optional<FoundCredentials>> ask_identity_sources(const std::string& key);
   StoreChoice choice_in(const config::ConfigFile& config, const std::string& key);
+  // The layers get() asks for `key` under DOCKER_AUTH_CONFIG, in order: the chosen store (or
+  // the identity source standing in for a cloud helper that is not installed), then the
+  // identity sources unless the config turns them off.
+  std::vector<std::unique_ptr<CredentialLayer>> layers_for(const config::ConfigFile& config,
+                                                           const std::string& key);
 
   KeychainOptions m_options;
   ProcessRunner& m_runner;

@@ -149,6 +149,16 @@ TEST_CASE("config file: erasing the last entry leaves an empty auths object", "[
   CHECK_FALSE(ConfigFile().erase_auth_entry("r.example"));
 }
 
+TEST_CASE("config file: erasing many entries at once keeps the others in their order", "[config]") {
+  auto config = parse_ok(R"({"auths":{"a.example":{},"b.example":{"auth":"YTpi"},"c.example":{},)"
+                         R"("d.example":{"email":"x"}},"psFormat":"table"})");
+  CHECK(config.erase_auth_entries({"a.example", "c.example", "missing.example"}) == 2);
+  CHECK(config.auth_keys() == std::vector<std::string>{"b.example", "d.example"});
+  CHECK(config.json().at("auths").at("d.example").at("email") == "x");
+  CHECK(config.erase_auth_entries({}) == 0);
+  CHECK(ConfigFile().erase_auth_entries({"a.example"}) == 0);
+}
+
 TEST_CASE("config file: strings are escaped as Go escapes them", "[config]") {
   struct Case {
     std::string value;

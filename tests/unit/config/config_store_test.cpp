@@ -372,3 +372,71 @@ TEST_CASE("config store: an update inside an update waits for the outer lock", "
   REQUIRE(outer);
   CHECK(outer->written);
 }
+
+TEST_CASE("config store: an update over an unchanged file applies to the cached reading, "
+          "without parsing again",
+          "[config]") {
+  TempDir temp;
+  auto path = temp / "config.json";
+  const std::string original = "{\n\t\"auths\": {},\n\t\"psFormat\": \"table\"\n}";
+  write_file(path, original);
+  regauth::config::ConfigCache cache;
+  REQUIRE(cache.get(path));
+  // Mark the cached document: only a change applied to it (not to a fresh parse) can see this.
+  Json marked = cache.loaded->config.json();
+  marked["marker"] = "cached";
+  cache.loaded->config = *ConfigFile::parse(marked.dump());
+  bool saw_marker = false;
+  auto saved = update_config(
+      path,
+      [&](ConfigFile& config) -> Result<bool> {
+        saw_marker = config.json().contains("marker");
+        config.set_creds_store("pass");
+        return true;
+      },
+      {}, &cache);
+  REQUIRE(saved);
+  CHECK(saw_marker);
+  CHECK(saved->written);
+  // The cache holds what the file now holds, and a second update reuses it again.
+  REQUIRE(cache.loaded);
+  CHECK(cache.loaded->original_bytes == read_file(path));
+  CHECK(cache.loaded->config.creds_store() == "pass");
+}
+
+TEST_CASE("config store: an update over a file changed since it was cached parses it again",
+          "[config]") {
+  TempDir temp;
+  auto path = temp / "config.json";
+  write_file(path, "{\n\t\"auths\": {}\n}");
+  regauth::config::ConfigCache cache;
+  REQUIRE(cache.get(path));
+  // Another process writes meanwhile: its entry must survive.
+  write_file(path, "{\n\t\"auths\": {},\n\t\"credsStore\": \"other\"\n}");
+  auto saved = update_config(
+      path,
+      [&](ConfigFile& config) -> Result<bool> {
+        CHECK(config.creds_store() == "other");
+        config.set_auth_entry("r.example", Json::object());
+        return true;
+      },
+      {}, &cache);
+  REQUIRE(saved);
+  auto reread = ConfigFile::parse(*read_file(path));
+  REQUIRE(reread);
+  CHECK(reread->creds_store() == "other");
+  CHECK(reread->auth_entry("r.example") != nullptr);
+  REQUIRE(cache.loaded);
+  CHECK(cache.loaded->original_bytes == read_file(path));
+
+  // A failed change leaves no cache that could disagree with the file.
+  auto failed = update_config(
+      path,
+      [&](ConfigFile& config) -> Result<bool> {
+        config.set_creds_store("half-done");
+        return regauth::make_error(ErrorKind::config, "stop");
+      },
+      {}, &cache);
+  REQUIRE_FALSE(failed);
+  CHECK_FALSE(cache.loaded);
+}

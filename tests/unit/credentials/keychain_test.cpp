@@ -71,7 +71,7 @@ TEST_CASE("keychain: credHelpers beats credsStore beats the file", "[credentials
     auto choice = choose_store(parse_ok(c.config), c.key, c.default_helper);
     CHECK(choice.kind == c.kind);
     CHECK(choice.helper == c.helper);
-    CHECK(choice.origin == c.origin);
+    CHECK(regauth::credentials::to_string(choice.origin) == c.origin);
   }
 }
 
