@@ -3,6 +3,8 @@
 #include "regauth/auth/challenge.hpp"
 #include "regauth/http/error_body.hpp"
 #include "regauth/http/url.hpp"
+#include "regauth/oci/media_types.hpp"
+#include "regauth/util/strings.hpp"
 #include "regauth/util/terminal_text.hpp"
 
 #include <algorithm>
@@ -23,12 +25,11 @@ bool retryable(const http::Response& response) {
 std::chrono::milliseconds retry_delay(const http::Response* response, int attempt) {
   if (response) {
     if (auto after = response->header("Retry-After"); after) {
-      try {
-        long seconds = std::stol(*after);
+      // An HTTP date or garbage: fall back to the backoff.
+      if (auto seconds = parse_uint64(*after); seconds) {
+        auto capped = std::min<std::uint64_t>(*seconds, k_max_retry_after.count());
         return std::chrono::duration_cast<std::chrono::milliseconds>(
-            std::chrono::seconds(std::clamp<long>(seconds, 0, k_max_retry_after.count())));
-      } catch (...) {
-        // An HTTP date or garbage: fall back to the backoff.
+            std::chrono::seconds(static_cast<std::chrono::seconds::rep>(capped)));
       }
     }
   }
@@ -48,11 +49,11 @@ std::optional<std::uint64_t> next_offset_from_range(const std::optional<std::str
   if (dash == std::string_view::npos) {
     return std::nullopt;
   }
-  try {
-    return std::stoull(std::string(text.substr(dash + 1))) + 1;
-  } catch (...) {
+  auto last = parse_uint64(text.substr(dash + 1));
+  if (!last) {
     return std::nullopt;
   }
+  return *last + 1;
 }
 
 // Streams a blob, counting what was read, and skips what was already sent. The source checks
@@ -227,11 +228,7 @@ Result<std::optional<std::uint64_t>> RegistryClient::head_blob(const std::string
   }
   std::uint64_t size = 0;
   if (auto length = response->header("Content-Length"); length) {
-    try {
-      size = std::stoull(*length);
-    } catch (...) {
-      size = 0;
-    }
+    size = parse_uint64(*length).value_or(0);
   }
   return std::optional<std::uint64_t>(size);
 }
@@ -256,11 +253,7 @@ Result<UploadSession> RegistryClient::session_from(const http::Response& respons
   UploadSession session;
   session.location = *absolute;
   if (auto min_chunk = response.header("OCI-Chunk-Min-Length"); min_chunk) {
-    try {
-      session.min_chunk = std::stoull(*min_chunk);
-    } catch (...) {
-      session.min_chunk = 0;
-    }
+    session.min_chunk = parse_uint64(*min_chunk).value_or(0);
   }
   return session;
 }
@@ -642,12 +635,10 @@ RegistryClient::head_manifest(const std::string& reference, const std::string& m
   request.method = "HEAD";
   request.url = url("/manifests/" + reference);
   std::string accept = media_type;
-  for (const char* known :
-       {"application/vnd.oci.image.index.v1+json", "application/vnd.oci.image.manifest.v1+json",
-        "application/vnd.docker.distribution.manifest.list.v2+json",
-        "application/vnd.docker.distribution.manifest.v2+json"}) {
+  for (std::string_view known :
+       {oci::k_oci_index, oci::k_oci_manifest, oci::k_docker_list, oci::k_docker_manifest}) {
     if (media_type != known) {
-      accept += std::string(accept.empty() ? "" : ", ") + known;
+      accept += std::string(accept.empty() ? "" : ", ") + std::string(known);
     }
   }
   request.headers = {{"Accept", accept}};
