@@ -164,8 +164,7 @@ Result<LoginProof> Authenticator::login() {
       return make_error(ErrorKind::unauthorized, "unauthorized: authentication required");
     }
     check.headers.push_back(
-        {"Authorization",
-         "Basic " + base64_encode(m_credentials->username + ":" + m_credentials->password)});
+        {"Authorization", basic_authorization(m_credentials->username, m_credentials->password)});
   } else {
     if (m_credentials && !m_credentials->registry_token.empty()) {
       check.headers.push_back({"Authorization", "Bearer " + m_credentials->registry_token});
@@ -253,7 +252,7 @@ Result<std::optional<std::string>> Authenticator::authorization(const std::vecto
       return std::optional<std::string>();
     }
     return std::optional<std::string>(
-        "Basic " + base64_encode(m_credentials->username + ":" + m_credentials->password));
+        basic_authorization(m_credentials->username, m_credentials->password));
   }
   if (m_credentials && !m_credentials->registry_token.empty()) {
     return std::optional<std::string>("Bearer " + m_credentials->registry_token);

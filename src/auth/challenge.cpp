@@ -1,5 +1,7 @@
 #include "regauth/auth/challenge.hpp"
 
+#include "regauth/util/strings.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -17,13 +19,6 @@ bool is_tchar(char c) {
 bool is_token68_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
          std::string_view("-._~+/").find(c) != std::string_view::npos;
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
 }
 
 class Parser {
@@ -148,7 +143,7 @@ private:
     if (scheme.empty()) {
       return fail("expected an authentication scheme");
     }
-    challenge.scheme = lower(scheme);
+    challenge.scheme = to_lower(scheme);
     if (at_end() || peek() == ',') {
       return challenge;
     }
@@ -166,7 +161,7 @@ private:
       if (challenge.params.size() >= k_max_params) {
         return fail("more than 64 parameters");
       }
-      std::string name = lower(read_token());
+      std::string name = to_lower(read_token());
       if (name.empty()) {
         return fail("expected a parameter name");
       }

@@ -251,8 +251,7 @@ Result<Token> fetch_token(http::HttpClient& client, const TokenRequest& request)
   }
   if (!basic_user.empty()) {
     query.emplace_back("account", basic_user);
-    get.headers.push_back(
-        {"Authorization", "Basic " + base64_encode(basic_user + ":" + basic_secret)});
+    get.headers.push_back({"Authorization", basic_authorization(basic_user, basic_secret)});
     get.credential_origin = realm_origin->origin();
   }
   if (request.offline) {

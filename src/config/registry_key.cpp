@@ -1,18 +1,14 @@
 #include "regauth/config/registry_key.hpp"
 
+#include "regauth/util/docker_hub.hpp"
+#include "regauth/util/strings.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
 
 namespace regauth::config {
 namespace {
-
-std::string to_lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 bool starts_with_nocase(std::string_view text, std::string_view prefix) {
   return text.size() >= prefix.size() && to_lower(text.substr(0, prefix.size())) == prefix;
@@ -89,12 +85,6 @@ Result<std::string> check_host_port(std::string_view hostport, std::string_view 
     return fail("invalid host name");
   }
   return to_lower(hostport);
-}
-
-bool is_docker_hub_host(std::string_view host) {
-  static constexpr std::array<std::string_view, 3> k_hub_hosts = {"docker.io", "index.docker.io",
-                                                                  "registry-1.docker.io"};
-  return std::find(k_hub_hosts.begin(), k_hub_hosts.end(), host) != k_hub_hosts.end();
 }
 
 } // namespace

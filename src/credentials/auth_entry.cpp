@@ -104,11 +104,4 @@ config::Json encode_auth_entry(config::Json entry, const Credentials& credential
   return entry;
 }
 
-std::string encode_basic_auth(std::string_view username, std::string_view password) {
-  std::string plain;
-  plain.reserve(username.size() + 1 + password.size());
-  plain.append(username).append(":").append(password);
-  return base64_encode(plain);
-}
-
 } // namespace regauth::credentials

@@ -1,6 +1,7 @@
 #include "regauth/http/error_body.hpp"
 
 #include "regauth/http/retrying_client.hpp"
+#include "regauth/util/strings.hpp"
 #include "regauth/util/terminal_text.hpp"
 
 #include <nlohmann/json.hpp>
@@ -12,12 +13,6 @@ namespace regauth::http {
 namespace {
 
 constexpr std::size_t k_max_described = 300;
-
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
 
 std::string string_member(const nlohmann::json& object, const char* name) {
   auto it = object.find(name);
@@ -95,7 +90,7 @@ std::string describe_error_body(std::string_view body) {
       text += "; ";
     }
     if (!error.code.empty()) {
-      text += lower(error.code);
+      text += to_lower(error.code);
       if (!error.message.empty()) {
         text += ": ";
       }

@@ -1,5 +1,7 @@
 #include "regauth/http/http_client.hpp"
 
+#include "regauth/util/strings.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <cctype>
@@ -40,12 +42,7 @@ Error interrupted_error(const std::string& what) {
   return make_error(ErrorKind::interrupted, what + ": interrupted by " + name);
 }
 
-bool equals_ignore_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
+bool equals_ignore_case(std::string_view a, std::string_view b) { return iequals(a, b); }
 
 std::optional<std::string> Response::header(std::string_view name) const {
   for (const auto& header : headers) {

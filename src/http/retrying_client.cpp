@@ -1,7 +1,8 @@
 #include "regauth/http/retrying_client.hpp"
 
+#include "regauth/util/strings.hpp"
+
 #include <algorithm>
-#include <charconv>
 #include <thread>
 
 namespace regauth::http {
@@ -35,12 +36,12 @@ std::chrono::milliseconds retry_delay(const RetryPolicy& policy, const Response*
                                       int attempt) {
   if (response != nullptr) {
     if (auto after = response->header("Retry-After"); after) {
-      long seconds = 0;
-      const char* end = after->data() + after->size();
-      if (auto [next, error] = std::from_chars(after->data(), end, seconds);
-          error == std::errc() && next == end) {
+      // Whole seconds only; an HTTP date or garbage falls back to the backoff.
+      if (auto seconds = parse_uint64(*after); seconds) {
+        auto capped = std::min<std::uint64_t>(
+            *seconds, static_cast<std::uint64_t>(policy.max_retry_after.count()));
         return std::chrono::duration_cast<std::chrono::milliseconds>(
-            std::chrono::seconds(std::clamp<long>(seconds, 0, policy.max_retry_after.count())));
+            std::chrono::seconds(static_cast<std::chrono::seconds::rep>(capped)));
       }
     }
   }

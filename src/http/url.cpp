@@ -1,5 +1,7 @@
 #include "regauth/http/url.hpp"
 
+#include "regauth/util/strings.hpp"
+
 #include "libcurl.hpp"
 
 #include <curl/curl.h>
@@ -12,12 +14,6 @@ namespace regauth::http {
 namespace {
 
 using UrlHandle = std::unique_ptr<CURLU, void (*)(CURLU*)>;
-
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
 
 std::string part(CURLU* handle, CURLUPart which, unsigned flags = 0) {
   char* value = nullptr;
@@ -56,14 +52,14 @@ Result<Url> from_handle(CURLU* handle, std::string_view text) {
     return make_error(ErrorKind::protocol, "invalid URL \"" + shown_url(text) + "\": " + why);
   };
   Url url;
-  url.scheme = lower(part(handle, CURLUPART_SCHEME));
+  url.scheme = to_lower(part(handle, CURLUPART_SCHEME));
   if (url.scheme != "http" && url.scheme != "https") {
     return fail("only http and https are allowed");
   }
   if (!part(handle, CURLUPART_USER).empty() || !part(handle, CURLUPART_PASSWORD).empty()) {
     return fail("user information is not allowed");
   }
-  url.host = lower(part(handle, CURLUPART_HOST));
+  url.host = to_lower(part(handle, CURLUPART_HOST));
   if (url.host.size() > 2 && url.host.front() == '[' && url.host.back() == ']') {
     url.host = url.host.substr(1, url.host.size() - 2);
   }
@@ -162,7 +158,7 @@ bool is_ip_literal(std::string_view host) {
 }
 
 bool is_loopback_host(std::string_view host) {
-  std::string copy = lower(std::string(host));
+  std::string copy = to_lower(std::string(host));
   if (copy.size() > 2 && copy.front() == '[' && copy.back() == ']') {
     copy = copy.substr(1, copy.size() - 2);
   }

@@ -1,4 +1,6 @@
 // Amazon ECR: AWS credentials from the standard chain, exchanged for a registry password with
+
+#include "regauth/util/strings.hpp"
 // ECR's GetAuthorizationToken, signed by libcurl (SigV4). The chain, in the AWS SDKs' order:
 //   1. environment keys: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY [, AWS_SESSION_TOKEN];
 //   2. web identity: AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN, STS AssumeRoleWithWebIdentity
@@ -509,9 +511,7 @@ private:
     if (read("sys_vendor") == "Amazon EC2" || read("board_vendor") == "Amazon EC2") {
       return true;
     }
-    std::string bios = read("bios_version");
-    std::transform(bios.begin(), bios.end(), bios.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::string bios = to_lower(read("bios_version"));
     if (bios.find("amazon") != std::string::npos) {
       return true;
     }

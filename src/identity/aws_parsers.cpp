@@ -1,7 +1,9 @@
 // Pure readers of AWS's hosts and answers; see include/regauth/identity/aws.hpp.
+
 #include "regauth/http/error_body.hpp"
 #include "regauth/identity/aws.hpp"
 #include "regauth/util/base64.hpp"
+#include "regauth/util/strings.hpp"
 #include "regauth/util/terminal_text.hpp"
 
 #include <nlohmann/json.hpp>
@@ -74,13 +76,6 @@ std::string_view trim(std::string_view text) {
     text.remove_suffix(1);
   }
   return text;
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
 }
 
 // Keys and tokens go into HTTP headers and libcurl's signing: printable ASCII, no spaces.
@@ -254,7 +249,7 @@ Result<IniSections> parse_ini(std::string_view text) {
       return make_error(ErrorKind::config,
                         "line " + std::to_string(number) + ": a key before any [section]");
     }
-    std::string key = lower(trim(line.substr(0, equals)));
+    std::string key = to_lower(trim(line.substr(0, equals)));
     if (key.empty()) {
       return make_error(ErrorKind::config, "line " + std::to_string(number) + ": an empty key");
     }

@@ -2,6 +2,7 @@
 
 #include "regauth/image/image_source.hpp"
 #include "regauth/oci/digest.hpp"
+#include "regauth/oci/media_types.hpp"
 #include "regauth/util/safe_file.hpp"
 
 #include "libarchive.hpp"
@@ -29,12 +30,12 @@ namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
+using oci::k_layer_gzip;
+using oci::k_layer_tar;
+using oci::k_layer_zstd;
+using oci::k_oci_config;
+using oci::k_oci_manifest;
 
-constexpr std::string_view k_oci_manifest = "application/vnd.oci.image.manifest.v1+json";
-constexpr std::string_view k_oci_config = "application/vnd.oci.image.config.v1+json";
-constexpr std::string_view k_layer_tar = "application/vnd.oci.image.layer.v1.tar";
-constexpr std::string_view k_layer_gzip = "application/vnd.oci.image.layer.v1.tar+gzip";
-constexpr std::string_view k_layer_zstd = "application/vnd.oci.image.layer.v1.tar+zstd";
 constexpr std::size_t k_max_json = 16U * 1024U * 1024U;
 constexpr std::size_t k_block = 64U * 1024U;
 constexpr int k_max_link_hops = 16;

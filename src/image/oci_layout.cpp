@@ -2,6 +2,7 @@
 
 #include "regauth/image/image_source.hpp"
 #include "regauth/oci/digest.hpp"
+#include "regauth/oci/media_types.hpp"
 #include "regauth/util/safe_file.hpp"
 
 #include <nlohmann/json.hpp>
@@ -20,13 +21,11 @@ namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
+using oci::k_docker_list;
+using oci::k_docker_manifest;
+using oci::k_oci_index;
+using oci::k_oci_manifest;
 
-constexpr std::string_view k_oci_manifest = "application/vnd.oci.image.manifest.v1+json";
-constexpr std::string_view k_oci_index = "application/vnd.oci.image.index.v1+json";
-constexpr std::string_view k_docker_manifest =
-    "application/vnd.docker.distribution.manifest.v2+json";
-constexpr std::string_view k_docker_list =
-    "application/vnd.docker.distribution.manifest.list.v2+json";
 constexpr std::string_view k_ref_name = "org.opencontainers.image.ref.name";
 // Registries refuse larger manifests (distribution's default limit), so regauth reads no more.
 constexpr std::uint64_t k_max_manifest = 4U * 1024U * 1024U;

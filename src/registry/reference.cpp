@@ -1,6 +1,7 @@
 #include "regauth/registry/reference.hpp"
 
 #include "regauth/oci/digest.hpp"
+#include "regauth/util/docker_hub.hpp"
 #include "regauth/util/strings.hpp"
 
 #include <algorithm>
@@ -140,10 +141,7 @@ bool valid_tag(std::string_view tag) {
                      [](char c) { return is_word(c) || c == '.' || c == '-'; });
 }
 
-bool is_docker_hub(std::string_view domain) {
-  auto lower = to_lower(domain);
-  return lower == "docker.io" || lower == "index.docker.io" || lower == k_docker_hub_registry;
-}
+bool is_docker_hub(std::string_view domain) { return is_docker_hub_host(to_lower(domain)); }
 
 } // namespace
 

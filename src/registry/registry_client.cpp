@@ -4,6 +4,8 @@
 #include "regauth/http/error_body.hpp"
 #include "regauth/http/retrying_client.hpp"
 #include "regauth/http/url.hpp"
+#include "regauth/oci/media_types.hpp"
+#include "regauth/util/strings.hpp"
 #include "regauth/util/terminal_text.hpp"
 
 #include <algorithm>
@@ -27,13 +29,11 @@ std::optional<std::uint64_t> next_offset_from_range(const std::optional<std::str
   if (dash == std::string_view::npos) {
     return std::nullopt;
   }
-  std::string_view last = text.substr(dash + 1);
-  std::uint64_t value = 0;
-  if (auto [end, error] = std::from_chars(last.data(), last.data() + last.size(), value);
-      error != std::errc() || end != last.data() + last.size()) {
+  auto last = parse_uint64(text.substr(dash + 1));
+  if (!last) {
     return std::nullopt;
   }
-  return value + 1;
+  return *last + 1;
 }
 
 // Streams a blob, counting what was read, and skips what was already sent. The source checks
@@ -166,9 +166,7 @@ Result<std::optional<std::uint64_t>> RegistryClient::head_blob(const std::string
   }
   std::uint64_t size = 0;
   if (auto length = response->header("Content-Length"); length) {
-    if (std::from_chars(length->data(), length->data() + length->size(), size).ec != std::errc()) {
-      size = 0;
-    }
+    size = parse_uint64(*length).value_or(0);
   }
   return std::optional<std::uint64_t>(size);
 }
@@ -193,10 +191,7 @@ Result<UploadSession> RegistryClient::session_from(const http::Response& respons
   UploadSession session;
   session.location = *absolute;
   if (auto min_chunk = response.header("OCI-Chunk-Min-Length"); min_chunk) {
-    if (std::from_chars(min_chunk->data(), min_chunk->data() + min_chunk->size(), session.min_chunk)
-            .ec != std::errc()) {
-      session.min_chunk = 0;
-    }
+    session.min_chunk = parse_uint64(*min_chunk).value_or(0);
   }
   return session;
 }
@@ -581,12 +576,10 @@ RegistryClient::head_manifest(const std::string& reference, const std::string& m
   request.method = "HEAD";
   request.url = url("/manifests/" + reference);
   std::string accept = media_type;
-  for (const char* known :
-       {"application/vnd.oci.image.index.v1+json", "application/vnd.oci.image.manifest.v1+json",
-        "application/vnd.docker.distribution.manifest.list.v2+json",
-        "application/vnd.docker.distribution.manifest.v2+json"}) {
+  for (std::string_view known :
+       {oci::k_oci_index, oci::k_oci_manifest, oci::k_docker_list, oci::k_docker_manifest}) {
     if (media_type != known) {
-      accept += std::string(accept.empty() ? "" : ", ") + known;
+      accept += std::string(accept.empty() ? "" : ", ") + std::string(known);
     }
   }
   request.headers = {{"Accept", accept}};

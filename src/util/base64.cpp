@@ -49,4 +49,15 @@ std::optional<std::string> base64_decode(std::string_view text) {
   return out;
 }
 
+std::string encode_basic_auth(std::string_view username, std::string_view password) {
+  std::string plain;
+  plain.reserve(username.size() + 1 + password.size());
+  plain.append(username).append(":").append(password);
+  return base64_encode(plain);
+}
+
+std::string basic_authorization(std::string_view username, std::string_view password) {
+  return "Basic " + encode_basic_auth(username, password);
+}
+
 } // namespace regauth

@@ -1,6 +1,7 @@
 #include "regauth/util/strings.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 namespace regauth {
 namespace {
@@ -30,6 +31,16 @@ std::string quote_text(std::string_view text, std::size_t max_bytes) {
     out += "...";
   }
   return out + "\"";
+}
+
+std::optional<std::uint64_t> parse_uint64(std::string_view text) {
+  std::uint64_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [stop, error] = std::from_chars(text.data(), end, value);
+  if (text.empty() || error != std::errc() || stop != end) {
+    return std::nullopt;
+  }
+  return value;
 }
 
 } // namespace regauth

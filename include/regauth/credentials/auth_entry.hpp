@@ -26,7 +26,4 @@ bool holds_credentials(const config::Json& entry);
 // field kept in place.
 config::Json encode_auth_entry(config::Json entry, const Credentials& credentials);
 
-// "user:password" as base64; the password is dropped when an identity token is used.
-std::string encode_basic_auth(std::string_view username, std::string_view password);
-
 } // namespace regauth::credentials

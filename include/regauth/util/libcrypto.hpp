@@ -1,7 +1,8 @@
 // OpenSSL (libcrypto.so.3, libssl.so.3) and libpsl (libpsl.so.5), loaded on first use with
 // dlopen rather than at process start. Linked at start-up, these three (with libpsl's IDN and
-// Unicode libraries) cost about 1.7 ms of mapping and relocation before main(), which doubled
-// the time of commands that hash nothing and check no realm (`--version`, `logout`, `ls`).
+// Unicode libraries) are mapped and relocated before main(), which costs commands that hash
+// nothing and check no realm (`--version`, `logout`, `ls`) as much as all their own work
+// (bench/run measures start-up).
 // libcurl loads the same libcrypto and libssl, so a command that speaks HTTP pays nothing more.
 // For the libraries in src/ only.
 #pragma once

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,5 +19,9 @@ bool iequals(std::string_view a, std::string_view b);
 // `text` in double quotes for an error message: cut at `max_bytes` (then "..." before the
 // closing quote), every byte that is not printable ASCII as '?'.
 std::string quote_text(std::string_view text, std::size_t max_bytes = 80);
+
+// The decimal number that is the whole of `text` (digits only: no sign, no space), or nullopt
+// when `text` is empty, holds anything else or overflows 64 bits.
+std::optional<std::uint64_t> parse_uint64(std::string_view text);
 
 } // namespace regauth

@@ -7,12 +7,12 @@
 #include <vector>
 
 using regauth::base64_encode;
+using regauth::encode_basic_auth;
 using regauth::ErrorKind;
 using regauth::config::Json;
 using regauth::credentials::Credentials;
 using regauth::credentials::decode_auth_entry;
 using regauth::credentials::encode_auth_entry;
-using regauth::credentials::encode_basic_auth;
 using regauth::credentials::holds_credentials;
 
 namespace {
