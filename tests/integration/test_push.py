@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import subprocess
+import urllib.parse
 
 import pytest
 
@@ -452,3 +453,72 @@ def test_a_new_blob_costs_two_requests_and_a_present_one_one(run_regauth, token_
     assert len(served) == 3 + 2 * 4
     assert not [r for r in served if r.method == "HEAD"]
     assert inspect_raw(token_registry, f"team/counted@{new['digest']}")
+
+
+def blob_digest(served) -> str | None:
+    """The blob that a request completed: a blob PUT's ?digest=, a 201 mount's ?mount=, or the
+    digest of a blob HEAD's path; None for anything else."""
+    query = dict(part.partition("=")[::2] for part in served.query.split("&") if part)
+    if served.method == "PUT" and "/blobs/uploads/" in served.path:
+        return urllib.parse.unquote(query.get("digest", "")) or None
+    if served.method == "POST" and served.status == 201:
+        return urllib.parse.unquote(query.get("mount", "")) or None
+    if served.method == "HEAD" and "/blobs/" in served.path and served.status == 200:
+        return served.path.rsplit("/", 1)[-1]
+    return None
+
+
+def manifest_put_order(served) -> list:
+    """(index in `served`, reference) of each manifest PUT the registry accepted."""
+    return [(i, r.path.rsplit("/", 1)[-1]) for i, r in enumerate(served)
+            if r.method == "PUT" and "/manifests/" in r.path and r.status == 201]
+
+
+def image_blobs(image: dict) -> set:
+    return {image["config"]["digest"], *(layer["digest"] for layer in image["layers"])}
+
+
+def test_index_children_go_as_soon_as_their_blobs_are_in(run_regauth, token_registry, config_dir,
+                                                         tmp_path):
+    # One job: child A's blobs, then A's manifest at once (before any blob of B), then B's
+    # blobs and B's manifest, then the index; two requests per new blob.
+    info = make_oci_index(str(tmp_path / "multi"), platforms=["linux/amd64", "linux/arm64"],
+                          layer_sizes=[2_000, 3_000], seed=11)
+    images = [info["images"]["linux/amd64"], info["images"]["linux/arm64"]]
+    assert login(run_regauth, config_dir, token_registry.hostport, *ALICE).returncode == 0
+    token_registry.clear_requests()
+    result = push(run_regauth, config_dir, f"oci:{tmp_path / 'multi'}",
+                  f"{token_registry.hostport}/team/ordered:1", "--jobs", "1")
+    assert result.returncode == 0, result.stderr
+    served = token_registry.requests()
+    order = [blob_digest(r) or ("manifest", r.path.rsplit("/", 1)[-1]) for r in served
+             if blob_digest(r) or (r.method == "PUT" and "/manifests/" in r.path)]
+    a, b = images
+    assert set(order[:3]) == image_blobs(a)
+    assert order[3] == ("manifest", a["manifest"]["digest"])
+    assert set(order[4:7]) == image_blobs(b)
+    assert order[7:] == [("manifest", b["manifest"]["digest"]), ("manifest", "1")]
+    assert len(blob_requests(served)) == 2 * 6
+
+
+def test_index_children_in_parallel_each_manifest_after_its_own_blobs(run_regauth, token_registry,
+                                                                      config_dir, tmp_path):
+    # Default jobs: both children's blobs go at once; in the registry's log (in the order the
+    # requests completed) each child's manifest comes after every blob it references, and the
+    # index after both children.
+    info = make_oci_index(str(tmp_path / "multi"), platforms=["linux/amd64", "linux/arm64"],
+                          layer_sizes=[2_000, 3_000, 4_000], seed=12)
+    assert login(run_regauth, config_dir, token_registry.hostport, *ALICE).returncode == 0
+    token_registry.clear_requests()
+    result = push(run_regauth, config_dir, f"oci:{tmp_path / 'multi'}",
+                  f"{token_registry.hostport}/team/parallel:1")
+    assert result.returncode == 0, result.stderr
+    served = token_registry.requests()
+    puts = dict((reference, i) for i, reference in manifest_put_order(served))
+    done_at = {blob_digest(r): i for i, r in enumerate(served) if blob_digest(r)}
+    for image in info["images"].values():
+        child = puts[image["manifest"]["digest"]]
+        assert all(done_at[digest] < child for digest in image_blobs(image))
+        assert child < puts["1"]
+    assert len(puts) == 3
+    assert len(blob_requests(served)) == 2 * 8  # two configs, six layers
