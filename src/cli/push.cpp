@@ -475,6 +475,9 @@ int run_push(const PushOptions& options, Context& context) {
   policy.upload.chunk_threshold =
       static_cast<std::uint64_t>(options.chunk_threshold_mib * 1024 * 1024);
   policy.upload.chunk_size = static_cast<std::uint64_t>(options.chunk_size_mib * 1024 * 1024);
+  if (!auth_options.http_first) {
+    policy.early_base = "https://" + target->registry;
+  }
   auto make_client = [&context, transport] { return context.services.make_http_client(transport); };
   push::Pusher pusher(make_client, authenticator, *auth_client, *target, identity, policy,
                       [&view](const push::Event& event) { view.on_event(event); });

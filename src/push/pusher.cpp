@@ -54,7 +54,32 @@ Error Pusher::gate_refusal(const registry::Refusal& refusal, const Error& error)
 Result<void> Pusher::run_gate(const std::string& probe_digest, const image::Manifest* top) {
   // Steps: ping, a token for pull+push (anonymous without credentials), one upload session.
   // Token servers grant any subset they like, so only the registry's answer proves push rights.
+  //
+  // Meanwhile, with `top`, a lookup of the target reference on a connection of its own (pull
+  // rights suffice; it sends nothing of the image), in two threads:
+  // - `warm` opens that connection at once with a GET /v2/ (as the ping does, no credentials;
+  //   its answer is not used), so that connecting and the TLS handshake overlap the ping and the
+  //   token;
+  // - `lookup` starts once the Authorization value is known and gets it by copy, waits for
+  //   `warm`, and sends the HEAD on the open connection, beside the gate's POST. It never calls
+  //   the Authenticator, whose client the gate is using meanwhile.
+  // Both are joined when run_gate returns; a lookup that fails only means that the push goes
+  // the long way.
   m_existing_digest.clear();
+  std::unique_ptr<http::HttpClient> lookup_client;
+  std::jthread warm;
+  if (top != nullptr) {
+    warm = std::jthread([this, &lookup_client] {
+      lookup_client = m_make_client();
+      if (m_policy.early_base) {
+        http::Request ping;
+        ping.url = *m_policy.early_base + "/v2/";
+        ping.timeout = registry::k_lookup_timeout;
+        ping.follow_redirects = false;
+        (void)lookup_client->send(ping);
+      }
+    });
+  }
   std::optional<std::string> authorization;
   {
     std::lock_guard lock(m_auth_mutex);
@@ -74,24 +99,20 @@ Result<void> Pusher::run_gate(const std::string& probe_digest, const image::Mani
     }
     authorization = std::move(*authorized);
   }
-  // Meanwhile, with `top`, a lookup of the target reference on a connection of its own (pull
-  // rights suffice; it sends nothing of the image). It gets the Authorization value by copy and
-  // never calls the Authenticator, whose client the gate's POST is using meanwhile. Joined when
-  // run_gate returns; a lookup that fails only means that the push goes the long way.
   std::string existing;
   std::jthread lookup;
   if (top != nullptr) {
-    lookup =
-        std::jthread([this, &existing, authorization, reference = m_target.manifest_reference(),
-                      media_type = top->media_type] {
-          auto http_client = m_make_client();
-          registry::RegistryClient client(m_authenticator, m_auth_mutex, *http_client,
-                                          m_target.repository, scopes(), m_policy.upload);
-          auto found = client.head_manifest(reference, media_type, authorization);
-          if (found && *found) {
-            existing = **found;
-          }
-        });
+    lookup = std::jthread([this, &existing, &lookup_client, warm = std::move(warm), authorization,
+                           reference = m_target.manifest_reference(),
+                           media_type = top->media_type]() mutable {
+      warm.join();
+      registry::RegistryClient client(m_authenticator, m_auth_mutex, *lookup_client,
+                                      m_target.repository, scopes(), m_policy.upload);
+      auto found = client.head_manifest(reference, media_type, authorization);
+      if (found && *found) {
+        existing = **found;
+      }
+    });
   }
   auto passed = open_gate(probe_digest);
   if (lookup.joinable()) {

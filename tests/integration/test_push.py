@@ -82,6 +82,31 @@ def test_push_to_htpasswd_registry_over_tls(run_regauth, tls_htpasswd_registry, 
     assert "tls/app" in tls_htpasswd_registry.manifests_on_disk()
 
 
+def test_repush_over_tls_is_one_round_of_requests_after_the_ping(run_regauth,
+                                                                tls_htpasswd_registry, test_ca,
+                                                                config_dir, tmp_path):
+    # A re-push over TLS: the Authenticator's ping and, on a second connection at the same time,
+    # the lookup's warm-up ping; then, once the credentials are known, the gate's POST (its
+    # mount probe finds the config: 201) and the HEAD of the tag side by side. Four requests,
+    # none per layer, two connections: at RTT 50 ms, bench/latency counts 3 round trips.
+    make_oci_layout(str(tmp_path / "oci"), layer_sizes=[10_000, 12_000, 14_000])
+    port = tls_htpasswd_registry.port
+    name = f"registry.test:{port}"
+    certs = test_ca.certs_dir(str(tmp_path / "certs.d"), [name])
+    common = ["--resolve", f"registry.test:{port}:127.0.0.1", "--certs-dir", certs]
+    assert login(run_regauth, config_dir, name, *ALICE, *common).returncode == 0
+    argv = ["--config", config_dir, *common, "push", str(tmp_path / "oci"), f"{name}/tls/again:1"]
+    assert run_regauth(argv, timeout=120).returncode == 0
+    tls_htpasswd_registry.clear_requests()
+    result = run_regauth(argv, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("Layer already exists") == 4
+    served = tls_htpasswd_registry.requests()
+    assert sorted((r.method, r.path.split("/")[-2], r.status) for r in served) == [
+        ("GET", "v2", 401), ("GET", "v2", 401), ("HEAD", "manifests", 200),
+        ("POST", "uploads", 201)]
+
+
 def test_push_to_htpasswd_registry_over_http(run_regauth, htpasswd_registry, config_dir,
                                              tmp_path):
     make_oci_layout(str(tmp_path / "oci"), layer_sizes=[20_000, 30_000])
@@ -179,6 +204,10 @@ def test_repush_sends_nothing_when_the_tag_names_the_manifest(run_regauth, token
     assert sorted((r.method, r.status) for r in served if r.path != "/v2/") == [
         ("HEAD", 200), ("POST", 201)]
     assert [r.path for r in served if r.method == "HEAD"] == ["/v2/team/again/manifests/1"]
+    # and the ping (the lookup's https warm-up ping never reaches this plain-HTTP registry):
+    # no blob is asked about but the gate's probe
+    assert [(r.method, r.path) for r in served if r.path == "/v2/"] == [("GET", "/v2/")]
+    assert len(blob_requests(served)) == 1
     again = push(run_regauth, config_dir, str(tmp_path / "oci"), ref, "--format", "json")
     assert again.returncode == 0, again.stderr
     events = [json.loads(line) for line in again.stdout.splitlines()]

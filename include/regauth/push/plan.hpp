@@ -20,6 +20,9 @@ struct PushPolicy {
   int jobs = 0;                          // 0: chosen by choose_jobs
   std::optional<std::string> mount_from; // repository on the same registry
   registry::UploadPolicy upload;
+  // "https://host[:port]": where the manifest lookup may open its connection while the ping
+  // runs (nullopt: it waits for the ping, e.g. when plain HTTP is tried first).
+  std::optional<std::string> early_base;
 };
 
 // What the gate learned before the plan is made.
