@@ -88,7 +88,7 @@ def test_repush_over_tls_is_one_round_of_requests_after_the_ping(run_regauth,
     # A re-push over TLS: the Authenticator's ping and, on a second connection at the same time,
     # the lookup's warm-up ping; then, once the credentials are known, the gate's POST (its
     # mount probe finds the config: 201) and the HEAD of the tag side by side. Four requests,
-    # none per layer, two connections: at RTT 50 ms, bench/latency counts 3 round trips.
+    # none per layer, two connections: the shape of a login (bench/latency: 3.5 round trips).
     make_oci_layout(str(tmp_path / "oci"), layer_sizes=[10_000, 12_000, 14_000])
     port = tls_htpasswd_registry.port
     name = f"registry.test:{port}"
