@@ -471,13 +471,16 @@ int run_push(const PushOptions& options, Context& context) {
   bool json = options.format == "json";
   ProgressView view(context.out, json, options.quiet,
                     !json && !options.quiet && ::isatty(STDOUT_FILENO) == 1);
-  push::PushOptions push_options;
-  push_options.jobs = options.jobs;
-  push_options.mount_from = options.mount_from;
-  push_options.upload.chunk_threshold =
+  push::PushPolicy policy;
+  policy.jobs = options.jobs;
+  policy.mount_from = options.mount_from;
+  policy.upload.chunk_threshold =
       static_cast<std::uint64_t>(options.chunk_threshold_mib * 1024 * 1024);
-  push_options.upload.chunk_size = static_cast<std::uint64_t>(options.chunk_size_mib * 1024 * 1024);
-  push::Pusher pusher(*session, *target, identity, push_options,
+  policy.upload.chunk_size = static_cast<std::uint64_t>(options.chunk_size_mib * 1024 * 1024);
+  if (!auth_options.http_first) {
+    policy.early_base = "https://" + target->registry;
+  }
+  push::Pusher pusher(*session, *target, identity, policy,
                       [&view](const push::Event& event) { view.on_event(event); });
 
   auto fail = [&](const Error& error) {

@@ -3,9 +3,9 @@
 #include "regauth/oci/digest.hpp"
 
 #include <algorithm>
-#include <atomic>
+#include <condition_variable>
 #include <csignal>
-#include <future>
+#include <deque>
 #include <thread>
 
 namespace regauth::push {
@@ -14,44 +14,17 @@ namespace {
 constexpr const char* k_unauthorized = "unauthorized: authentication required";
 constexpr const char* k_denied = "denied: requested access to the resource is denied";
 
-// Blobs up to this size are asked about with a mount from the repository itself rather than a
-// HEAD: the same one request when the blob is there (201), and when it is not (202) the answer
-// is the upload session, so a new blob costs two requests instead of three. A registry that
-// never mounts answers 202 even for a blob it has; the blob is then sent again, which is cheap
-// at this size. Larger blobs keep the HEAD (a round trip is cheap beside their bytes) until the
-// registry has shown that it mounts.
-constexpr std::uint64_t k_mount_probe_limit = 8ULL << 20;
-// Blobs at or below this size count as small when choosing the number of connections.
-constexpr std::uint64_t k_small_blob = 16ULL << 20;
-constexpr std::size_t k_max_auto_jobs = 16;
-constexpr std::size_t k_large_blob_jobs = 4;
-
 } // namespace
 
-std::size_t choose_jobs(const std::vector<image::BlobDescriptor>& blobs, int requested) {
-  if (requested > 0) {
-    return std::clamp<std::size_t>(static_cast<std::size_t>(requested), 1,
-                                   std::max<std::size_t>(blobs.size(), 1));
-  }
-  // Small blobs are bound by round trips: one connection each, up to a bound. Large ones are
-  // bound by bandwidth and by the registry's disk, which a few connections already fill.
-  std::size_t small = 0;
-  std::size_t large = 0;
-  for (const auto& blob : blobs) {
-    ++(blob.size <= k_small_blob ? small : large);
-  }
-  return std::clamp<std::size_t>(small + std::min(large, k_large_blob_jobs), 1, k_max_auto_jobs);
-}
-
 Pusher::Pusher(registry::RegistrySession& session, registry::Reference target, Identity identity,
-               PushOptions options, EventSink events)
+               PushPolicy policy, EventSink events)
     : m_session(session), m_target(std::move(target)), m_identity(std::move(identity)),
-      m_options(std::move(options)), m_events(std::move(events)) {}
+      m_policy(std::move(policy)), m_events(std::move(events)) {}
 
 std::vector<auth::Scope> Pusher::scopes() const {
   std::vector<auth::Scope> scopes = {auth::repository_scope(m_target.repository, {"pull", "push"})};
-  if (m_options.mount_from && *m_options.mount_from != m_target.repository) {
-    scopes.push_back(auth::repository_scope(*m_options.mount_from, {"pull"}));
+  if (m_policy.mount_from && *m_policy.mount_from != m_target.repository) {
+    scopes.push_back(auth::repository_scope(*m_policy.mount_from, {"pull"}));
   }
   return scopes;
 }
@@ -81,35 +54,35 @@ Result<void> Pusher::run_gate(const std::string& probe_digest, const image::Mani
   // Token servers grant any subset they like, so only the registry's answer proves push rights.
   //
   // Meanwhile, with `top`, a lookup of the target reference on a connection of its own (pull
-  // rights suffice; it sends nothing of the image). Its thread sets up while the token is
-  // fetched and sends the moment the token is there, so that it costs no wall time; it sends
-  // nothing when the token step fails. It gets the Authorization value through the promise and
-  // never calls the Authenticator, whose client the gate's POST is using meanwhile. Declared
-  // before `authorized`, so that a return before set_value breaks the promise (the thread then
-  // ends) before the thread is joined.
+  // rights suffice; it sends nothing of the image), in two threads:
+  // - `warm` opens that connection at once with a GET /v2/ (as the ping does, no credentials;
+  //   its answer is not used), so that connecting and the TLS handshake overlap the ping and the
+  //   token;
+  // - `lookup` starts once the Authorization value is known and gets it by copy, waits for
+  //   `warm`, and sends the HEAD on the open connection, beside the gate's POST. It never calls
+  //   the Authenticator, whose client the gate is using meanwhile.
+  // Both are joined when run_gate returns; a lookup that fails only means that the push goes
+  // the long way.
   m_existing_digest.clear();
-  std::jthread lookup;
-  std::promise<std::optional<std::string>> authorized;
+  std::unique_ptr<registry::ClientStack> lookup_stack;
+  std::jthread warm;
   if (top != nullptr) {
-    lookup = std::jthread([this, top, ready = authorized.get_future()]() mutable {
-      try {
-        auto stack = m_session.connect(scopes());
-        registry::RegistryClient client(*stack, m_target.repository, m_options.upload);
-        auto authorization = ready.get(); // throws when the token step failed
-        auto found =
-            client.head_manifest(m_target.manifest_reference(), top->media_type, authorization);
-        if (found && *found) {
-          m_existing_digest = **found;
-        }
-      } catch (const std::exception&) {
-        // no token (a broken promise), or no memory: the push simply goes the long way
+    warm = std::jthread([this, &lookup_stack] {
+      lookup_stack = m_session.connect(scopes());
+      if (m_policy.early_base) {
+        http::Request ping;
+        ping.url = *m_policy.early_base + "/v2/";
+        ping.timeout = registry::k_lookup_timeout;
+        ping.follow_redirects = false;
+        (void)lookup_stack->transport().send(ping);
       }
     });
   }
+  std::optional<std::string> authorization;
   {
-    auto authorization = m_session.authenticator().authorization(scopes());
-    if (!authorization) {
-      const Error& error = authorization.error();
+    auto authorized = m_session.authenticator().authorization(scopes());
+    if (!authorized) {
+      const Error& error = authorized.error();
       if (error.kind == ErrorKind::unauthorized) {
         std::string who = m_identity.username.empty() ? "no credentials for " + m_target.registry
                                                       : "credentials of " + m_identity.username +
@@ -121,13 +94,36 @@ Result<void> Pusher::run_gate(const std::string& probe_digest, const image::Mani
       }
       return error;
     }
-    authorized.set_value(*authorization);
+    authorization = std::move(*authorized);
   }
+  std::string existing;
+  std::jthread lookup;
+  if (top != nullptr) {
+    lookup = std::jthread([this, &existing, &lookup_stack, warm = std::move(warm), authorization,
+                           reference = m_target.manifest_reference(),
+                           media_type = top->media_type]() mutable {
+      warm.join();
+      registry::RegistryClient client(*lookup_stack, m_target.repository, m_policy.upload);
+      auto found = client.head_manifest(reference, media_type, authorization);
+      if (found && *found) {
+        existing = **found;
+      }
+    });
+  }
+  auto passed = open_gate(probe_digest);
+  if (lookup.joinable()) {
+    lookup.join();
+  }
+  m_existing_digest = std::move(existing);
+  return passed;
+}
+
+Result<void> Pusher::open_gate(const std::string& probe_digest) {
   auto stack = m_session.connect_shared(scopes());
-  registry::RegistryClient client(*stack, m_target.repository, m_options.upload);
+  registry::RegistryClient client(*stack, m_target.repository, m_policy.upload);
   registry::Refusal refusal;
   auto opened =
-      client.open_gate(refusal, probe_digest, m_options.mount_from.value_or(m_target.repository));
+      client.open_gate(refusal, probe_digest, m_policy.mount_from.value_or(m_target.repository));
   if (!opened) {
     if (refusal.status == 401 || refusal.status == 403) {
       return gate_refusal(refusal, opened.error());
@@ -149,7 +145,7 @@ Result<void> Pusher::cancel_gate_session() {
     return {};
   }
   auto stack = m_session.connect_shared(scopes());
-  registry::RegistryClient client(*stack, m_target.repository, m_options.upload);
+  registry::RegistryClient client(*stack, m_target.repository, m_policy.upload);
   auto cancelled = client.cancel_upload(*m_gate_session);
   m_gate_session.reset();
   return cancelled;
@@ -189,170 +185,233 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
       return gate.error();
     }
   }
+  GateAnswers answers{m_probe_digest, m_probe_present, m_existing_digest};
+  auto plan = plan_push(blobs, manifests, m_target.manifest_reference(), answers, m_policy);
+  if (!plan) {
+    return plan.error().with_context(source.description());
+  }
   PushResult result;
   result.reference = m_target.manifest_reference();
   result.digest = manifests.back().digest;
   result.size = manifests.back().bytes.size();
-  // The reference names this very manifest already (and the gate's probe found its blob):
-  // every blob and child manifest is in the repository, so nothing is sent, as crane does.
-  if (m_existing_digest == manifests.back().digest && (m_probe_digest.empty() || m_probe_present)) {
-    for (const auto& blob : blobs) {
-      ++result.skipped;
-      if (m_events) {
-        m_events({EventKind::blob_skipped, blob.digest, blob.size, blob.size, blob.media_type});
-      }
-    }
-    if (m_events) {
-      m_events(
-          {EventKind::manifest_present, result.digest, result.size, result.size, result.reference});
-      m_events({EventKind::done, result.digest, result.size, result.size, result.reference});
-    }
-    return result;
+  if (auto executed = execute(*plan, source, result); !executed) {
+    return executed.error();
   }
-  std::atomic<std::size_t> next{0};
-  std::mutex state_mutex;
+  return result;
+}
+
+// Runs the plan's steps on plan.jobs connections: each job takes the next ready step, a
+// manifest before any blob, and a manifest is ready once its blobs and children are in.
+Result<void> Pusher::execute(const PushPlan& plan, const image::ImageSource& source,
+                             PushResult& result) {
+  struct Step {
+    bool manifest = false;
+    std::size_t index = 0;
+  };
+  std::mutex mutex; // guards everything below, m_gate_session and `result`
+  std::condition_variable changed;
+  std::deque<Step> ready;
+  std::vector<std::size_t> waiting(plan.manifests.size()); // blobs and children not yet in
+  std::vector<std::vector<std::size_t>> parents_of_blob(plan.blobs.size());
+  std::vector<std::vector<std::size_t>> parents_of_manifest(plan.manifests.size());
+  std::size_t left = plan.manifests.size(); // steps not yet done
   std::optional<Error> failure;
-  std::atomic<bool> stop{false};
-  // The registry answered a mount from this repository with 201: it mounts, so its 202 means
-  // "not here" for a blob of any size.
-  std::atomic<bool> registry_mounts{m_probe_present};
+  std::size_t cancelled = 0;
+  std::size_t uncancelled = 0;
+  std::mutex events_mutex;
   auto emit = [&](Event event) {
     if (m_events) {
-      std::lock_guard lock(state_mutex);
+      std::lock_guard lock(events_mutex);
       m_events(event);
     }
   };
+  for (std::size_t m = 0; m < plan.manifests.size(); ++m) {
+    const auto& step = plan.manifests[m];
+    waiting[m] = step.blobs.size() + step.children.size();
+    for (std::size_t blob : step.blobs) {
+      parents_of_blob[blob].push_back(m);
+    }
+    for (std::size_t child : step.children) {
+      parents_of_manifest[child].push_back(m);
+    }
+  }
+  // Called with `mutex` held when a step is done: its parents may become ready.
+  auto complete = [&](const std::vector<std::size_t>& parents) {
+    for (std::size_t parent : parents) {
+      if (--waiting[parent] == 0) {
+        ready.push_front({true, parent});
+      }
+    }
+    changed.notify_all();
+  };
+  for (std::size_t b = 0; b < plan.blobs.size(); ++b) {
+    const auto& step = plan.blobs[b];
+    if (step.action == BlobAction::skip || step.action == BlobAction::mounted) {
+      bool mounted = step.action == BlobAction::mounted;
+      ++(mounted ? result.mounted : result.skipped);
+      const auto& blob = step.blob;
+      emit({mounted ? EventKind::blob_mounted : EventKind::blob_skipped, blob.digest, blob.size,
+            blob.size, mounted ? *m_policy.mount_from : blob.media_type});
+      complete(parents_of_blob[b]);
+    } else {
+      ready.push_back({false, b});
+      ++left;
+    }
+  }
+  if (plan.nothing_to_send) {
+    emit({EventKind::manifest_present, result.digest, result.size, result.size, result.reference});
+    emit({EventKind::done, result.digest, result.size, result.size, result.reference});
+    return {};
+  }
   auto take_gate_session = [&]() -> std::optional<registry::UploadSession> {
-    std::lock_guard lock(state_mutex);
+    std::lock_guard lock(mutex);
     return std::exchange(m_gate_session, std::nullopt);
   };
-  std::size_t cancelled = 0;
-  std::size_t uncancelled = 0;
-  auto record_cancels = [&](const registry::RegistryClient& client) {
-    std::lock_guard lock(state_mutex);
-    cancelled += client.cancelled_sessions();
-    uncancelled += client.uncancelled_sessions();
-  };
-  auto worker = [&] {
-    auto stack = m_session.connect(scopes());
-    registry::RegistryClient client(*stack, m_target.repository, m_options.upload);
-    while (!stop) {
-      std::size_t index = next++;
-      if (index >= blobs.size()) {
-        return;
+
+  // One blob: Ok(kind of the event that ends it) or the error that ends the push.
+  auto push_blob = [&](registry::RegistryClient& client,
+                       const BlobStep& step) -> Result<EventKind> {
+    const auto& blob = step.blob;
+    std::optional<registry::UploadSession> session;
+    if (step.action == BlobAction::upload_on_gate) {
+      session = take_gate_session(); // the gate's 202 is this blob's upload session
+    } else if (step.action == BlobAction::mount_probe) {
+      auto answer = client.mount_blob(blob.digest, m_target.repository);
+      if (!answer) {
+        return answer.error();
       }
-      const auto& blob = blobs[index];
-      auto fail = [&](const Error& error) {
-        std::lock_guard lock(state_mutex);
-        if (!failure) {
-          failure = error;
-        }
-        stop = true;
-      };
-      // The gate already asked about the probe blob: present (201), or its session is open.
-      bool probed = !m_probe_digest.empty() && blob.digest == m_probe_digest;
-      std::optional<registry::UploadSession> session;
-      Result<std::optional<std::uint64_t>> present = std::optional<std::uint64_t>();
-      bool trust_mount = blob.size <= k_mount_probe_limit || registry_mounts.load();
-      if (probed && m_probe_present) {
-        present = std::optional<std::uint64_t>(blob.size);
-      } else if (probed && trust_mount) {
-        session = take_gate_session(); // the gate's 202 is this blob's upload session
-      } else if (probed) {
-        present = client.head_blob(blob.digest); // the gate's 202 may only mean "no mounts"
-      } else if (!m_options.mount_from && trust_mount) {
-        auto answer = client.mount_blob(blob.digest, m_target.repository);
-        if (!answer) {
-          fail(answer.error());
-          return;
-        }
-        if (answer->mounted) {
-          registry_mounts = true;
-          present = std::optional<std::uint64_t>(blob.size);
-        } else {
-          session = std::move(answer->session); // nullopt when the registry refused the mount
-        }
-      } else {
-        present = client.head_blob(blob.digest);
+      if (answer->mounted) {
+        return EventKind::blob_skipped;
       }
+      session = std::move(answer->session); // nullopt when the registry refused the mount
+    } else {
+      auto present = client.head_blob(blob.digest);
       if (!present) {
-        fail(present.error());
-        return;
-      }
-      if (*present && probed && m_probe_present && m_options.mount_from) {
-        {
-          std::lock_guard lock(state_mutex);
-          ++result.mounted; // the gate's probe mounted it from --mount-from
-        }
-        emit({EventKind::blob_mounted, blob.digest, blob.size, blob.size, *m_options.mount_from});
-        continue;
+        return present.error();
       }
       if (*present) {
-        {
-          std::lock_guard lock(state_mutex);
-          ++result.skipped;
-        }
-        emit({EventKind::blob_skipped, blob.digest, blob.size, blob.size, blob.media_type});
-        continue;
+        return EventKind::blob_skipped;
       }
-      if (m_options.mount_from && !session) {
-        auto mounted = client.mount_blob(blob.digest, *m_options.mount_from);
+      if (step.action == BlobAction::head_mount_upload) {
+        auto mounted = client.mount_blob(blob.digest, *m_policy.mount_from);
         if (mounted && mounted->mounted) {
-          {
-            std::lock_guard lock(state_mutex);
-            ++result.mounted;
-          }
-          emit({EventKind::blob_mounted, blob.digest, blob.size, blob.size, *m_options.mount_from});
-          continue;
+          return EventKind::blob_mounted;
         }
         if (mounted && mounted->session) {
           session = std::move(mounted->session);
         }
       }
-      if (!session) {
-        session = take_gate_session(); // the first upload that needs one takes the gate's
+    }
+    if (!session) {
+      session = take_gate_session(); // the first upload that needs one takes the gate's
+    }
+    if (!session) {
+      auto started = client.start_upload();
+      if (!started) {
+        return started.error();
       }
-      if (!session) {
-        auto started = client.start_upload();
-        if (!started) {
-          fail(started.error());
+      session = std::move(*started);
+    }
+    emit({EventKind::blob_started, blob.digest, 0, blob.size, blob.media_type});
+    // Every byte is hashed on its way out: bytes that do not match the digest never complete a
+    // request (the read that would hand over the last of them fails).
+    auto opener = [&source,
+                   &blob]() -> Result<std::function<Result<std::size_t>(char*, std::size_t)>> {
+      auto reader = image::open_verified_blob(source, blob);
+      if (!reader) {
+        return reader.error();
+      }
+      std::shared_ptr<image::BlobReader> shared = std::move(*reader);
+      return std::function<Result<std::size_t>(char*, std::size_t)>(
+          [shared](char* buffer, std::size_t size) { return shared->read(buffer, size); });
+    };
+    auto progress = [&](std::uint64_t sent) {
+      emit({EventKind::blob_progress, blob.digest, sent, blob.size, ""});
+    };
+    auto uploaded =
+        client.upload_blob(std::move(*session), blob.digest, blob.size, opener, progress);
+    if (!uploaded) {
+      return uploaded.error();
+    }
+    return EventKind::blob_uploaded;
+  };
+
+  auto put_manifest = [&](registry::RegistryClient& client,
+                          const ManifestStep& step) -> Result<void> {
+    const auto& manifest = source.manifests()[step.manifest];
+    // The manifest's bytes were checked when the source was read; they are hashed again here,
+    // just before they leave, as the blobs are.
+    std::string algorithm = manifest.digest.substr(0, manifest.digest.find(':'));
+    if (auto actual = oci::digest_of(algorithm, manifest.bytes); actual != manifest.digest) {
+      return make_error(ErrorKind::protocol, "manifest " + manifest.digest + " (" +
+                                                 source.description() +
+                                                 ") does not match its digest: its bytes hash to " +
+                                                 actual + "; it was not sent");
+    }
+    auto put = client.put_manifest(step.reference, manifest.media_type, manifest.bytes);
+    if (!put) {
+      return put.error();
+    }
+    if (!put->digest.empty() && put->digest != manifest.digest) {
+      return make_error(ErrorKind::protocol, "the registry stored manifest " + step.reference +
+                                                 " as " + put->digest + ", but its digest is " +
+                                                 manifest.digest);
+    }
+    emit({EventKind::manifest, manifest.digest, manifest.bytes.size(), manifest.bytes.size(),
+          step.reference});
+    return {};
+  };
+
+  auto worker = [&] {
+    auto stack = m_session.connect(scopes());
+    registry::RegistryClient client(*stack, m_target.repository, m_policy.upload);
+    while (true) {
+      Step step;
+      {
+        std::unique_lock lock(mutex);
+        changed.wait(lock, [&] { return failure || left == 0 || !ready.empty(); });
+        if (failure || ready.empty()) {
           return;
         }
-        session = std::move(*started);
+        step = ready.front();
+        ready.pop_front();
       }
-      emit({EventKind::blob_started, blob.digest, 0, blob.size, blob.media_type});
-      // Every byte is hashed on its way out: bytes that do not match the digest never
-      // complete a request (the read that would hand over the last of them fails).
-      auto opener = [&source,
-                     &blob]() -> Result<std::function<Result<std::size_t>(char*, std::size_t)>> {
-        auto reader = image::open_verified_blob(source, blob);
-        if (!reader) {
-          return reader.error();
+      Result<EventKind> done = EventKind::manifest;
+      if (step.manifest) {
+        if (auto put = put_manifest(client, plan.manifests[step.index]); !put) {
+          done = put.error();
         }
-        std::shared_ptr<image::BlobReader> shared = std::move(*reader);
-        return std::function<Result<std::size_t>(char*, std::size_t)>(
-            [shared](char* buffer, std::size_t size) { return shared->read(buffer, size); });
-      };
-      auto progress = [&](std::uint64_t sent) {
-        emit({EventKind::blob_progress, blob.digest, sent, blob.size, ""});
-      };
-      auto uploaded =
-          client.upload_blob(std::move(*session), blob.digest, blob.size, opener, progress);
-      if (!uploaded) {
-        fail(uploaded.error());
-        record_cancels(client);
+      } else {
+        done = push_blob(client, plan.blobs[step.index]);
+      }
+      if (done && !step.manifest) {
+        const auto& blob = plan.blobs[step.index].blob;
+        emit({*done, blob.digest, blob.size, blob.size,
+              *done == EventKind::blob_mounted ? *m_policy.mount_from : blob.media_type});
+      }
+      std::lock_guard lock(mutex);
+      if (!done) {
+        if (!failure) {
+          failure = done.error();
+        }
+        cancelled += client.cancelled_sessions();
+        uncancelled += client.uncancelled_sessions();
+        changed.notify_all();
         return;
       }
-      {
-        std::lock_guard lock(state_mutex);
-        ++result.uploaded;
+      --left;
+      if (step.manifest) {
+        complete(parents_of_manifest[step.index]);
+      } else {
+        ++(*done == EventKind::blob_uploaded  ? result.uploaded
+           : *done == EventKind::blob_mounted ? result.mounted
+                                              : result.skipped);
+        complete(parents_of_blob[step.index]);
       }
-      emit({EventKind::blob_uploaded, blob.digest, blob.size, blob.size, blob.media_type});
     }
   };
-  std::size_t jobs = choose_jobs(blobs, m_options.jobs);
   std::vector<std::thread> threads;
-  for (std::size_t i = 0; i < jobs; ++i) {
+  for (std::size_t i = 0; i < std::max<std::size_t>(plan.jobs, 1); ++i) {
     threads.emplace_back(worker);
   }
   for (auto& thread : threads) {
@@ -362,7 +421,7 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
     // The gate's session, when no job took it, is cancelled as well.
     if (m_gate_session) {
       auto stack = m_session.connect_shared(scopes());
-      registry::RegistryClient client(*stack, m_target.repository, m_options.upload);
+      registry::RegistryClient client(*stack, m_target.repository, m_policy.upload);
       ++(client.cancel_upload(*m_gate_session) ? cancelled : uncancelled);
       m_gate_session.reset();
     }
@@ -373,38 +432,8 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
   }
   // An unused gate session is left to expire: cancelling needs the delete action.
   m_gate_session.reset();
-  auto stack = m_session.connect_shared(scopes());
-  registry::RegistryClient client(*stack, m_target.repository, m_options.upload);
-  for (std::size_t i = 0; i < manifests.size(); ++i) {
-    const auto& manifest = manifests[i];
-    bool top = i + 1 == manifests.size();
-    std::string reference = top ? m_target.manifest_reference() : manifest.digest;
-    // The manifest's bytes were checked when the source was read; they are hashed again here,
-    // just before they leave, as the blobs are.
-    std::string algorithm = manifest.digest.substr(0, manifest.digest.find(':'));
-    if (auto actual = oci::digest_of(algorithm, manifest.bytes); actual != manifest.digest) {
-      return make_error(ErrorKind::protocol, "manifest " + manifest.digest + " (" +
-                                                 source.description() +
-                                                 ") does not match its digest: its bytes hash to " +
-                                                 actual + "; it was not sent");
-    }
-    auto put = client.put_manifest(reference, manifest.media_type, manifest.bytes);
-    if (!put) {
-      if (put.error().kind == ErrorKind::interrupted) {
-        return interruption(0, 0);
-      }
-      return put.error();
-    }
-    if (!put->digest.empty() && put->digest != manifest.digest) {
-      return make_error(ErrorKind::protocol, "the registry stored manifest " + reference + " as " +
-                                                 put->digest + ", but its digest is " +
-                                                 manifest.digest);
-    }
-    emit({EventKind::manifest, manifest.digest, manifest.bytes.size(), manifest.bytes.size(),
-          reference});
-  }
   emit({EventKind::done, result.digest, result.size, result.size, result.reference});
-  return result;
+  return {};
 }
 
 } // namespace regauth::push

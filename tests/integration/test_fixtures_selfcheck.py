@@ -70,7 +70,7 @@ def test_htpasswd_registry_basic_auth(htpasswd_registry):
     assert curl("-u", "alice:wrong", reg.url + "/v2/")[0] == 401
     assert curl("-u", ":".join(ALICE), reg.url + "/v2/")[0] == 200
     assert curl("-u", ":".join(BOB), reg.url + "/v2/")[0] == 200
-    assert [(m, p, s) for m, p, s in reg.requests()] == [
+    assert [(r.method, r.path, r.status) for r in reg.requests()] == [
         ("GET", "/v2/", 401), ("GET", "/v2/", 401), ("GET", "/v2/", 200), ("GET", "/v2/", 200),
     ]
     reg.clear_requests()

@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import subprocess
+import urllib.parse
 
 import pytest
 
@@ -79,6 +80,31 @@ def test_push_to_htpasswd_registry_over_tls(run_regauth, tls_htpasswd_registry, 
                           f"{name}/tls/app:v1"], timeout=120)
     assert result.returncode == 0, result.stderr
     assert "tls/app" in tls_htpasswd_registry.manifests_on_disk()
+
+
+def test_repush_over_tls_is_one_round_of_requests_after_the_ping(run_regauth,
+                                                                tls_htpasswd_registry, test_ca,
+                                                                config_dir, tmp_path):
+    # A re-push over TLS: the Authenticator's ping and, on a second connection at the same time,
+    # the lookup's warm-up ping; then, once the credentials are known, the gate's POST (its
+    # mount probe finds the config: 201) and the HEAD of the tag side by side. Four requests,
+    # none per layer, two connections: the shape of a login (bench/latency: 3.5 round trips).
+    make_oci_layout(str(tmp_path / "oci"), layer_sizes=[10_000, 12_000, 14_000])
+    port = tls_htpasswd_registry.port
+    name = f"registry.test:{port}"
+    certs = test_ca.certs_dir(str(tmp_path / "certs.d"), [name])
+    common = ["--resolve", f"registry.test:{port}:127.0.0.1", "--certs-dir", certs]
+    assert login(run_regauth, config_dir, name, *ALICE, *common).returncode == 0
+    argv = ["--config", config_dir, *common, "push", str(tmp_path / "oci"), f"{name}/tls/again:1"]
+    assert run_regauth(argv, timeout=120).returncode == 0
+    tls_htpasswd_registry.clear_requests()
+    result = run_regauth(argv, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("Layer already exists") == 4
+    served = tls_htpasswd_registry.requests()
+    assert sorted((r.method, r.path.split("/")[-2], r.status) for r in served) == [
+        ("GET", "v2", 401), ("GET", "v2", 401), ("HEAD", "manifests", 200),
+        ("POST", "uploads", 201)]
 
 
 def test_push_to_htpasswd_registry_over_http(run_regauth, htpasswd_registry, config_dir,
@@ -178,6 +204,10 @@ def test_repush_sends_nothing_when_the_tag_names_the_manifest(run_regauth, token
     assert sorted((r.method, r.status) for r in served if r.path != "/v2/") == [
         ("HEAD", 200), ("POST", 201)]
     assert [r.path for r in served if r.method == "HEAD"] == ["/v2/team/again/manifests/1"]
+    # and the ping (the lookup's https warm-up ping never reaches this plain-HTTP registry):
+    # no blob is asked about but the gate's probe
+    assert [(r.method, r.path) for r in served if r.path == "/v2/"] == [("GET", "/v2/")]
+    assert len(blob_requests(served)) == 1
     again = push(run_regauth, config_dir, str(tmp_path / "oci"), ref, "--format", "json")
     assert again.returncode == 0, again.stderr
     events = [json.loads(line) for line in again.stdout.splitlines()]
@@ -452,3 +482,72 @@ def test_a_new_blob_costs_two_requests_and_a_present_one_one(run_regauth, token_
     assert len(served) == 3 + 2 * 4
     assert not [r for r in served if r.method == "HEAD"]
     assert inspect_raw(token_registry, f"team/counted@{new['digest']}")
+
+
+def blob_digest(served) -> str | None:
+    """The blob that a request completed: a blob PUT's ?digest=, a 201 mount's ?mount=, or the
+    digest of a blob HEAD's path; None for anything else."""
+    query = dict(part.partition("=")[::2] for part in served.query.split("&") if part)
+    if served.method == "PUT" and "/blobs/uploads/" in served.path:
+        return urllib.parse.unquote(query.get("digest", "")) or None
+    if served.method == "POST" and served.status == 201:
+        return urllib.parse.unquote(query.get("mount", "")) or None
+    if served.method == "HEAD" and "/blobs/" in served.path and served.status == 200:
+        return served.path.rsplit("/", 1)[-1]
+    return None
+
+
+def manifest_put_order(served) -> list:
+    """(index in `served`, reference) of each manifest PUT the registry accepted."""
+    return [(i, r.path.rsplit("/", 1)[-1]) for i, r in enumerate(served)
+            if r.method == "PUT" and "/manifests/" in r.path and r.status == 201]
+
+
+def image_blobs(image: dict) -> set:
+    return {image["config"]["digest"], *(layer["digest"] for layer in image["layers"])}
+
+
+def test_index_children_go_as_soon_as_their_blobs_are_in(run_regauth, token_registry, config_dir,
+                                                         tmp_path):
+    # One job: child A's blobs, then A's manifest at once (before any blob of B), then B's
+    # blobs and B's manifest, then the index; two requests per new blob.
+    info = make_oci_index(str(tmp_path / "multi"), platforms=["linux/amd64", "linux/arm64"],
+                          layer_sizes=[2_000, 3_000], seed=11)
+    images = [info["images"]["linux/amd64"], info["images"]["linux/arm64"]]
+    assert login(run_regauth, config_dir, token_registry.hostport, *ALICE).returncode == 0
+    token_registry.clear_requests()
+    result = push(run_regauth, config_dir, f"oci:{tmp_path / 'multi'}",
+                  f"{token_registry.hostport}/team/ordered:1", "--jobs", "1")
+    assert result.returncode == 0, result.stderr
+    served = token_registry.requests()
+    order = [blob_digest(r) or ("manifest", r.path.rsplit("/", 1)[-1]) for r in served
+             if blob_digest(r) or (r.method == "PUT" and "/manifests/" in r.path)]
+    a, b = images
+    assert set(order[:3]) == image_blobs(a)
+    assert order[3] == ("manifest", a["manifest"]["digest"])
+    assert set(order[4:7]) == image_blobs(b)
+    assert order[7:] == [("manifest", b["manifest"]["digest"]), ("manifest", "1")]
+    assert len(blob_requests(served)) == 2 * 6
+
+
+def test_index_children_in_parallel_each_manifest_after_its_own_blobs(run_regauth, token_registry,
+                                                                      config_dir, tmp_path):
+    # Default jobs: both children's blobs go at once; in the registry's log (in the order the
+    # requests completed) each child's manifest comes after every blob it references, and the
+    # index after both children.
+    info = make_oci_index(str(tmp_path / "multi"), platforms=["linux/amd64", "linux/arm64"],
+                          layer_sizes=[2_000, 3_000, 4_000], seed=12)
+    assert login(run_regauth, config_dir, token_registry.hostport, *ALICE).returncode == 0
+    token_registry.clear_requests()
+    result = push(run_regauth, config_dir, f"oci:{tmp_path / 'multi'}",
+                  f"{token_registry.hostport}/team/parallel:1")
+    assert result.returncode == 0, result.stderr
+    served = token_registry.requests()
+    puts = dict((reference, i) for i, reference in manifest_put_order(served))
+    done_at = {blob_digest(r): i for i, r in enumerate(served) if blob_digest(r)}
+    for image in info["images"].values():
+        child = puts[image["manifest"]["digest"]]
+        assert all(done_at[digest] < child for digest in image_blobs(image))
+        assert child < puts["1"]
+    assert len(puts) == 3
+    assert len(blob_requests(served)) == 2 * 8  # two configs, six layers

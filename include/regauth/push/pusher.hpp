@@ -1,11 +1,14 @@
 // The push: the gate (credentials, ping, a pull+push token, one upload session) before any
-// byte of a blob or manifest is sent, then the blobs (HEAD, mount, upload) on parallel jobs,
-// then the manifests, children before the index. Reports progress as events; prints nothing.
+// byte of a blob or manifest is sent, then the push plan (plan.hpp) run on parallel jobs: the
+// blobs (HEAD, mount, upload), each manifest as soon as its blobs and children are in. Reports
+// progress as events; prints nothing.
 #pragma once
 
 #include "regauth/auth/authenticator.hpp"
 #include "regauth/http/transport.hpp"
 #include "regauth/image/image_source.hpp"
+#include "regauth/push/plan.hpp"
+#include "regauth/registry/client_stack.hpp"
 #include "regauth/registry/reference.hpp"
 #include "regauth/registry/registry_client.hpp"
 
@@ -46,16 +49,6 @@ struct Identity {
   std::string source;   // store description
 };
 
-struct PushOptions {
-  int jobs = 0;                          // 0: chosen by choose_jobs
-  std::optional<std::string> mount_from; // repository on the same registry
-  registry::UploadPolicy upload;
-};
-
-// How many connections upload `blobs` at once: `requested` when it is positive (at most one per
-// blob), else one per small blob and a few for large ones, within a bound. Pure.
-std::size_t choose_jobs(const std::vector<image::BlobDescriptor>& blobs, int requested);
-
 struct PushResult {
   std::string reference; // tag or digest pushed
   std::string digest;    // of the last manifest
@@ -67,24 +60,31 @@ class Pusher {
 public:
   // Every connection comes from `session` (registry::make_registry_session).
   Pusher(registry::RegistrySession& session, registry::Reference target, Identity identity,
-         PushOptions options, EventSink events);
+         PushPolicy policy, EventSink events);
 
   // Runs the gate. With `probe_digest` (the first blob to push), the gate's upload session
   // request also asks to mount that blob from the repository itself, which tells whether it is
   // there already, saving its HEAD. With `top` (the manifest to push), a second connection asks
-  // meanwhile which manifest the target reference names: when it is `top`, push() has nothing
-  // to send. Fails (unauthorized) when not authenticated, (denied) when authenticated but not
-  // allowed, with the registry's words, who was used, and nothing sent.
+  // meanwhile which manifest the target reference names: when it is `top` (and the probe found
+  // its blob), push() has nothing to send. Fails (unauthorized) when not authenticated, (denied)
+  // when authenticated but not allowed, with the registry's words, who was used, and nothing sent.
   Result<void> run_gate(const std::string& probe_digest = "", const image::Manifest* top = nullptr);
   // --check: cancels the session the gate opened. Fails with the registry's words when it
   // refuses (distribution needs the delete action for that).
   Result<void> cancel_gate_session();
-  // Pushes every blob, then every manifest, or nothing when the gate found the target reference
-  // naming the top manifest already (its blobs and children are then in the repository: the
-  // registry checked them when the manifest was put). Runs the gate first when it has not run.
+  // Plans the push from the source and the gate's answers and runs the plan: every blob, every
+  // manifest after its blobs and children, the top one under the target reference; or nothing when
+  // the gate found the target reference naming the top manifest already (its blobs and children are
+  // then in the repository: the registry checked them when the manifest was put). Runs the gate
+  // first when it has not run.
   Result<PushResult> push(const image::ImageSource& source);
 
 private:
+  // The gate's upload session request (see run_gate).
+  Result<void> open_gate(const std::string& probe_digest);
+  // Runs `plan` on its jobs, counting into `result`. Fails with the first step's error; every
+  // upload session left open is cancelled (or counted as refused).
+  Result<void> execute(const PushPlan& plan, const image::ImageSource& source, PushResult& result);
   // The error for a push that SIGINT or SIGTERM ended, with what was cancelled.
   Error interruption(std::size_t cancelled, std::size_t uncancelled) const;
   Error gate_refusal(const registry::Refusal& refusal, const Error& error) const;
@@ -93,7 +93,7 @@ private:
   registry::RegistrySession& m_session;
   registry::Reference m_target;
   Identity m_identity;
-  PushOptions m_options;
+  PushPolicy m_policy;
   EventSink m_events;
   std::optional<registry::UploadSession> m_gate_session;
   std::string m_probe_digest;    // the blob the gate asked about

@@ -36,6 +36,7 @@ class Served(NamedTuple):
     method: str
     path: str  # without the query string
     status: int
+    query: str = ""  # the query string, without its "?" (digest=, mount=, from=)
 
 
 def free_port() -> int:
@@ -306,9 +307,9 @@ class Registry:
             m = _ACCESS_LINE.match(line)
             if not m:
                 continue
-            path = m.group(2).partition("?")[0]
+            path, _, query = m.group(2).partition("?")
             if not path.startswith(_SYNC_PATH):
-                served.append(Served(m.group(1), path, int(m.group(3))))
+                served.append(Served(m.group(1), path, int(m.group(3)), query))
         return served
 
     def clear_requests(self) -> None:

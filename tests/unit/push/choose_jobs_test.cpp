@@ -1,4 +1,4 @@
-#include "regauth/push/pusher.hpp"
+#include "regauth/push/plan.hpp"
 
 #include <catch2/catch.hpp>
 
