@@ -95,13 +95,13 @@ public:
 // Compresses one layer: streams it from the source (its digest checked), hashes the output,
 // keeps it in memory while `budget` lasts.
 void compress_one(const ImageSource& source, const CompressionSettings& settings, Job& job,
-                  std::atomic<std::int64_t>& budget) {
+                  std::atomic<std::int64_t>& budget, unsigned threads) {
   auto reader = open_verified_blob(source, job.original);
   if (!reader) {
     job.error = reader.error();
     return;
   }
-  auto compressor = make_compressor(settings.compression, settings.level);
+  auto compressor = make_compressor(settings.compression, settings.level, threads);
   if (!compressor) {
     job.error = compressor.error();
     return;
@@ -146,10 +146,56 @@ void compress_one(const ImageSource& source, const CompressionSettings& settings
   }
 }
 
+// Docker (schema 2) media types and their OCI twins, as skopeo converts them.
+const std::map<std::string, std::string>& oci_media_types() {
+  static const std::map<std::string, std::string> types = {
+      {"application/vnd.docker.distribution.manifest.v2+json",
+       "application/vnd.oci.image.manifest.v1+json"},
+      {"application/vnd.docker.distribution.manifest.list.v2+json",
+       "application/vnd.oci.image.index.v1+json"},
+      {"application/vnd.docker.container.image.v1+json",
+       "application/vnd.oci.image.config.v1+json"},
+      {"application/vnd.docker.image.rootfs.diff.tar", "application/vnd.oci.image.layer.v1.tar"},
+      {"application/vnd.docker.image.rootfs.diff.tar.gzip",
+       "application/vnd.oci.image.layer.v1.tar+gzip"},
+      {"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+       "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"},
+  };
+  return types;
+}
+
+// Gives a Docker manifest or manifest list, and the descriptors in it, their OCI media types.
+// Returns whether anything changed.
+bool convert_to_oci(ordered_json& value) {
+  bool changed = false;
+  auto convert = [&](ordered_json& holder) {
+    if (!holder.is_object() || !holder.contains("mediaType") || !holder["mediaType"].is_string()) {
+      return;
+    }
+    auto twin = oci_media_types().find(holder["mediaType"].get<std::string>());
+    if (twin != oci_media_types().end()) {
+      holder["mediaType"] = twin->second;
+      changed = true;
+    }
+  };
+  convert(value);
+  if (auto config = value.find("config"); config != value.end()) {
+    convert(*config);
+  }
+  for (const char* list : {"layers", "manifests"}) {
+    if (auto entries = value.find(list); entries != value.end() && entries->is_array()) {
+      for (auto& entry : *entries) {
+        convert(entry);
+      }
+    }
+  }
+  return changed;
+}
+
 } // namespace
 
 Result<std::vector<Manifest>> rewrite_manifests(const std::vector<Manifest>& manifests,
-                                                const LayerRewrites& rewrites) {
+                                                const LayerRewrites& rewrites, bool to_oci) {
   std::vector<Manifest> out;
   std::map<std::string, std::pair<std::string, std::uint64_t>> renamed; // old -> new digest, size
   for (const auto& manifest : manifests) {
@@ -158,6 +204,9 @@ Result<std::vector<Manifest>> rewrite_manifests(const std::vector<Manifest>& man
       return make_error(ErrorKind::protocol, "manifest " + manifest.digest + ": malformed JSON");
     }
     bool changed = false;
+    if (to_oci) {
+      changed = convert_to_oci(value);
+    }
     auto update = [&](ordered_json& descriptor, bool is_layer) {
       if (!descriptor.is_object() || !descriptor.contains("digest") ||
           !descriptor["digest"].is_string()) {
@@ -190,6 +239,7 @@ Result<std::vector<Manifest>> rewrite_manifests(const std::vector<Manifest>& man
       continue;
     }
     Manifest rewritten = manifest;
+    rewritten.media_type = value.value("mediaType", manifest.media_type);
     rewritten.bytes = value.dump();
     rewritten.digest = sha256_digest(rewritten.bytes);
     renamed[manifest.digest] = {rewritten.digest, rewritten.bytes.size()};
@@ -214,13 +264,12 @@ Result<std::unique_ptr<ImageSource>> compress_layers(std::unique_ptr<ImageSource
   if (jobs.empty()) {
     return source;
   }
+  // Docker manifests have no zstd layer type: with zstd the image becomes OCI, as skopeo's
+  // `copy --dest-compress-format zstd` makes it.
+  bool to_oci = false;
   for (const auto& manifest : source->manifests()) {
-    if (settings.compression == Compression::zstd && is_docker_media_type(manifest.media_type)) {
-      return make_error(ErrorKind::usage,
-                        "--compression zstd: " + source->description() + " has Docker manifests (" +
-                            manifest.media_type +
-                            "), which have no zstd layer type; use --compression gzip");
-    }
+    to_oci = to_oci || (settings.compression == Compression::zstd &&
+                        is_docker_media_type(manifest.media_type));
   }
   auto version = compressor_version(settings.compression);
   std::vector<Job*> pending;
@@ -239,9 +288,11 @@ Result<std::unique_ptr<ImageSource>> compress_layers(std::unique_ptr<ImageSource
   // The largest first, so that the longest job starts at once.
   std::sort(pending.begin(), pending.end(),
             [](const Job* a, const Job* b) { return a->original.size > b->original.size; });
-  unsigned threads =
+  // One job per layer up to one per core; the cores left over help compress (gzip) each layer.
+  unsigned cores =
       settings.threads != 0 ? settings.threads : std::max(1U, std::thread::hardware_concurrency());
-  threads = std::min<unsigned>(threads, static_cast<unsigned>(pending.size()));
+  unsigned threads = std::min<unsigned>(cores, static_cast<unsigned>(pending.size()));
+  unsigned per_layer = std::max(1U, cores / std::max(1U, threads));
   std::atomic<std::size_t> next{0};
   std::atomic<std::int64_t> budget{static_cast<std::int64_t>(settings.memory_budget)};
   {
@@ -249,7 +300,7 @@ Result<std::unique_ptr<ImageSource>> compress_layers(std::unique_ptr<ImageSource
     for (unsigned i = 0; i < threads; ++i) {
       workers.emplace_back([&] {
         for (std::size_t index = next++; index < pending.size(); index = next++) {
-          compress_one(*source, settings, *pending[index], budget);
+          compress_one(*source, settings, *pending[index], budget, per_layer);
           if (pending[index]->error) {
             next = pending.size(); // stop the others at their next layer
           }
@@ -267,8 +318,11 @@ Result<std::unique_ptr<ImageSource>> compress_layers(std::unique_ptr<ImageSource
   LayerRewrites rewrites;
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     auto& job = jobs[i];
-    BlobDescriptor compressed{job.result.digest, job.result.size,
-                              compressed_layer_type(job.original.media_type, settings.compression)};
+    auto type = compressed_layer_type(job.original.media_type, settings.compression);
+    if (type.empty()) { // a Docker layer with zstd: the image becomes OCI
+      type = compressed_layer_type("application/vnd.oci.image.layer.v1.tar", settings.compression);
+    }
+    BlobDescriptor compressed{job.result.digest, job.result.size, type};
     rewrites[job.original.digest] = compressed;
     wrapped->m_origin[compressed.digest] = CompressedSource::Origin{job.original, job.bytes};
     report.push_back(CompressedLayer{job.original.digest, compressed, cached[i]});
@@ -286,7 +340,7 @@ Result<std::unique_ptr<ImageSource>> compress_layers(std::unique_ptr<ImageSource
       wrapped->m_blobs.push_back(out);
     }
   }
-  auto manifests = rewrite_manifests(wrapped->m_inner->manifests(), rewrites);
+  auto manifests = rewrite_manifests(wrapped->m_inner->manifests(), rewrites, to_oci);
   if (!manifests) {
     return manifests.error();
   }

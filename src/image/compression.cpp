@@ -2,8 +2,12 @@
 
 #include "compression_libraries.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
+#include <optional>
+#include <thread>
+#include <vector>
 
 namespace regauth::image {
 namespace {
@@ -12,69 +16,149 @@ constexpr std::string_view k_oci_layer_tar = "application/vnd.oci.image.layer.v1
 constexpr std::string_view k_docker_layer_tar = "application/vnd.docker.image.rootfs.diff.tar";
 constexpr std::string_view k_docker_prefix = "application/vnd.docker.";
 constexpr std::size_t k_out_block = 64U * 1024U;
-// zlib's window (15 bits) with 16 added: a gzip header and trailer instead of zlib's.
-constexpr int k_gzip_window_bits = 15 + 16;
+// Gzip goes in chunks of 1 MiB, as pigz and Go's pgzip do: each chunk is raw deflate primed
+// with the 32 KiB of input before it (deflate's whole window, so the ratio barely changes) and
+// ends with a sync flush, so the chunks concatenate into one deflate stream and one gzip
+// member, and chunks can be compressed on several threads with the same bytes as on one.
+constexpr std::size_t k_gzip_chunk = 1024U * 1024U;
+constexpr std::size_t k_window = 32U * 1024U;
+constexpr int k_raw_window_bits = -15; // raw deflate: no zlib header or trailer
 constexpr int k_mem_level = 8;
+// The header of Go's compress/gzip: no file name, no time stamp, OS "unknown".
+constexpr std::array<unsigned char, 10> k_gzip_header = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff};
+
+// Appends `input` deflated, primed with `dictionary`, to `output`: a sync flush at the end, or
+// the final block when `last`.
+Result<void> deflate_chunk(int level, std::string_view dictionary, std::string_view input,
+                           bool last, std::string& output) {
+  z_stream stream{};
+  int status =
+      libz().deflate_init2(&stream, level, Z_DEFLATED, k_raw_window_bits, k_mem_level,
+                           Z_DEFAULT_STRATEGY, ZLIB_VERSION, static_cast<int>(sizeof(z_stream)));
+  if (status != Z_OK) {
+    return make_error(ErrorKind::io, "gzip: cannot start zlib's compressor (status " +
+                                         std::to_string(status) + ")");
+  }
+  if (!dictionary.empty()) {
+    libz().deflate_set_dictionary(&stream, reinterpret_cast<const Bytef*>(dictionary.data()),
+                                  static_cast<uInt>(dictionary.size()));
+  }
+  // zlib takes a non-const pointer but never writes through next_in.
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
+  stream.avail_in = static_cast<uInt>(input.size());
+  int flush = last ? Z_FINISH : Z_SYNC_FLUSH;
+  while (true) {
+    std::size_t before = output.size();
+    output.resize(before + k_out_block);
+    stream.next_out = reinterpret_cast<Bytef*>(output.data() + before);
+    stream.avail_out = static_cast<uInt>(k_out_block);
+    status = libz().deflate(&stream, flush);
+    output.resize(before + k_out_block - stream.avail_out);
+    if (status == Z_STREAM_END ||
+        (!last && stream.avail_out != 0 && (status == Z_OK || status == Z_BUF_ERROR))) {
+      break;
+    }
+    if (status != Z_OK && status != Z_BUF_ERROR) {
+      libz().deflate_end(&stream);
+      return make_error(ErrorKind::io, "gzip: zlib failed (status " + std::to_string(status) + ")");
+    }
+  }
+  libz().deflate_end(&stream);
+  return {};
+}
 
 class GzipCompressor final : public Compressor {
 public:
-  GzipCompressor() { std::memset(&m_stream, 0, sizeof m_stream); }
-  ~GzipCompressor() override {
-    if (m_started) {
-      libz().deflate_end(&m_stream);
-    }
-  }
-  GzipCompressor(const GzipCompressor&) = delete;
-  GzipCompressor& operator=(const GzipCompressor&) = delete;
-  GzipCompressor(GzipCompressor&&) = delete;
-  GzipCompressor& operator=(GzipCompressor&&) = delete;
+  GzipCompressor(int level, unsigned threads) : m_level(level), m_threads(std::max(1U, threads)) {}
 
-  Result<void> start(int level) {
-    // No file name and no time stamp in the header (zlib writes neither unless given a
-    // gz_header), so the bytes depend on the input alone.
-    int status =
-        libz().deflate_init2(&m_stream, level, Z_DEFLATED, k_gzip_window_bits, k_mem_level,
-                             Z_DEFAULT_STRATEGY, ZLIB_VERSION, static_cast<int>(sizeof(z_stream)));
-    if (status != Z_OK) {
-      return make_error(ErrorKind::io, "gzip: cannot start zlib's compressor (status " +
-                                           std::to_string(status) + ")");
+  Result<void> write(std::string_view input, std::string& output) override {
+    m_crc = libz().crc32(m_crc, reinterpret_cast<const Bytef*>(input.data()),
+                         static_cast<uInt>(input.size()));
+    m_total += input.size();
+    m_pending.append(input);
+    if (m_pending.size() >= k_gzip_chunk * m_threads) {
+      return flush_chunks(output, false);
     }
-    m_started = true;
     return {};
   }
 
-  Result<void> write(std::string_view input, std::string& output) override {
-    return run(input, Z_NO_FLUSH, output);
-  }
-  Result<void> finish(std::string& output) override { return run({}, Z_FINISH, output); }
-
-private:
-  Result<void> run(std::string_view input, int flush, std::string& output) {
-    // zlib takes a non-const pointer but never writes through next_in.
-    m_stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
-    m_stream.avail_in = static_cast<uInt>(input.size());
-    while (true) {
-      std::size_t before = output.size();
-      output.resize(before + k_out_block);
-      m_stream.next_out = reinterpret_cast<Bytef*>(output.data() + before);
-      m_stream.avail_out = static_cast<uInt>(k_out_block);
-      int status = libz().deflate(&m_stream, flush);
-      output.resize(before + k_out_block - m_stream.avail_out);
-      if (status == Z_STREAM_END) {
-        return {};
-      }
-      if (status != Z_OK && status != Z_BUF_ERROR) {
-        return make_error(ErrorKind::io,
-                          "gzip: zlib failed (status " + std::to_string(status) + ")");
-      }
-      if (flush != Z_FINISH && m_stream.avail_in == 0 && m_stream.avail_out != 0) {
-        return {};
+  Result<void> finish(std::string& output) override {
+    if (auto flushed = flush_chunks(output, true); !flushed) {
+      return flushed;
+    }
+    for (std::uint64_t value : {static_cast<std::uint64_t>(m_crc), m_total}) {
+      for (int i = 0; i < 4; ++i) {
+        output.push_back(static_cast<char>((value >> (8 * i)) & 0xffU));
       }
     }
+    return {};
   }
 
-  z_stream m_stream{};
+private:
+  // Compresses every whole chunk of m_pending (and with `last`, the rest as the final one),
+  // on up to m_threads threads; keeps what is left for the next call.
+  Result<void> flush_chunks(std::string& output, bool last) {
+    if (!m_started) {
+      output.append(reinterpret_cast<const char*>(k_gzip_header.data()), k_gzip_header.size());
+      m_started = true;
+    }
+    std::size_t whole = m_pending.size() / k_gzip_chunk;
+    std::size_t count = last ? whole + 1 : whole;
+    std::vector<std::string> parts(count);
+    std::vector<std::optional<Error>> errors(count);
+    auto run = [&](std::size_t i) {
+      std::size_t start = i * k_gzip_chunk;
+      std::string_view pending(m_pending);
+      std::string_view input =
+          pending.substr(start, std::min(k_gzip_chunk, pending.size() - start));
+      std::string_view dictionary =
+          i == 0 ? std::string_view(m_dictionary) : pending.substr(start - k_window, k_window);
+      if (auto done = deflate_chunk(m_level, dictionary, input, last && i + 1 == count, parts[i]);
+          !done) {
+        errors[i] = done.error();
+      }
+    };
+    {
+      std::vector<std::jthread> helpers;
+      for (std::size_t i = 1; i < count && helpers.size() + 1 < m_threads; ++i) {
+        helpers.emplace_back(run, i);
+      }
+      if (count > 0) {
+        run(0);
+      }
+      for (std::size_t i = helpers.size() + 1; i < count; ++i) {
+        run(i);
+      }
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+      if (errors[i]) {
+        return *errors[i];
+      }
+      output.append(parts[i]);
+    }
+    std::size_t used = std::min(m_pending.size(), whole * k_gzip_chunk);
+    if (last) {
+      used = m_pending.size();
+    }
+    if (used >= k_window) {
+      m_dictionary.assign(m_pending, used - k_window, k_window);
+    } else if (used > 0) {
+      m_dictionary = (m_dictionary + m_pending.substr(0, used));
+      if (m_dictionary.size() > k_window) {
+        m_dictionary.erase(0, m_dictionary.size() - k_window);
+      }
+    }
+    m_pending.erase(0, used);
+    return {};
+  }
+
+  int m_level;
+  unsigned m_threads;
   bool m_started = false;
+  uLong m_crc = 0;
+  std::uint64_t m_total = 0;
+  std::string m_pending;
+  std::string m_dictionary;
 };
 
 class ZstdCompressor final : public Compressor {
@@ -227,13 +311,10 @@ std::string compressed_layer_type(std::string_view uncompressed_type, Compressio
   return "";
 }
 
-Result<std::unique_ptr<Compressor>> make_compressor(Compression compression, int level) {
+Result<std::unique_ptr<Compressor>> make_compressor(Compression compression, int level,
+                                                    unsigned threads) {
   if (compression == Compression::gzip) {
-    auto compressor = std::make_unique<GzipCompressor>();
-    if (auto started = compressor->start(level); !started) {
-      return started.error();
-    }
-    return std::unique_ptr<Compressor>(std::move(compressor));
+    return std::unique_ptr<Compressor>(std::make_unique<GzipCompressor>(level, threads));
   }
   if (compression == Compression::zstd) {
     auto compressor = std::make_unique<ZstdCompressor>();

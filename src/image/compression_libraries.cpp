@@ -11,6 +11,8 @@ LibZ load_libz() {
   library.resolve("deflateInit2_", api.deflate_init2);
   library.resolve("deflate", api.deflate);
   library.resolve("deflateEnd", api.deflate_end);
+  library.resolve("deflateSetDictionary", api.deflate_set_dictionary);
+  library.resolve("crc32", api.crc32);
   library.resolve("zlibVersion", api.version);
   return api; // the library stays loaded for the life of the process
 }

@@ -2,6 +2,7 @@
 // them, so `ls`, `logout` and `login` never load them. Private to src/image/.
 #pragma once
 
+#include <cstddef>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -14,6 +15,8 @@ struct LibZ {
                        int strategy, const char* version, int stream_size);
   int (*deflate)(z_streamp stream, int flush);
   int (*deflate_end)(z_streamp stream);
+  int (*deflate_set_dictionary)(z_streamp stream, const Bytef* dictionary, uInt length);
+  uLong (*crc32)(uLong crc, const Bytef* bytes, uInt length);
   const char* (*version)();
 };
 

@@ -40,15 +40,17 @@ using LayerRewrites = std::map<std::string, BlobDescriptor>; // uncompressed dig
 // `manifests` (push order: children before indexes) with every layer descriptor that
 // `rewrites` names and that has an uncompressed media type replaced (media type, digest, size;
 // annotations kept), and every index descriptor of a rewritten manifest updated. Manifests with
-// nothing to rewrite keep their bytes. Pure. Fails (protocol) for a manifest that is not JSON.
+// nothing to rewrite keep their bytes. With `to_oci`, Docker (schema 2) manifests and lists
+// become OCI ones (their media types and those of their descriptors), as skopeo converts an
+// image it compresses with zstd. Pure. Fails (protocol) for a manifest that is not JSON.
 Result<std::vector<Manifest>> rewrite_manifests(const std::vector<Manifest>& manifests,
-                                                const LayerRewrites& rewrites);
+                                                const LayerRewrites& rewrites, bool to_oci = false);
 
 // Wraps `source` so that its uncompressed layers go out compressed with `settings`, reading
 // and updating `cache`. Returns `source` itself when it has no uncompressed layer. Compresses
 // on parallel threads, each layer streamed from the source (its bytes checked against its
-// digest). Fails (usage) for zstd and an image with Docker (schema 2) manifests, which have
-// no zstd layer type; (io, protocol) as reading the source does.
+// digest). With zstd, an image with Docker (schema 2) manifests becomes OCI (Docker has no zstd
+// layer type), as skopeo does. Fails (io, protocol) as reading the source does.
 Result<std::unique_ptr<ImageSource>> compress_layers(std::unique_ptr<ImageSource> source,
                                                      const CompressionSettings& settings,
                                                      BlobInfoCache& cache,

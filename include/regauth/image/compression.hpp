@@ -35,7 +35,7 @@ std::string compressed_layer_type(std::string_view uncompressed_type, Compressio
 // Compresses a stream: feed bytes with write(), then finish() once; each appends the
 // compressed bytes produced so far to `output`. The same input, algorithm, level and library
 // version always give the same bytes. Gzip output is one member with no file name and no
-// time stamp (as Go's compress/gzip writes it).
+// time stamp (as Go's compress/gzip writes it), deflated in chunks of 1 MiB as pigz does.
 class Compressor {
 public:
   virtual ~Compressor() = default;
@@ -43,9 +43,11 @@ public:
   virtual Result<void> finish(std::string& output) = 0;
 };
 
-// A compressor for `compression` (not none) at `level`; loads its library. Fails (io) when the
+// A compressor for `compression` (not none) at `level`; loads its library. Gzip compresses on
+// up to `threads` threads (the bytes do not depend on it); zstd on one. Fails (io) when the
 // library cannot start one (out of memory).
-Result<std::unique_ptr<Compressor>> make_compressor(Compression compression, int level);
+Result<std::unique_ptr<Compressor>> make_compressor(Compression compression, int level,
+                                                    unsigned threads = 1);
 
 // "zlib 1.2.13" or "zstd 1.5.4": the library that compresses with `compression`; loads it.
 std::string compressor_version(Compression compression);
