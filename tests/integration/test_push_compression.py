@@ -159,3 +159,71 @@ def test_an_unknown_compression_is_a_usage_error(run_regauth, config_dir, tmp_pa
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip().splitlines() == [
         'regauth: error: --compression "lz4": expected gzip, zstd or none']
+
+
+def docker_flavoured_layout(directory) -> dict:
+    """An OCI layout holding a Docker (schema 2) manifest whose one layer is an uncompressed
+    tar (`application/vnd.docker.image.rootfs.diff.tar`)."""
+    import io
+    import tarfile
+    blobs = directory / "blobs" / "sha256"
+    blobs.mkdir(parents=True)
+
+    def put(data: bytes) -> str:
+        digest = sha256(data)
+        (blobs / digest.split(":")[1]).write_bytes(data)
+        return digest
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        data = layer_contents()[0]
+        info = tarfile.TarInfo("etc/words")
+        info.size, info.mtime = len(data), 0
+        tar.addfile(info, io.BytesIO(data))
+    layer = buffer.getvalue()
+    config = json.dumps({"architecture": "amd64", "os": "linux",
+                         "rootfs": {"type": "layers", "diff_ids": [sha256(layer)]}}).encode()
+    manifest = json.dumps({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json",
+                   "digest": put(config), "size": len(config)},
+        "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar",
+                    "digest": put(layer), "size": len(layer)}],
+    }).encode()
+    (directory / "oci-layout").write_text('{"imageLayoutVersion":"1.0.0"}')
+    (directory / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [{
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "digest": put(manifest), "size": len(manifest),
+        "annotations": {"org.opencontainers.image.ref.name": "1"}}]}))
+    return {"diff_id": sha256(layer), "config": sha256(config)}
+
+
+@pytest.mark.requires("skopeo")
+@pytest.mark.parametrize("compression, manifest_type, layer_type", [
+    ("gzip", "application/vnd.docker.distribution.manifest.v2+json",
+     "application/vnd.docker.image.rootfs.diff.tar.gzip"),
+    ("zstd", "application/vnd.oci.image.manifest.v1+json", ZSTD),
+])
+def test_an_oci_layout_with_docker_uncompressed_layers(run_regauth, token_registry, config_dir,
+                                                       tmp_path, compression, manifest_type,
+                                                       layer_type):
+    info = docker_flavoured_layout(tmp_path / "layout")
+    assert login(run_regauth, config_dir, token_registry.hostport, *ALICE).returncode == 0
+    ref = f"{token_registry.hostport}/team/flavour-{compression}:1"
+    result = push(run_regauth, config_dir, tmp_path / "cache", f"oci:{tmp_path / 'layout'}:1",
+                  ref, "--compression", compression)
+    assert result.returncode == 0, result.stderr
+    raw = subprocess.run(["skopeo", "inspect", "--raw", "--tls-verify=false", "--creds",
+                          "alice:alicepw", f"docker://{ref}"], capture_output=True, timeout=60)
+    assert raw.returncode == 0, raw.stderr
+    pushed = json.loads(raw.stdout)
+    # Docker keeps its flavour with gzip; zstd turns the image into OCI, as skopeo does
+    assert pushed["mediaType"] == manifest_type
+    assert pushed["layers"][0]["mediaType"] == layer_type
+    assert pushed["config"]["digest"] == info["config"]
+    manifest, config, layers = copy_back(token_registry, ref, tmp_path / "back")
+    assert config["rootfs"]["diff_ids"] == [info["diff_id"]]
+    plain = gzip.decompress(layers[0]) if compression == "gzip" else subprocess.run(
+        ["zstd", "-d", "-c"], input=layers[0], capture_output=True, timeout=60,
+        check=True).stdout
+    assert sha256(plain) == info["diff_id"]
