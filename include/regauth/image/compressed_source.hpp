@@ -23,7 +23,7 @@ struct CompressionSettings {
   int level = 3;
   // Compressed bytes kept in memory, all layers together; a layer beyond it is compressed again
   // as it is uploaded (same bytes), never spooled to disk.
-  std::uint64_t memory_budget = 512ULL << 20;
+  std::uint64_t memory_budget = 256ULL << 20;
   unsigned threads = 0; // 0: one per core
 };
 
