@@ -28,10 +28,11 @@ set(CPACK_DEBIAN_PACKAGE_SECTION utils)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # dpkg-shlibdeps sees libc only: regauth opens the others with dlopen on first use
 # (docs/ARCHITECTURE.md, "Libraries loaded on first use"), so they are named here.
-# libcurl 7.85 for CURLOPT_PROTOCOLS_STR; libarchive 3.3.3 for zstd.
+# libcurl 7.85 for CURLOPT_PROTOCOLS_STR; libarchive 3.3.3 for zstd; libzstd 1.4 for
+# ZSTD_compressStream2.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "libcurl4 (>= 7.85.0), libssl3, libpsl5, libarchive13 (>= 3.3.3)")
+    "libcurl4 (>= 7.85.0), libssl3, libpsl5, libarchive13 (>= 3.3.3), zlib1g, libzstd1 (>= 1.4.0)")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "ca-certificates")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "golang-docker-credential-helpers, pass")
 

@@ -182,6 +182,8 @@ std::vector<Command> commands() {
                           "Read the password for --creds USER from stdin");
          command.add_option("--digestfile", options->digest_file,
                             "Write the digest of the pushed manifest to FILE");
+         command.add_option("--compression", options->compression,
+                            "Compress uncompressed layers with gzip (default), zstd or none");
          add_format(command, options->format,
                     "Output format: json prints one JSON object per line, one per event "
                     "(docs/json-events.md)");

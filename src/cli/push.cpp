@@ -4,6 +4,7 @@
 #include "regauth/config/config_store.hpp"
 #include "regauth/config/registry_key.hpp"
 #include "regauth/http/url.hpp"
+#include "regauth/image/compressed_source.hpp"
 #include "regauth/image/image_source.hpp"
 #include "regauth/push/pusher.hpp"
 #include "regauth/registry/client_stack.hpp"
@@ -376,15 +377,33 @@ int run_push(const PushOptions& options, Context& context) {
     return report(context, make_error(ErrorKind::usage,
                                       "--jobs must be between 1 and 32 (or 0: by blob sizes)"));
   }
+  // Uncompressed layers go out gzip-compressed unless told otherwise; with a @digest reference
+  // nothing is rewritten unless asked, as skopeo keeps a manifest a digest names.
+  auto compression = image::parse_compression(options.compression.empty()
+                                                  ? (target->digest.empty() ? "gzip" : "none")
+                                                  : options.compression);
+  if (!compression) {
+    return report(context, compression.error());
+  }
   InterruptWatch interrupt_watch; // before any thread starts
   auto warm_up = warm_up_http(context.services);
   std::unique_ptr<image::ImageSource> source;
+  std::vector<image::CompressedLayer> compressed;
   if (!options.check) {
     auto opened = image::open_image_source(options.source);
     if (!opened) {
       return report(context, opened.error().with_context("reading " + options.source));
     }
     source = std::move(*opened);
+    image::CompressionSettings settings;
+    settings.compression = *compression;
+    settings.level = image::default_level(*compression);
+    image::BlobInfoCache cache(image::default_blob_info_cache_path());
+    auto wrapped = image::compress_layers(std::move(source), settings, cache, compressed);
+    if (!wrapped) {
+      return report(context, wrapped.error().with_context("reading " + options.source));
+    }
+    source = std::move(*wrapped);
   }
   auto key = context.lookup_key(*target);
   if (!key) {
@@ -483,6 +502,17 @@ int run_push(const PushOptions& options, Context& context) {
   push::Pusher pusher(*session, *target, identity, policy,
                       [&view](const push::Event& event) { view.on_event(event); });
 
+  if (json) {
+    for (const auto& layer : compressed) {
+      context.out << json_line({{"event", "compressed"},
+                                {"diff_id", layer.uncompressed_digest},
+                                {"digest", layer.compressed.digest},
+                                {"size", layer.compressed.size},
+                                {"detail", layer.compressed.media_type},
+                                {"cached", layer.from_cache}})
+                  << '\n';
+    }
+  }
   auto fail = [&](const Error& error) {
     if (json) {
       context.out << json_line({{"event", "error"},

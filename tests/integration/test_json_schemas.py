@@ -12,7 +12,7 @@ import pytest
 from conftest import missing_prerequisite
 from helpers import login
 from support import ALICE, BOB
-from support.images import make_oci_layout
+from support.images import make_docker_archive, make_oci_layout
 
 try:
     import jsonschema  # python3-jsonschema (scripts/install-deps)
@@ -84,6 +84,13 @@ def test_every_json_line_matches_its_schema(run_regauth, token_registry, config_
                           timeout=120)
     assert mounted.returncode == 0, mounted.stderr
     assert "blob_mounted" in check_events(mounted.stdout, seen)
+
+    # A docker-archive's uncompressed layer goes out compressed: a `compressed` event.
+    make_docker_archive(str(tmp_path / "image.tar"), layer_sizes=[2000], tag="app:1")
+    archived = run_regauth([*cfg, "push", "--format", "json", f"docker-archive:{tmp_path}/image.tar",
+                            f"{host}/schema/archived:1"], timeout=120)
+    assert archived.returncode == 0, archived.stderr
+    assert "compressed" in check_events(archived.stdout, seen)
 
     checked = run_regauth([*push, "--check", f"{host}/schema/app:2"], timeout=120)
     assert checked.returncode == 0, checked.stderr

@@ -53,6 +53,7 @@ struct PushOptions {
   std::optional<std::string> creds; // --creds USER[:PASSWORD], used once, stored nowhere
   bool password_stdin = false;      // with --creds USER
   std::optional<std::string> digest_file;
+  std::string compression; // gzip, zstd or none; "": gzip (none for a @digest reference)
 };
 int run_push(const PushOptions& options, Context& context);
 

@@ -16,5 +16,8 @@ constexpr std::string_view k_docker_manifest =
     "application/vnd.docker.distribution.manifest.v2+json";
 constexpr std::string_view k_docker_list =
     "application/vnd.docker.distribution.manifest.list.v2+json";
+constexpr std::string_view k_docker_layer_tar = "application/vnd.docker.image.rootfs.diff.tar";
+constexpr std::string_view k_docker_layer_gzip =
+    "application/vnd.docker.image.rootfs.diff.tar.gzip";
 
 } // namespace regauth::oci

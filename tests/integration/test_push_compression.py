@@ -1,0 +1,229 @@
+"""push compresses the layers a docker-archive holds uncompressed: media types, diff_ids,
+skopeo reading back, zstd, --compression none, and the blob-info cache on a re-push."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import stat
+import subprocess
+
+import pytest
+
+from helpers import login
+from support import ALICE
+from support.images import make_docker_archive
+
+GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
+ZSTD = "application/vnd.oci.image.layer.v1.tar+zstd"
+TAR = "application/vnd.oci.image.layer.v1.tar"
+
+
+def sha256(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def layer_contents() -> list[bytes]:
+    """Compressible, not random: text as a layer's files hold it."""
+    text = b"".join(b"line %d of a configuration file, with words that repeat\n" % i
+                    for i in range(6000))
+    return [text, text[::-1] + b"tail"]
+
+
+def push(run_regauth, config_dir, cache, source, reference, *extra):
+    return run_regauth(["--config", config_dir, "push", "--format", "json", *extra, source,
+                        reference], env={"XDG_CACHE_HOME": str(cache)}, timeout=300)
+
+
+def events(result, name):
+    return [e for e in map(json.loads, result.stdout.splitlines()) if e["event"] == name]
+
+
+def copy_back(registry, reference, out):
+    """skopeo copies the pushed image into an OCI layout; returns (manifest, config, layers)."""
+    copied = subprocess.run(
+        ["skopeo", "copy", "--src-tls-verify=false", "--src-creds", "alice:alicepw",
+         f"docker://{reference}", f"oci:{out}:back"], capture_output=True, text=True,
+        timeout=120)
+    assert copied.returncode == 0, copied.stderr
+    index = json.loads((out / "index.json").read_text())
+
+    def blob(digest):
+        return (out / "blobs" / "sha256" / digest.split(":")[1]).read_bytes()
+    manifest = json.loads(blob(index["manifests"][0]["digest"]))
+    config = json.loads(blob(manifest["config"]["digest"]))
+    return manifest, config, [blob(layer["digest"]) for layer in manifest["layers"]]
+
+
+@pytest.fixture
+def archive(tmp_path):
+    path = str(tmp_path / "image.tar")
+    info = make_docker_archive(path, layers=layer_contents(), tag="app:1")
+    return path, info
+
+
+@pytest.mark.requires("skopeo")
+def test_docker_archive_layers_go_out_gzip_and_decompress_to_the_diff_ids(
+        run_regauth, token_registry, config_dir, tmp_path, archive):
+    path, info = archive
+    assert login(run_regauth, config_dir, token_registry.hostport, *ALICE).returncode == 0
+    ref = f"{token_registry.hostport}/team/packed:1"
+    result = push(run_regauth, config_dir, tmp_path / "cache", f"docker-archive:{path}", ref)
+    assert result.returncode == 0, result.stderr
+    compressed = events(result, "compressed")
+    assert [e["diff_id"] for e in compressed] == info["diff_ids"]
+    assert all(not e["cached"] and e["detail"] == GZIP for e in compressed)
+
+    manifest, config, layers = copy_back(token_registry, ref, tmp_path / "back")
+    assert config["rootfs"]["diff_ids"] == info["diff_ids"]
+    assert [layer["mediaType"] for layer in manifest["layers"]] == [GZIP, GZIP]
+    for descriptor, data, diff_id, e in zip(manifest["layers"], layers, info["diff_ids"],
+                                            compressed):
+        assert sha256(data) == descriptor["digest"] == e["digest"]
+        assert len(data) == descriptor["size"] < len(layer_contents()[0]) // 4
+        assert sha256(gzip.decompress(data)) == diff_id
+    # the config blob is the archive's own, unchanged
+    assert manifest["config"]["digest"] == info["config"]["digest"]
+
+    cache = tmp_path / "cache" / "regauth" / "blob-info.json"
+    assert stat.S_IMODE(os.stat(cache).st_mode) == 0o600
+    assert "alicepw" not in cache.read_text()
+
+
+@pytest.mark.requires("skopeo")
+def test_a_re_push_takes_compressed_digests_from_the_cache(
+        run_regauth, token_registry, config_dir, tmp_path, archive):
+    path, info = archive
+    assert login(run_regauth, config_dir, token_registry.hostport, *ALICE).returncode == 0
+    cache = tmp_path / "cache"
+    ref = f"{token_registry.hostport}/team/cached:1"
+    first = push(run_regauth, config_dir, cache, f"docker-archive:{path}", ref)
+    assert first.returncode == 0, first.stderr
+    token_registry.clear_requests()
+    again = push(run_regauth, config_dir, cache, f"docker-archive:{path}", ref)
+    assert again.returncode == 0, again.stderr
+    assert [e["cached"] for e in events(again, "compressed")] == [True, True]
+    assert [e["digest"] for e in events(again, "compressed")] == \
+        [e["digest"] for e in events(first, "compressed")]
+    assert events(again, "manifest_present"), again.stdout
+    assert not [r for r in token_registry.requests() if r.method in ("PATCH", "PUT")]
+
+    # A corrupt cache is ignored: the push compresses again, to the same digests.
+    (cache / "regauth" / "blob-info.json").write_text("{not json")
+    other = push(run_regauth, config_dir, cache, f"docker-archive:{path}",
+                 f"{token_registry.hostport}/team/cached:2")
+    assert other.returncode == 0, other.stderr
+    assert [e["cached"] for e in events(other, "compressed")] == [False, False]
+    assert [e["digest"] for e in events(other, "compressed")] == \
+        [e["digest"] for e in events(first, "compressed")]
+
+
+@pytest.mark.requires("skopeo")
+def test_zstd_layers_use_the_oci_zstd_media_type(run_regauth, token_registry, config_dir,
+                                                 tmp_path, archive):
+    path, info = archive
+    assert login(run_regauth, config_dir, token_registry.hostport, *ALICE).returncode == 0
+    ref = f"{token_registry.hostport}/team/zstd:1"
+    result = push(run_regauth, config_dir, tmp_path / "cache", f"docker-archive:{path}", ref,
+                  "--compression", "zstd")
+    assert result.returncode == 0, result.stderr
+    manifest, config, layers = copy_back(token_registry, ref, tmp_path / "back")
+    assert config["rootfs"]["diff_ids"] == info["diff_ids"]
+    assert [layer["mediaType"] for layer in manifest["layers"]] == [ZSTD, ZSTD]
+    for data, diff_id in zip(layers, info["diff_ids"]):
+        plain = subprocess.run(["zstd", "-d", "-c"], input=data, capture_output=True,
+                               timeout=60, check=True).stdout
+        assert sha256(plain) == diff_id
+
+
+def test_compression_none_pushes_the_layers_as_they_are(run_regauth, token_registry, config_dir,
+                                                        tmp_path, archive):
+    path, info = archive
+    assert login(run_regauth, config_dir, token_registry.hostport, *ALICE).returncode == 0
+    ref = f"{token_registry.hostport}/team/plain:1"
+    result = push(run_regauth, config_dir, tmp_path / "cache", f"docker-archive:{path}", ref,
+                  "--compression", "none")
+    assert result.returncode == 0, result.stderr
+    assert not events(result, "compressed")
+    uploaded = {e["digest"]: e["detail"] for e in events(result, "blob_uploaded")}
+    assert all(uploaded[d] == TAR for d in info["diff_ids"])
+    assert not (tmp_path / "cache" / "regauth").exists()
+
+
+def test_an_unknown_compression_is_a_usage_error(run_regauth, config_dir, tmp_path, archive):
+    path, _ = archive
+    result = push(run_regauth, config_dir, tmp_path / "cache", f"docker-archive:{path}",
+                  "127.0.0.1:1/team/x:1", "--compression", "lz4")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        'regauth: error: --compression "lz4": expected gzip, zstd or none']
+
+
+def docker_flavoured_layout(directory) -> dict:
+    """An OCI layout holding a Docker (schema 2) manifest whose one layer is an uncompressed
+    tar (`application/vnd.docker.image.rootfs.diff.tar`)."""
+    import io
+    import tarfile
+    blobs = directory / "blobs" / "sha256"
+    blobs.mkdir(parents=True)
+
+    def put(data: bytes) -> str:
+        digest = sha256(data)
+        (blobs / digest.split(":")[1]).write_bytes(data)
+        return digest
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        data = layer_contents()[0]
+        info = tarfile.TarInfo("etc/words")
+        info.size, info.mtime = len(data), 0
+        tar.addfile(info, io.BytesIO(data))
+    layer = buffer.getvalue()
+    config = json.dumps({"architecture": "amd64", "os": "linux",
+                         "rootfs": {"type": "layers", "diff_ids": [sha256(layer)]}}).encode()
+    manifest = json.dumps({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json",
+                   "digest": put(config), "size": len(config)},
+        "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar",
+                    "digest": put(layer), "size": len(layer)}],
+    }).encode()
+    (directory / "oci-layout").write_text('{"imageLayoutVersion":"1.0.0"}')
+    (directory / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [{
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "digest": put(manifest), "size": len(manifest),
+        "annotations": {"org.opencontainers.image.ref.name": "1"}}]}))
+    return {"diff_id": sha256(layer), "config": sha256(config)}
+
+
+@pytest.mark.requires("skopeo")
+@pytest.mark.parametrize("compression, manifest_type, layer_type", [
+    ("gzip", "application/vnd.docker.distribution.manifest.v2+json",
+     "application/vnd.docker.image.rootfs.diff.tar.gzip"),
+    ("zstd", "application/vnd.oci.image.manifest.v1+json", ZSTD),
+])
+def test_an_oci_layout_with_docker_uncompressed_layers(run_regauth, token_registry, config_dir,
+                                                       tmp_path, compression, manifest_type,
+                                                       layer_type):
+    info = docker_flavoured_layout(tmp_path / "layout")
+    assert login(run_regauth, config_dir, token_registry.hostport, *ALICE).returncode == 0
+    ref = f"{token_registry.hostport}/team/flavour-{compression}:1"
+    result = push(run_regauth, config_dir, tmp_path / "cache", f"oci:{tmp_path / 'layout'}:1",
+                  ref, "--compression", compression)
+    assert result.returncode == 0, result.stderr
+    raw = subprocess.run(["skopeo", "inspect", "--raw", "--tls-verify=false", "--creds",
+                          "alice:alicepw", f"docker://{ref}"], capture_output=True, timeout=60)
+    assert raw.returncode == 0, raw.stderr
+    pushed = json.loads(raw.stdout)
+    # Docker keeps its flavour with gzip; zstd turns the image into OCI, as skopeo does
+    assert pushed["mediaType"] == manifest_type
+    assert pushed["layers"][0]["mediaType"] == layer_type
+    assert pushed["config"]["digest"] == info["config"]
+    manifest, config, layers = copy_back(token_registry, ref, tmp_path / "back")
+    assert config["rootfs"]["diff_ids"] == [info["diff_id"]]
+    plain = gzip.decompress(layers[0]) if compression == "gzip" else subprocess.run(
+        ["zstd", "-d", "-c"], input=layers[0], capture_output=True, timeout=60,
+        check=True).stdout
+    assert sha256(plain) == info["diff_id"]
