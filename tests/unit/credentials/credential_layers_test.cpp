@@ -1,7 +1,7 @@
-#include "regauth/util/base64.hpp"
 #include "regauth/credentials/credential_layers.hpp"
 #include "regauth/credentials/file_store.hpp"
 #include "regauth/credentials/keychain.hpp"
+#include "regauth/util/base64.hpp"
 
 #include "support/fake_process_runner.hpp"
 #include "support/temp_dir.hpp"
