@@ -142,7 +142,7 @@ bool is_docker_hub_key(std::string_view normalized_key) {
 
 std::string registry_host_for_key(std::string_view normalized_key) {
   if (is_docker_hub_key(normalized_key)) {
-    return "registry-1.docker.io";
+    return std::string(k_docker_hub_registry);
   }
   return std::string(normalized_key);
 }

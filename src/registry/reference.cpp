@@ -20,7 +20,6 @@
 namespace regauth::registry {
 namespace {
 
-constexpr std::string_view k_docker_hub_registry = "registry-1.docker.io";
 constexpr std::size_t k_max_repository = 255;
 constexpr std::size_t k_max_tag = 128;
 
