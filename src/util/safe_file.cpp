@@ -112,10 +112,14 @@ Result<std::string> read_regular_file(const std::filesystem::path& path, ErrorKi
   if (!file) {
     return file.error();
   }
+  return read_regular_file(*file, kind, max_size);
+}
+
+Result<std::string> read_regular_file(RegularFile& file, ErrorKind kind, std::uint64_t max_size) {
   std::string bytes;
   std::array<char, 65536> buffer{};
   while (true) {
-    auto got = file->read(buffer.data(), buffer.size());
+    auto got = file.read(buffer.data(), buffer.size());
     if (!got) {
       return got.error();
     }
@@ -124,7 +128,7 @@ Result<std::string> read_regular_file(const std::filesystem::path& path, ErrorKi
     }
     bytes.append(buffer.data(), *got);
     if (bytes.size() > max_size) {
-      return too_large(path, kind, max_size);
+      return too_large(file.path(), kind, max_size);
     }
   }
 }

@@ -62,6 +62,10 @@ private:
 Result<std::string> read_regular_file(const std::filesystem::path& path, ErrorKind kind,
                                       std::uint64_t max_size);
 
+// Reads the rest of a file already opened with open_regular_file (by a caller that checks it
+// before reading, say where it resolves to), with the same cap and the same errors.
+Result<std::string> read_regular_file(RegularFile& file, ErrorKind kind, std::uint64_t max_size);
+
 // "a FIFO", "a directory", "a socket", "a character device", "a block device", "a symbolic link"
 // or "not a regular file" for an st_mode.
 std::string describe_file_type(unsigned int mode);
