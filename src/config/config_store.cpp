@@ -1,6 +1,7 @@
 #include "regauth/config/config_store.hpp"
 
 #include "regauth/util/safe_file.hpp"
+#include "regauth/util/unique_fd.hpp"
 
 #include <cerrno>
 #include <cstdlib>
@@ -29,24 +30,6 @@ Error io_error(const std::string& what, const fs::path& path, int error) {
   return make_error(ErrorKind::io, what + " " + path.string() + ": " + errno_text(error));
 }
 
-// Closes a file descriptor on scope exit.
-class FileDescriptor {
-public:
-  explicit FileDescriptor(int fd) : m_fd(fd) {}
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  ~FileDescriptor() {
-    if (m_fd >= 0) {
-      ::close(m_fd);
-    }
-  }
-  [[nodiscard]] int get() const { return m_fd; }
-  int release() { return std::exchange(m_fd, -1); }
-
-private:
-  int m_fd;
-};
-
 Result<void> write_all(int fd, std::string_view bytes) {
   while (!bytes.empty()) {
     ssize_t written = ::write(fd, bytes.data(), bytes.size());
@@ -71,7 +54,7 @@ public:
       return file.error().with_context("lock file");
     }
     int fd = file->fd();
-    FileDescriptor guard(file->release());
+    UniqueFd guard(file->release());
     auto deadline = std::chrono::steady_clock::now() + timeout;
     auto pause = std::chrono::milliseconds(1);
     while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -94,14 +77,13 @@ public:
     return ConfigLock(guard.release());
   }
 
-  ConfigLock(ConfigLock&& other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
+  ConfigLock(ConfigLock&& other) noexcept = default;
   ConfigLock& operator=(ConfigLock&&) = delete;
   ConfigLock(const ConfigLock&) = delete;
   ConfigLock& operator=(const ConfigLock&) = delete;
   ~ConfigLock() {
-    if (m_fd >= 0) {
-      ::flock(m_fd, LOCK_UN);
-      ::close(m_fd);
+    if (m_fd.valid()) {
+      ::flock(m_fd.get(), LOCK_UN);
     }
   }
 
@@ -124,7 +106,7 @@ private:
     return text + ")";
   }
 
-  int m_fd;
+  UniqueFd m_fd;
 };
 
 Result<std::string> read_file(const fs::path& path, bool& existed) {
@@ -152,7 +134,7 @@ Result<void> fsync_directory(const fs::path& dir) {
   if (fd < 0) {
     return io_error("opening directory", dir, errno);
   }
-  FileDescriptor guard(fd);
+  UniqueFd guard(fd);
   if (::fsync(fd) != 0 && errno != EINVAL) {
     return io_error("syncing directory", dir, errno);
   }
@@ -169,7 +151,7 @@ Result<void> replace_file(const fs::path& target, std::string_view bytes, mode_t
     return io_error("creating a temporary file in", dir, errno);
   }
   fs::path temp_path = temp_template;
-  FileDescriptor guard(fd);
+  UniqueFd guard(fd);
   auto fail = [&](Error error) -> Result<void> {
     ::unlink(temp_path.c_str());
     return error;

@@ -1,6 +1,7 @@
 #include "regauth/config/registry_key.hpp"
 
 #include "regauth/util/docker_hub.hpp"
+#include "regauth/util/host_port.hpp"
 #include "regauth/util/strings.hpp"
 
 #include <algorithm>
@@ -18,29 +19,6 @@ bool is_host_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-' || c == '_';
 }
 
-bool valid_port(std::string_view port) {
-  if (port.empty() || port.size() > 5) {
-    return false;
-  }
-  unsigned value = 0;
-  for (char c : port) {
-    if (c < '0' || c > '9') {
-      return false;
-    }
-    value = value * 10 + static_cast<unsigned>(c - '0');
-  }
-  return value >= 1 && value <= 65535;
-}
-
-bool valid_ipv6_literal(std::string_view inside) {
-  if (inside.empty()) {
-    return false;
-  }
-  return std::all_of(inside.begin(), inside.end(), [](char c) {
-    return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == ':' || c == '.';
-  });
-}
-
 // Validates "host[:port]" or "[v6]:port" and returns it in lower case.
 Result<std::string> check_host_port(std::string_view hostport, std::string_view original) {
   auto fail = [&](const std::string& why) {
@@ -49,34 +27,20 @@ Result<std::string> check_host_port(std::string_view hostport, std::string_view 
   if (hostport.empty()) {
     return fail("no host");
   }
-  std::string_view host = hostport;
-  std::string_view port;
-  if (hostport.front() == '[') {
-    auto close = hostport.find(']');
-    if (close == std::string_view::npos || !valid_ipv6_literal(hostport.substr(1, close - 1))) {
-      return fail("malformed IPv6 address");
-    }
-    host = hostport.substr(0, close + 1);
-    auto rest = hostport.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest.front() != ':') {
-        return fail("unexpected text after IPv6 address");
-      }
-      port = rest.substr(1);
-      if (!valid_port(port)) {
-        return fail("invalid port");
-      }
+  auto parts = split_host_port(hostport);
+  if (!parts) {
+    return fail(parts.error().message);
+  }
+  if (parts->ipv6) {
+    if (parts->has_port && !is_valid_port(parts->port)) {
+      return fail("invalid port");
     }
     return to_lower(hostport);
   }
-  auto colon = hostport.find(':');
-  if (colon != std::string_view::npos) {
-    host = hostport.substr(0, colon);
-    port = hostport.substr(colon + 1);
-    if (!valid_port(port)) {
-      return fail("invalid port '" + std::string(port) + "'");
-    }
+  if (parts->has_port && !is_valid_port(parts->port)) {
+    return fail("invalid port '" + std::string(parts->port) + "'");
   }
+  std::string_view host = parts->host;
   if (host.empty()) {
     return fail("no host");
   }
@@ -142,7 +106,7 @@ bool is_docker_hub_key(std::string_view normalized_key) {
 
 std::string registry_host_for_key(std::string_view normalized_key) {
   if (is_docker_hub_key(normalized_key)) {
-    return "registry-1.docker.io";
+    return std::string(k_docker_hub_registry);
   }
   return std::string(normalized_key);
 }

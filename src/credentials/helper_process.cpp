@@ -1,5 +1,6 @@
 // The only file that starts processes.
 #include "regauth/credentials/process_runner.hpp"
+#include "regauth/util/unique_fd.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -20,30 +21,21 @@ namespace {
 class Pipe {
 public:
   Pipe() {
-    if (::pipe2(m_fds, O_CLOEXEC) != 0) {
-      m_fds[0] = m_fds[1] = -1;
+    int fds[2]{-1, -1};
+    if (::pipe2(fds, O_CLOEXEC) == 0) {
+      m_read.reset(fds[0]);
+      m_write.reset(fds[1]);
     }
   }
-  Pipe(const Pipe&) = delete;
-  Pipe& operator=(const Pipe&) = delete;
-  ~Pipe() {
-    close_read();
-    close_write();
-  }
-  [[nodiscard]] bool ok() const { return m_fds[0] >= 0; }
-  [[nodiscard]] int read_end() const { return m_fds[0]; }
-  [[nodiscard]] int write_end() const { return m_fds[1]; }
-  void close_read() { close_fd(m_fds[0]); }
-  void close_write() { close_fd(m_fds[1]); }
+  [[nodiscard]] bool ok() const { return m_read.valid(); }
+  [[nodiscard]] int read_end() const { return m_read.get(); }
+  [[nodiscard]] int write_end() const { return m_write.get(); }
+  void close_read() { m_read.reset(); }
+  void close_write() { m_write.reset(); }
 
 private:
-  static void close_fd(int& fd) {
-    if (fd >= 0) {
-      ::close(fd);
-      fd = -1;
-    }
-  }
-  int m_fds[2]{-1, -1};
+  UniqueFd m_read;
+  UniqueFd m_write;
 };
 
 class SystemProcessRunner final : public ProcessRunner {

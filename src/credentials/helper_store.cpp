@@ -1,14 +1,13 @@
 #include "regauth/credentials/helper_store.hpp"
 
 #include "regauth/credentials/helper_messages.hpp"
+#include "regauth/util/search_path.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace regauth::credentials {
 namespace {
@@ -35,23 +34,7 @@ std::optional<std::filesystem::path> find_helper_program(std::string_view name,
   if (!is_valid_helper_name(name)) {
     return std::nullopt;
   }
-  std::string file = "docker-credential-" + std::string(name);
-  while (true) {
-    auto colon = search_path.find(':');
-    std::string_view dir = search_path.substr(0, colon);
-    if (!dir.empty() && dir.front() == '/') {
-      std::filesystem::path candidate = std::filesystem::path(dir) / file;
-      struct stat info {};
-      if (::stat(candidate.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
-          ::access(candidate.c_str(), X_OK) == 0) {
-        return candidate;
-      }
-    }
-    if (colon == std::string_view::npos) {
-      return std::nullopt;
-    }
-    search_path.remove_prefix(colon + 1);
-  }
+  return find_on_path("docker-credential-" + std::string(name), search_path);
 }
 
 HelperStore::HelperStore(std::string name, ProcessRunner& runner, std::chrono::milliseconds timeout,

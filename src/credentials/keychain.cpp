@@ -4,6 +4,7 @@
 #include "regauth/credentials/auth_entry.hpp"
 #include "regauth/credentials/file_store.hpp"
 #include "regauth/credentials/helper_store.hpp"
+#include "regauth/util/search_path.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -24,21 +25,7 @@ constexpr const char* k_self_helper = "regauth";
 constexpr const char* k_self_store_file = "regauth-credentials.json";
 
 bool on_path(const std::string& program, const std::string& search_path) {
-  std::string_view rest = search_path;
-  while (true) {
-    auto colon = rest.find(':');
-    std::string_view dir = rest.substr(0, colon);
-    if (!dir.empty() && dir.front() == '/') {
-      std::string candidate = std::string(dir) + "/" + program;
-      if (::access(candidate.c_str(), X_OK) == 0) {
-        return true;
-      }
-    }
-    if (colon == std::string_view::npos) {
-      return false;
-    }
-    rest.remove_prefix(colon + 1);
-  }
+  return find_on_path(program, search_path).has_value();
 }
 
 // The cloud helpers whose work an identity source does in process.

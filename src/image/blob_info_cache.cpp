@@ -2,6 +2,7 @@
 
 #include "regauth/oci/digest.hpp"
 #include "regauth/util/safe_file.hpp"
+#include "regauth/util/unique_fd.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -22,22 +23,6 @@ constexpr int k_format = 1;
 constexpr std::uint64_t k_max_file = 4U * 1024U * 1024U;
 // About 200 bytes an entry: the file stays under 1 MiB.
 constexpr std::size_t k_max_entries = 4000;
-
-// An open descriptor, closed on destruction.
-struct Descriptor {
-  int fd = -1;
-  Descriptor() = default;
-  explicit Descriptor(int value) : fd(value) {}
-  Descriptor(const Descriptor&) = delete;
-  Descriptor& operator=(const Descriptor&) = delete;
-  Descriptor(Descriptor&&) = delete;
-  Descriptor& operator=(Descriptor&&) = delete;
-  ~Descriptor() {
-    if (fd >= 0) {
-      ::close(fd);
-    }
-  }
-};
 
 bool write_all(int fd, std::string_view bytes) {
   while (!bytes.empty()) {
@@ -165,9 +150,9 @@ void BlobInfoCache::save() {
   std::error_code error;
   fs::create_directories(path.parent_path(), error);
   ::chmod(path.parent_path().c_str(), 0700); // best effort: a folder regauth just made
-  Descriptor lock_file(
+  UniqueFd lock_file(
       ::open((m_path + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (lock_file.fd < 0 || ::flock(lock_file.fd, LOCK_EX) != 0) {
+  if (lock_file.get() < 0 || ::flock(lock_file.get(), LOCK_EX) != 0) {
     return;
   }
   // Re-read under the lock: another push may have added entries meanwhile.
@@ -178,11 +163,11 @@ void BlobInfoCache::save() {
     m_entries[key] = blob;
   }
   std::string temp = m_path + ".tmp" + std::to_string(::getpid());
-  Descriptor out(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (out.fd < 0) {
+  UniqueFd out(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (out.get() < 0) {
     return;
   }
-  if (!write_all(out.fd, blob_info_cache_text(m_entries)) || ::fsync(out.fd) != 0 ||
+  if (!write_all(out.get(), blob_info_cache_text(m_entries)) || ::fsync(out.get()) != 0 ||
       ::rename(temp.c_str(), m_path.c_str()) != 0) {
     ::unlink(temp.c_str());
     return;

@@ -7,7 +7,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -175,22 +174,7 @@ private:
     if (!file) {
       return file.error();
     }
-    std::string out;
-    std::array<char, 65536> buffer{};
-    while (true) {
-      auto got = file->read(buffer.data(), buffer.size());
-      if (!got) {
-        return got.error();
-      }
-      if (*got == 0) {
-        return out;
-      }
-      out.append(buffer.data(), *got);
-      if (out.size() > max_size) {
-        return make_error(ErrorKind::io, "reading " + path.string() + ": larger than " +
-                                             std::to_string(max_size) + " bytes");
-      }
-    }
+    return read_regular_file(*file, ErrorKind::io, max_size);
   }
 
   [[nodiscard]] fs::path blob_path(std::string_view digest) const {

@@ -2,6 +2,7 @@
 
 #include "regauth/oci/digest.hpp"
 #include "regauth/util/docker_hub.hpp"
+#include "regauth/util/host_port.hpp"
 #include "regauth/util/strings.hpp"
 
 #include <algorithm>
@@ -20,7 +21,6 @@
 namespace regauth::registry {
 namespace {
 
-constexpr std::string_view k_docker_hub_registry = "registry-1.docker.io";
 constexpr std::size_t k_max_repository = 255;
 constexpr std::size_t k_max_tag = 128;
 
@@ -97,42 +97,19 @@ bool valid_host_name(std::string_view host) {
   }
 }
 
-// host [":" port] with host a domain name or "[ipv6]".
+// host [":" port] with host a domain name or "[ipv6]", the port any run of digits (as the
+// distribution grammar has it), the IPv6 literal hex digits and ':' only.
 bool valid_domain(std::string_view domain) {
-  std::string_view host = domain;
-  std::string_view port;
-  bool has_port = false;
-  if (!domain.empty() && domain.front() == '[') {
-    auto close = domain.find(']');
-    if (close == std::string_view::npos) {
-      return false;
-    }
-    auto inside = domain.substr(1, close - 1);
-    if (inside.empty() || !std::all_of(inside.begin(), inside.end(), [](char c) {
-          return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == ':';
-        })) {
-      return false;
-    }
-    auto rest = domain.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest.front() != ':') {
-        return false;
-      }
-      has_port = true;
-      port = rest.substr(1);
-    }
-  } else {
-    auto colon = domain.find(':');
-    if (colon != std::string_view::npos) {
-      host = domain.substr(0, colon);
-      port = domain.substr(colon + 1);
-      has_port = true;
-    }
-    if (!valid_host_name(host)) {
-      return false;
-    }
+  auto parts = split_host_port(domain);
+  if (!parts) {
+    return false;
   }
-  return !has_port || (!port.empty() && std::all_of(port.begin(), port.end(), is_digit));
+  if (parts->ipv6 ? parts->host.find('.') != std::string_view::npos
+                  : !valid_host_name(parts->host)) {
+    return false;
+  }
+  return !parts->has_port ||
+         (!parts->port.empty() && std::all_of(parts->port.begin(), parts->port.end(), is_digit));
 }
 
 bool valid_tag(std::string_view tag) {

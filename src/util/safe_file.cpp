@@ -28,32 +28,9 @@ Error too_large(const std::filesystem::path& path, ErrorKind kind, std::uint64_t
 
 } // namespace
 
-RegularFile::RegularFile(RegularFile&& other) noexcept
-    : m_fd(std::exchange(other.m_fd, -1)), m_size(other.m_size), m_path(std::move(other.m_path)) {}
-
-RegularFile& RegularFile::operator=(RegularFile&& other) noexcept {
-  if (this != &other) {
-    if (m_fd >= 0) {
-      ::close(m_fd);
-    }
-    m_fd = std::exchange(other.m_fd, -1);
-    m_size = other.m_size;
-    m_path = std::move(other.m_path);
-  }
-  return *this;
-}
-
-RegularFile::~RegularFile() {
-  if (m_fd >= 0) {
-    ::close(m_fd);
-  }
-}
-
-int RegularFile::release() { return std::exchange(m_fd, -1); }
-
 Result<std::size_t> RegularFile::read(char* buffer, std::size_t size) {
   while (true) {
-    ssize_t got = ::read(m_fd, buffer, size);
+    ssize_t got = ::read(m_fd.get(), buffer, size);
     if (got >= 0) {
       return static_cast<std::size_t>(got);
     }
@@ -65,7 +42,7 @@ Result<std::size_t> RegularFile::read(char* buffer, std::size_t size) {
 
 Result<std::filesystem::path> RegularFile::real_path() const {
   std::error_code error;
-  auto target = std::filesystem::read_symlink("/proc/self/fd/" + std::to_string(m_fd), error);
+  auto target = std::filesystem::read_symlink("/proc/self/fd/" + std::to_string(m_fd.get()), error);
   if (error) {
     return make_error(ErrorKind::io, "resolving " + m_path.string() + ": " + error.message());
   }
@@ -135,10 +112,14 @@ Result<std::string> read_regular_file(const std::filesystem::path& path, ErrorKi
   if (!file) {
     return file.error();
   }
+  return read_regular_file(*file, kind, max_size);
+}
+
+Result<std::string> read_regular_file(RegularFile& file, ErrorKind kind, std::uint64_t max_size) {
   std::string bytes;
   std::array<char, 65536> buffer{};
   while (true) {
-    auto got = file->read(buffer.data(), buffer.size());
+    auto got = file.read(buffer.data(), buffer.size());
     if (!got) {
       return got.error();
     }
@@ -147,7 +128,7 @@ Result<std::string> read_regular_file(const std::filesystem::path& path, ErrorKi
     }
     bytes.append(buffer.data(), *got);
     if (bytes.size() > max_size) {
-      return too_large(path, kind, max_size);
+      return too_large(file.path(), kind, max_size);
     }
   }
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "regauth/result.hpp"
+#include "regauth/util/unique_fd.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -29,18 +30,18 @@ Result<RegularFile> open_regular_file(const std::filesystem::path& path, ErrorKi
 // An open, regular file; the descriptor is closed on destruction.
 class RegularFile {
 public:
-  RegularFile(RegularFile&& other) noexcept;
-  RegularFile& operator=(RegularFile&& other) noexcept;
+  RegularFile(RegularFile&& other) noexcept = default;
+  RegularFile& operator=(RegularFile&& other) noexcept = default;
   RegularFile(const RegularFile&) = delete;
   RegularFile& operator=(const RegularFile&) = delete;
-  ~RegularFile();
+  ~RegularFile() = default;
 
-  [[nodiscard]] int fd() const { return m_fd; }
+  [[nodiscard]] int fd() const { return m_fd.get(); }
   // The size fstat reported at open.
   [[nodiscard]] std::uint64_t size() const { return m_size; }
   [[nodiscard]] const std::filesystem::path& path() const { return m_path; }
   // Gives the descriptor away (the caller closes it).
-  int release();
+  int release() { return m_fd.release(); }
   // Reads up to `size` bytes; 0 at the end. Fails (io) on a read error.
   Result<std::size_t> read(char* buffer, std::size_t size);
   // The path the descriptor really names (every symlink resolved), from /proc/self/fd.
@@ -51,7 +52,7 @@ private:
                                                std::uint64_t, int);
   RegularFile(int fd, std::uint64_t size, std::filesystem::path path)
       : m_fd(fd), m_size(size), m_path(std::move(path)) {}
-  int m_fd = -1;
+  UniqueFd m_fd;
   std::uint64_t m_size = 0;
   std::filesystem::path m_path;
 };
@@ -60,6 +61,10 @@ private:
 // too (a file that grows while it is read fails the same way).
 Result<std::string> read_regular_file(const std::filesystem::path& path, ErrorKind kind,
                                       std::uint64_t max_size);
+
+// Reads the rest of a file already opened with open_regular_file (by a caller that checks it
+// before reading, say where it resolves to), with the same cap and the same errors.
+Result<std::string> read_regular_file(RegularFile& file, ErrorKind kind, std::uint64_t max_size);
 
 // "a FIFO", "a directory", "a socket", "a character device", "a block device", "a symbolic link"
 // or "not a regular file" for an st_mode.

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import http.client
 import random
-import socket
-import struct
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from .fixture_server import LoopbackServer, read_chunked, reset_connection
 
 FAULTS = ("reset_before", "reset_after", "stall", "500", "502", "503", "429", "truncate")
 MAX_BODY = 256 << 20
@@ -44,9 +44,10 @@ class Seen:
     complete: bool  # the request body arrived whole
 
 
-class FaultProxy:
+class FaultProxy(LoopbackServer):
     def __init__(self, upstream: str, *, seed: int = 1, rates: dict[str, float] | None = None,
                  stall_seconds: float = 2.0, throttle: int = 0):
+        super().__init__()
         self.upstream = upstream  # "127.0.0.1:PORT" of the registry
         self.rates = dict(rates or {})
         unknown = set(self.rates) - set(FAULTS)
@@ -57,17 +58,6 @@ class FaultProxy:
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self._seen: list[Seen] = []
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def port(self) -> int:
-        assert self._httpd
-        return self._httpd.server_address[1]
-
-    @property
-    def hostport(self) -> str:
-        return f"127.0.0.1:{self.port}"
 
     @property
     def seen(self) -> list[Seen]:
@@ -101,18 +91,7 @@ class FaultProxy:
 
             def _read_body(self) -> tuple[bytes, bool]:
                 if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-                    data = b""
-                    while len(data) <= MAX_BODY:
-                        line = self.rfile.readline()
-                        if not line:
-                            return data, False
-                        size = int(line.split(b";")[0].strip() or b"0", 16)
-                        if size == 0:
-                            self.rfile.readline()
-                            return data, True
-                        data += self.rfile.read(size)
-                        self.rfile.readline()
-                    return data, False
+                    return read_chunked(self.rfile, MAX_BODY)
                 length = min(int(self.headers.get("Content-Length") or 0), MAX_BODY)
                 parts, got = [], 0
                 started = time.monotonic()
@@ -129,9 +108,7 @@ class FaultProxy:
                 return b"".join(parts), got == length
 
             def _reset(self) -> None:
-                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                           struct.pack("ii", 1, 0))
-                self.close_connection = True
+                reset_connection(self)
 
             def _answer(self, status: int, headers: list[tuple[str, str]], body: bytes,
                         truncate: bool = False) -> None:
@@ -239,17 +216,8 @@ class FaultProxy:
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
             do_HEAD = _handle_head
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-        self._thread.start()
+        self._serve(Handler)
         return self
-
-    def stop(self) -> None:
-        if self._httpd:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
 
     def __enter__(self) -> "FaultProxy":
         return self.start()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+import struct
 import threading
 import time
 import urllib.parse
@@ -19,6 +20,66 @@ from typing import Callable
 
 MAX_BODY = 64 << 20  # the most a request body may carry here
 SOCKET_TIMEOUT = 20.0
+
+
+def read_chunked(rfile, limit: int) -> tuple[bytes, bool]:
+    """A chunked request body, at most about `limit` bytes; True when it ended properly."""
+    data = b""
+    while len(data) <= limit:
+        line = rfile.readline()
+        if not line:
+            return data, False
+        size = int(line.split(b";")[0].strip() or b"0", 16)
+        if size == 0:
+            rfile.readline()
+            return data, True
+        data += rfile.read(size)
+        rfile.readline()
+    return data, False
+
+
+def reset_connection(handler: BaseHTTPRequestHandler) -> None:
+    """Ends the handler's connection with a TCP reset (SO_LINGER 0) instead of an answer."""
+    handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    handler.close_connection = True
+
+
+class LoopbackServer:
+    """The accept loop shared by the fixture servers: a ThreadingHTTPServer on 127.0.0.1 and a
+    free port, served from a daemon thread until stop() (which waits at most 5 s for it)."""
+
+    def __init__(self) -> None:
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        assert self._httpd
+        return self._httpd.server_address[1]
+
+    @property
+    def hostport(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def _serve(self, handler: type[BaseHTTPRequestHandler],
+               tls: tuple[str, str] | None = None) -> None:
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd.daemon_threads = True
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._httpd:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+        if self._thread:
+            self._thread.join(timeout=5)
+            self._thread = None
 
 
 @dataclass
@@ -43,23 +104,13 @@ class Reply:
     reset: bool = False  # close the connection without an answer
 
 
-class FixtureServer:
+class FixtureServer(LoopbackServer):
     def __init__(self, route: Callable[[Request], Reply], tls: tuple[str, str] | None = None):
+        super().__init__()
         self.route = route
         self.tls = tls
         self._lock = threading.Lock()
         self._requests: list[Request] = []
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def port(self) -> int:
-        assert self._httpd
-        return self._httpd.server_address[1]
-
-    @property
-    def hostport(self) -> str:
-        return f"127.0.0.1:{self.port}"
 
     @property
     def url(self) -> str:
@@ -82,14 +133,7 @@ class FixtureServer:
 
             def _body(self) -> bytes:
                 if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-                    data = b""
-                    while len(data) <= MAX_BODY:
-                        size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                        if size == 0:
-                            self.rfile.readline()
-                            break
-                        data += self.rfile.read(size)
-                        self.rfile.readline()
+                    data, self._complete = read_chunked(self.rfile, MAX_BODY)
                     return data
                 length = int(self.headers.get("Content-Length") or 0)
                 data = self.rfile.read(min(length, MAX_BODY)) if length else b""
@@ -112,9 +156,7 @@ class FixtureServer:
                     server._requests.append(request)
                 reply = server.route(request)
                 if reply.reset:
-                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                               b"\x01\x00\x00\x00\x00\x00\x00\x00")
-                    self.close_connection = True
+                    reset_connection(self)
                     return
                 if reply.stall:
                     time.sleep(min(reply.stall, 30.0))
@@ -140,20 +182,5 @@ class FixtureServer:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        if self.tls:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(*self.tls)
-            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-        self._thread.start()
+        self._serve(Handler, self.tls)
         return self
-
-    def stop(self) -> None:
-        if self._httpd:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-        if self._thread:
-            self._thread.join(timeout=5)
