@@ -72,15 +72,16 @@ def test_docker_archive_layers_go_out_gzip_and_decompress_to_the_diff_ids(
     ref = f"{token_registry.hostport}/team/packed:1"
     result = push(run_regauth, config_dir, tmp_path / "cache", f"docker-archive:{path}", ref)
     assert result.returncode == 0, result.stderr
-    compressed = events(result, "compressed")
-    assert [e["diff_id"] for e in compressed] == info["diff_ids"]
-    assert all(not e["cached"] and e["detail"] == GZIP for e in compressed)
+    # one event per layer, as each finishes (in any order)
+    compressed = {e["diff_id"]: e for e in events(result, "compressed")}
+    assert sorted(compressed) == sorted(info["diff_ids"])
+    assert all(not e["cached"] and e["detail"] == GZIP for e in compressed.values())
 
     manifest, config, layers = copy_back(token_registry, ref, tmp_path / "back")
     assert config["rootfs"]["diff_ids"] == info["diff_ids"]
     assert [layer["mediaType"] for layer in manifest["layers"]] == [GZIP, GZIP]
-    for descriptor, data, diff_id, e in zip(manifest["layers"], layers, info["diff_ids"],
-                                            compressed):
+    for descriptor, data, diff_id in zip(manifest["layers"], layers, info["diff_ids"]):
+        e = compressed[diff_id]
         assert sha256(data) == descriptor["digest"] == e["digest"]
         assert len(data) == descriptor["size"] < len(layer_contents()[0]) // 4
         assert sha256(gzip.decompress(data)) == diff_id
@@ -105,8 +106,8 @@ def test_a_re_push_takes_compressed_digests_from_the_cache(
     again = push(run_regauth, config_dir, cache, f"docker-archive:{path}", ref)
     assert again.returncode == 0, again.stderr
     assert [e["cached"] for e in events(again, "compressed")] == [True, True]
-    assert [e["digest"] for e in events(again, "compressed")] == \
-        [e["digest"] for e in events(first, "compressed")]
+    assert sorted(e["digest"] for e in events(again, "compressed")) == \
+        sorted(e["digest"] for e in events(first, "compressed"))
     assert events(again, "manifest_present"), again.stdout
     assert not [r for r in token_registry.requests() if r.method in ("PATCH", "PUT")]
 
@@ -116,8 +117,8 @@ def test_a_re_push_takes_compressed_digests_from_the_cache(
                  f"{token_registry.hostport}/team/cached:2")
     assert other.returncode == 0, other.stderr
     assert [e["cached"] for e in events(other, "compressed")] == [False, False]
-    assert [e["digest"] for e in events(other, "compressed")] == \
-        [e["digest"] for e in events(first, "compressed")]
+    assert sorted(e["digest"] for e in events(other, "compressed")) == \
+        sorted(e["digest"] for e in events(first, "compressed"))
 
 
 @pytest.mark.requires("skopeo")
@@ -227,3 +228,58 @@ def test_an_oci_layout_with_docker_uncompressed_layers(run_regauth, token_regist
         ["zstd", "-d", "-c"], input=layers[0], capture_output=True, timeout=60,
         check=True).stdout
     assert sha256(plain) == info["diff_id"]
+
+
+def test_compressed_layers_stream_after_the_gate_in_three_requests_each(
+        run_regauth, token_registry, config_dir, tmp_path, archive):
+    """No layer is compressed before the registry allows the push; a new layer then costs a
+    POST, one chunked PATCH and the PUT naming its digest, and nothing asks about the
+    uncompressed digests."""
+    path, info = archive
+    ref = f"{token_registry.hostport}/team/streamed:1"
+    refused = push(run_regauth, config_dir, tmp_path / "cache", f"docker-archive:{path}", ref)
+    assert refused.returncode == 5, refused.stderr
+    assert "unauthorized: authentication required" in refused.stderr
+    assert not events(refused, "compressed")
+    assert not (tmp_path / "cache" / "regauth").exists()
+    assert not [r for r in token_registry.requests() if r.method in ("PATCH", "PUT")]
+
+    assert login(run_regauth, config_dir, token_registry.hostport, *ALICE).returncode == 0
+    token_registry.clear_requests()
+    result = push(run_regauth, config_dir, tmp_path / "cache", f"docker-archive:{path}", ref)
+    assert result.returncode == 0, result.stderr
+    compressed = [e["digest"] for e in events(result, "compressed")]
+    served = [r for r in token_registry.requests() if "/blobs/" in r.path]
+    assert not [r for r in served if any(d.split(":")[1] in r.path + r.query
+                                         for d in info["diff_ids"])]
+    patches = [r for r in served if r.method == "PATCH"]
+    puts = [r for r in served if r.method == "PUT"]
+    assert len(patches) == 2, served
+    for digest in compressed:
+        assert len([r for r in puts if digest.split(":")[1] in r.query]) == 1, (digest, puts)
+    # the config's upload and the two layers' POSTs: no HEAD, no other request
+    assert not [r for r in served if r.method == "HEAD"], served
+
+
+def test_a_compressed_layer_that_does_not_match_its_digest_is_never_published(
+        run_regauth, token_registry, config_dir, tmp_path):
+    info = docker_flavoured_layout(tmp_path / "layout")
+    blob = tmp_path / "layout" / "blobs" / "sha256" / info["diff_id"].split(":")[1]
+    data = bytearray(blob.read_bytes())
+    data[-1] ^= 0xff  # same size, other bytes
+    blob.write_bytes(bytes(data))
+    assert login(run_regauth, config_dir, token_registry.hostport, *ALICE).returncode == 0
+    ref = f"{token_registry.hostport}/team/corrupt:1"
+    token_registry.clear_requests()
+    result = push(run_regauth, config_dir, tmp_path / "cache", f"oci:{tmp_path / 'layout'}:1",
+                  ref, "--compression", "gzip")
+    assert result.returncode == 9, result.stderr
+    assert "does not match its digest" in result.stderr
+    assert "cancelled" in result.stderr
+    served = token_registry.requests()
+    assert not [r for r in served if r.method == "PUT" and "/blobs/uploads/" in r.path
+                and info["config"].split(":")[1] not in r.query]
+    assert not [r for r in served if "/manifests/" in r.path and r.method == "PUT"]
+    assert [r for r in served if r.method == "DELETE" and "/blobs/uploads/" in r.path]
+    assert not events(result, "compressed")
+    assert not (tmp_path / "cache" / "regauth").exists()
