@@ -442,13 +442,25 @@ Result<void> RegistryClient::upload_monolithic(UploadSession session, const std:
 }
 
 Result<std::uint64_t> RegistryClient::resume_offset(UploadSession& session,
-                                                    std::uint64_t acknowledged,
+                                                    std::uint64_t& acknowledged,
                                                     const std::string& what) {
   http::Request status;
   status.url = session.location;
   auto where = send(status);
   if (!where) {
     return where.error().with_context("resuming the upload of " + what);
+  }
+  if (where->status == 404) {
+    // The session is gone. distribution ends a session whose state no longer matches what it
+    // holds: after a request whose answer was lost, the Location in hand is one step behind,
+    // and the registry cancels the upload when it is used. Start over in a fresh session.
+    auto fresh = start_upload();
+    if (!fresh) {
+      return fresh.error().with_context("restarting the upload of " + what);
+    }
+    session = std::move(*fresh);
+    acknowledged = 0;
+    return std::uint64_t{0};
   }
   if (where->status != 204 && where->status != 200) {
     return http::response_error("GET upload status of " + what, *where);

@@ -283,3 +283,47 @@ def test_a_compressed_layer_that_does_not_match_its_digest_is_never_published(
     assert [r for r in served if r.method == "DELETE" and "/blobs/uploads/" in r.path]
     assert not events(result, "compressed")
     assert not (tmp_path / "cache" / "regauth").exists()
+
+
+def test_compressed_uploads_resume_through_faults_and_publish_the_same_image(
+        run_regauth, start_registry, config_dir, tmp_path):
+    """The chunked PATCH of a layer compressed on the fly meets resets (before and after the
+    registry got it) and 503s: the upload resumes at the registry's offset from the same
+    compressed bytes, and every push that completes names exactly the image a clean push gives."""
+    from support.fault_proxy import FaultProxy
+
+    class PatchFaults(FaultProxy):
+        def _draw(self, method: str) -> str:
+            return super()._draw(method) if method == "PATCH" else ""
+
+    registry = start_registry()  # no auth: the faults are the subject
+    path = str(tmp_path / "image.tar")
+    make_docker_archive(path, layers=[b"%d words to compress\n" % i * 40000 for i in range(2)],
+                        tag="app:1")
+    clean = push(run_regauth, config_dir, tmp_path / "cache-clean", f"docker-archive:{path}",
+                 f"{registry.hostport}/faults/clean:1")
+    assert clean.returncode == 0, clean.stderr
+    expected = events(clean, "done")[0]["digest"]
+    outcomes = []
+    with PatchFaults(registry.hostport, seed=3, rates={"reset_before": 0.2, "reset_after": 0.2,
+                                                       "503": 0.15}) as proxy:
+        for i in range(6):
+            # A fresh cache each time: every push compresses and uploads both layers.
+            result = push(run_regauth, config_dir, tmp_path / f"cache-{i}",
+                          f"docker-archive:{path}", f"{proxy.hostport}/faults/r{i}:1")
+            outcomes.append(result)
+        seen = proxy.seen
+    faulted = [s for s in seen if s.fault]
+    assert all(s.method == "PATCH" for s in faulted)
+    assert {s.fault for s in faulted} == {"reset_before", "reset_after", "503"}, faulted
+    completed = [r for r in outcomes if r.returncode == 0]
+    assert completed, [r.stderr for r in outcomes]
+    print(f"{len(completed)} of {len(outcomes)} completed; faults: {[s.fault for s in faulted]}")
+    for result in outcomes:
+        if result.returncode == 0:
+            assert events(result, "done")[0]["digest"] == expected
+        else:  # retries ran out: a clear network or server error, never a digest the registry refused
+            assert result.returncode == 7, result.stderr
+            assert "digest" not in result.stderr.lower(), result.stderr
+    # a layer whose PATCH was faulted still completed in some push
+    assert any(s.method == "PATCH" and not s.fault for s in seen)

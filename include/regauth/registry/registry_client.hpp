@@ -139,8 +139,10 @@ private:
   // session and says so in the error.
   Error abandon(const UploadSession& session, const Error& error);
   // The offset to resume an upload at after a failed PATCH, from the registry's Range (GET on
-  // the session, whose Location it updates); `acknowledged` decides when Range is "0-0".
-  Result<std::uint64_t> resume_offset(UploadSession& session, std::uint64_t acknowledged,
+  // the session, whose Location it updates); `acknowledged` decides when Range is "0-0". When
+  // the registry no longer knows the session (404), replaces it with a fresh one and returns 0
+  // (`acknowledged` too).
+  Result<std::uint64_t> resume_offset(UploadSession& session, std::uint64_t& acknowledged,
                                       const std::string& what);
   Result<void> upload_chunked(UploadSession session, const std::string& digest, std::uint64_t size,
                               const BlobOpener& open, const ProgressSink& progress);

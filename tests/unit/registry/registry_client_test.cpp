@@ -383,3 +383,28 @@ TEST_CASE("registry client: a streamed upload whose source fails ends its body, 
   CHECK(methods == std::vector<std::string>{"PATCH", "DELETE"});
   CHECK(f.client.cancelled_sessions() == 1);
 }
+
+TEST_CASE("registry client: a streamed upload whose session the registry dropped starts over in "
+          "a fresh one",
+          "[registry][registry_client]") {
+  Fixture f;
+  const std::string upload = k_base + "/blobs/uploads/u1";
+  const std::string fresh = k_base + "/blobs/uploads/u2";
+  // The PATCH reached the registry but its answer was lost: the Location in hand is stale, and
+  // distribution answers 404 (and cancels the upload) when it is used.
+  f.fake.on("PATCH", upload,
+            {Result<Response>(make_error(ErrorKind::network, "connection reset"))});
+  f.fake.on("GET", upload, make_response(404, R"({"errors":[{"code":"BLOB_UPLOAD_INVALID"}]})"));
+  f.fake.on("POST", k_base + "/blobs/uploads/", session_opened("u2"));
+  f.fake.on("PATCH", fresh, make_response(202, "", {{"Location", fresh + "?_state=b"}}));
+  f.fake.on("PUT", fresh, make_response(201));
+  auto sent = f.client.upload_streamed(UploadSession{upload + "?_state=s", 0}, "layer x",
+                                       f.opener(), nullptr);
+  REQUIRE(sent);
+  CHECK(sent->digest == k_digest);
+  auto second = f.fake.requests_to(fresh);
+  REQUIRE(second.size() == 2);
+  CHECK(second[0].body == k_blob); // the whole stream again, from its first byte
+  CHECK(second[1].url == fresh + "?_state=b&digest=sha256%3A" + k_digest.substr(7));
+  CHECK(f.opens == 2);
+}
