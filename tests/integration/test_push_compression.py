@@ -7,8 +7,10 @@ import gzip
 import hashlib
 import json
 import os
+import random
 import stat
 import subprocess
+import zlib
 
 import pytest
 
@@ -327,3 +329,48 @@ def test_compressed_uploads_resume_through_faults_and_publish_the_same_image(
             assert "digest" not in result.stderr.lower(), result.stderr
     # a layer whose PATCH was faulted still completed in some push
     assert any(s.method == "PATCH" and not s.fault for s in seen)
+
+
+@pytest.mark.requires("skopeo", "gzip")
+def test_a_layer_of_several_chunks_is_one_gzip_member_that_gzip_and_python_read(
+        run_regauth, token_registry, config_dir, tmp_path):
+    # 2.5 MiB: three 1 MiB chunks joined into one deflate stream, text and random bytes.
+    text = b"".join(b"file %d of a layer, with some words that repeat\n" % (i * 7919 % 99991)
+                    for i in range(30000))
+    layer = (text + random.Random(13).randbytes(600_000) + text)[:2_621_440]
+    path = str(tmp_path / "big.tar")
+    info = make_docker_archive(path, layers=[layer], tag="big:1")
+    assert login(run_regauth, config_dir, token_registry.hostport, *ALICE).returncode == 0
+    ref = f"{token_registry.hostport}/team/big:1"
+    result = push(run_regauth, config_dir, tmp_path / "cache", f"docker-archive:{path}", ref)
+    assert result.returncode == 0, result.stderr
+    _, config, layers = copy_back(token_registry, ref, tmp_path / "back")
+    assert config["rootfs"]["diff_ids"] == info["diff_ids"]
+    blob = layers[0]
+    assert sha256(gzip.decompress(blob)) == info["diff_ids"][0]
+    member = zlib.decompressobj(31)  # gzip only: one member, then nothing
+    assert sha256(member.decompress(blob)) == info["diff_ids"][0]
+    assert member.eof and member.unused_data == b""
+    (tmp_path / "layer.gz").write_bytes(blob)
+    tested = subprocess.run(["gzip", "-t", str(tmp_path / "layer.gz")], capture_output=True,
+                            text=True, timeout=60)
+    assert tested.returncode == 0 and tested.stderr == "", tested.stderr
+
+
+def test_gzip_without_libdeflate_is_a_one_line_io_error(run_regauth, token_registry, config_dir,
+                                                        tmp_path, archive):
+    # An empty file first on the library path: the loader finds it and refuses it.
+    broken = tmp_path / "lib"
+    broken.mkdir()
+    (broken / "libdeflate.so.0").write_bytes(b"")
+    path, _ = archive
+    assert login(run_regauth, config_dir, token_registry.hostport, *ALICE).returncode == 0
+    result = run_regauth(["--config", config_dir, "push", f"docker-archive:{path}",
+                          f"{token_registry.hostport}/team/nodeflate:1"],
+                         env={"XDG_CACHE_HOME": str(tmp_path / "cache"),
+                              "LD_LIBRARY_PATH": str(broken)}, timeout=120)
+    assert result.returncode == 10, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("regauth: error: "), lines[0]
+    assert "cannot load libdeflate.so.0: " in lines[0] and "file too short" in lines[0], lines[0]
