@@ -6,7 +6,12 @@
 
 #include <algorithm>
 #include <array>
+#include <condition_variable>
+#include <cstdint>
 #include <cstring>
+#include <deque>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -98,26 +103,52 @@ Result<void> join_chunk(std::string_view input, std::string& chunk, std::string&
   return {};
 }
 
+// Gzip on a pipeline: write() cuts the input into chunks and hands them to worker threads,
+// which deflate (and join) them while the caller goes on reading, hashing and sending; the
+// output is appended in the order of the chunks, so the bytes do not depend on the threads.
 class GzipCompressor final : public Compressor {
 public:
-  GzipCompressor(int level, unsigned threads)
-      : m_level(level), m_threads(std::max(1U, threads)), m_compressors(m_threads),
-        m_scratch(m_threads) {}
+  GzipCompressor(int level, unsigned threads) : m_level(level), m_threads(std::max(1U, threads)) {}
+
+  ~GzipCompressor() override {
+    {
+      std::lock_guard lock(m_mutex);
+      m_stopping = true;
+    }
+    m_changed.notify_all();
+    m_workers.clear(); // joins
+  }
+
+  GzipCompressor(const GzipCompressor&) = delete;
+  GzipCompressor& operator=(const GzipCompressor&) = delete;
+  GzipCompressor(GzipCompressor&&) = delete;
+  GzipCompressor& operator=(GzipCompressor&&) = delete;
 
   Result<void> write(std::string_view input, std::string& output) override {
+    start(output);
     m_crc = libz().crc32(m_crc, reinterpret_cast<const Bytef*>(input.data()),
                          static_cast<uInt>(input.size()));
     m_total += input.size();
-    m_pending.append(input);
-    if (m_pending.size() >= k_gzip_chunk * m_threads) {
-      return flush_chunks(output, false);
+    while (!input.empty()) {
+      auto take = std::min(input.size(), k_gzip_chunk - m_pending.size());
+      m_pending.append(input.substr(0, take));
+      input.remove_prefix(take);
+      if (m_pending.size() == k_gzip_chunk) {
+        if (auto submitted = submit(false, output); !submitted) {
+          return submitted;
+        }
+      }
     }
-    return {};
+    return collect(output, false);
   }
 
   Result<void> finish(std::string& output) override {
-    if (auto flushed = flush_chunks(output, true); !flushed) {
-      return flushed;
+    start(output);
+    if (auto submitted = submit(true, output); !submitted) {
+      return submitted;
+    }
+    if (auto collected = collect(output, true); !collected) {
+      return collected;
     }
     for (std::uint64_t value : {static_cast<std::uint64_t>(m_crc), m_total}) {
       for (int i = 0; i < 4; ++i) {
@@ -128,82 +159,143 @@ public:
   }
 
 private:
-  // Deflates `input` into `output` with the compressor of thread `slot`; joinable unless `last`.
-  Result<void> deflate_chunk(std::size_t slot, std::string_view input, bool last,
-                             std::string& output) {
-    auto& compressor = m_compressors[slot];
-    if (!compressor) {
-      compressor.reset(libdeflate().alloc_compressor(m_level));
-      if (!compressor) {
+  struct Chunk {
+    std::string input;
+    bool last = false;
+    bool done = false;
+    std::string output;
+    std::optional<Error> error;
+  };
+
+  // What one thread needs to deflate: its own compressor and inflate scratch.
+  struct Deflater {
+    DeflateCompressor compressor;
+    std::string scratch;
+  };
+
+  void start(std::string& output) {
+    if (!m_started) {
+      output.append(reinterpret_cast<const char*>(k_gzip_header.data()), k_gzip_header.size());
+      m_started = true;
+    }
+  }
+
+  // Deflates `chunk.input` into `chunk.output`; joinable unless it is the last chunk.
+  Result<void> deflate_chunk(Deflater& deflater, Chunk& chunk) const {
+    if (!deflater.compressor) {
+      deflater.compressor.reset(libdeflate().alloc_compressor(m_level));
+      if (!deflater.compressor) {
         return make_error(ErrorKind::io, "gzip: cannot start libdeflate at level " +
                                              std::to_string(m_level) +
                                              " (levels 0 to 12; or out of memory)");
       }
     }
-    output.resize(libdeflate().deflate_compress_bound(compressor.get(), input.size()));
-    std::size_t size = libdeflate().deflate_compress(compressor.get(), input.data(), input.size(),
-                                                     output.data(), output.size());
+    const auto& input = chunk.input;
+    auto& output = chunk.output;
+    output.resize(libdeflate().deflate_compress_bound(deflater.compressor.get(), input.size()));
+    std::size_t size = libdeflate().deflate_compress(deflater.compressor.get(), input.data(),
+                                                     input.size(), output.data(), output.size());
     if (size == 0) {
       return make_error(ErrorKind::io, "gzip: libdeflate failed on a chunk of " +
                                            std::to_string(input.size()) + " bytes");
     }
     output.resize(size);
-    if (last) {
+    if (chunk.last) {
       return {};
     }
-    return join_chunk(input, output, m_scratch[slot]);
+    return join_chunk(input, output, deflater.scratch);
   }
 
-  // Compresses every whole chunk of m_pending (and with `last`, the rest as the final one),
-  // on up to m_threads threads; keeps what is left for the next call.
-  Result<void> flush_chunks(std::string& output, bool last) {
-    if (!m_started) {
-      output.append(reinterpret_cast<const char*>(k_gzip_header.data()), k_gzip_header.size());
-      m_started = true;
+  void run(Deflater& deflater, Chunk& chunk) const {
+    if (auto done = deflate_chunk(deflater, chunk); !done) {
+      chunk.error = done.error();
     }
-    std::size_t whole = m_pending.size() / k_gzip_chunk;
-    std::size_t count = last ? whole + 1 : whole;
-    std::vector<std::string> parts(count);
-    std::vector<std::optional<Error>> errors(count);
-    auto run = [&](std::size_t i, std::size_t slot) {
-      std::size_t start = i * k_gzip_chunk;
-      std::string_view input = std::string_view(m_pending).substr(
-          start, std::min(k_gzip_chunk, m_pending.size() - start));
-      if (auto done = deflate_chunk(slot, input, last && i + 1 == count, parts[i]); !done) {
-        errors[i] = done.error();
+  }
+
+  // Hands m_pending over as a chunk: to the workers, or deflated here with one thread.
+  Result<void> submit(bool last, std::string& output) {
+    auto chunk = std::make_shared<Chunk>();
+    chunk->input = std::move(m_pending);
+    chunk->last = last;
+    m_pending.clear();
+    m_pending.reserve(k_gzip_chunk);
+    if (m_threads == 1) {
+      run(m_own, *chunk);
+      if (chunk->error) {
+        return *chunk->error;
       }
-    };
+      output.append(chunk->output);
+      return {};
+    }
+    if (m_workers.empty()) {
+      for (unsigned i = 0; i < m_threads; ++i) {
+        m_workers.emplace_back([this] { work(); });
+      }
+    }
     {
-      // Chunk i < m_threads on helper i (slot i), the others here (slot 0), in turn.
-      std::vector<std::jthread> helpers;
-      for (std::size_t i = 1; i < count && i < m_threads; ++i) {
-        helpers.emplace_back(run, i, i);
-      }
-      if (count > 0) {
-        run(0, 0);
-      }
-      for (std::size_t i = helpers.size() + 1; i < count; ++i) {
-        run(i, 0);
-      }
+      std::lock_guard lock(m_mutex);
+      m_queue.push_back(chunk);
+      m_order.push_back(chunk);
     }
-    for (std::size_t i = 0; i < count; ++i) {
-      if (errors[i]) {
-        return *errors[i];
+    m_changed.notify_all();
+    // At most two chunks per thread in flight: the caller waits for the oldest beyond that.
+    return collect(output, false, 2U * m_threads);
+  }
+
+  void work() {
+    Deflater deflater;
+    std::unique_lock lock(m_mutex);
+    while (true) {
+      m_changed.wait(lock, [&] { return m_stopping || !m_queue.empty(); });
+      if (m_stopping) {
+        return;
       }
-      output.append(parts[i]);
+      auto chunk = m_queue.front();
+      m_queue.pop_front();
+      lock.unlock();
+      run(deflater, *chunk);
+      lock.lock();
+      chunk->done = true;
+      m_changed.notify_all();
     }
-    m_pending.erase(0, last ? m_pending.size() : whole * k_gzip_chunk);
+  }
+
+  // Appends the finished chunks at the head of the order to `output`; waits for them while
+  // more than `in_flight` are pending, or for all of them with `all`.
+  Result<void> collect(std::string& output, bool all, std::size_t in_flight = SIZE_MAX) {
+    std::unique_lock lock(m_mutex);
+    while (!m_order.empty()) {
+      auto chunk = m_order.front();
+      if (!chunk->done) {
+        if (!all && m_order.size() <= in_flight) {
+          return {};
+        }
+        m_changed.wait(lock, [&] { return chunk->done; });
+      }
+      m_order.pop_front();
+      if (chunk->error) {
+        return *chunk->error;
+      }
+      lock.unlock();
+      output.append(chunk->output);
+      lock.lock();
+    }
     return {};
   }
 
   int m_level;
   unsigned m_threads;
-  std::vector<DeflateCompressor> m_compressors; // one per thread, made on first use
-  std::vector<std::string> m_scratch;           // one per thread
   bool m_started = false;
   uLong m_crc = 0;
   std::uint64_t m_total = 0;
   std::string m_pending;
+  Deflater m_own; // with one thread
+  std::mutex m_mutex;
+  std::condition_variable m_changed;
+  std::deque<std::shared_ptr<Chunk>> m_queue; // waiting for a worker
+  std::deque<std::shared_ptr<Chunk>> m_order; // every chunk not yet appended, in order
+  bool m_stopping = false;
+  std::vector<std::jthread> m_workers; // last: joined first
 };
 
 class ZstdCompressor final : public Compressor {

@@ -644,6 +644,12 @@ Result<StreamedBlob> RegistryClient::upload_streamed(UploadSession session, cons
     };
     auto response = m_stack.authorizing().send(request);
     if (source_error) {
+      // The body ended early but whole: the session moved on, to the newest Location.
+      if (response && (response->status == 202 || response->status == 204)) {
+        if (auto next = session_from(*response, session.location)) {
+          session.location = next->location;
+        }
+      }
       return abandon(session, *source_error);
     }
     if (!response && response.error().kind != ErrorKind::network) {

@@ -379,6 +379,9 @@ TEST_CASE("registry client: a streamed upload whose source fails ends its body, 
   std::vector<std::string> methods;
   for (const auto& request : f.fake.requests_to(upload)) {
     methods.push_back(request.method);
+    if (request.method == "DELETE") {
+      CHECK(request.url == upload + "?_state=a"); // the Location the PATCH's answer gave
+    }
   }
   CHECK(methods == std::vector<std::string>{"PATCH", "DELETE"});
   CHECK(f.client.cancelled_sessions() == 1);
