@@ -32,7 +32,7 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # ZSTD_compressStream2.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "libcurl4 (>= 7.85.0), libssl3, libpsl5, libarchive13 (>= 3.3.3), zlib1g, libzstd1 (>= 1.4.0)")
+    "libcurl4 (>= 7.85.0), libssl3, libpsl5, libarchive13 (>= 3.3.3), zlib1g, libdeflate0, libzstd1 (>= 1.4.0)")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "ca-certificates")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "golang-docker-credential-helpers, pass")
 

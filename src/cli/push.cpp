@@ -65,6 +65,8 @@ const char* event_name(push::EventKind kind) {
     return "manifest_present";
   case push::EventKind::done:
     return "done";
+  case push::EventKind::compressed:
+    return "compressed";
   }
   return "event";
 }
@@ -103,7 +105,11 @@ public:
       if (event.kind == push::EventKind::blob_progress) {
         line["bytes"] = event.bytes;
       }
-      if (event.kind != push::EventKind::gate) {
+      if (event.kind == push::EventKind::compressed) {
+        line["size"] = event.bytes; // the compressed blob's
+        line["diff_id"] = event.diff_id;
+        line["cached"] = event.cached;
+      } else if (event.kind != push::EventKind::gate) {
         line["size"] = event.total;
       }
       if (!event.detail.empty()) {
@@ -113,7 +119,7 @@ public:
       return;
     }
     if (m_quiet || event.kind == push::EventKind::gate || event.kind == push::EventKind::done ||
-        event.kind == push::EventKind::manifest ||
+        event.kind == push::EventKind::compressed || event.kind == push::EventKind::manifest ||
         event.kind == push::EventKind::manifest_present ||
         (!m_live && event.kind == push::EventKind::blob_progress)) {
       return;
@@ -388,22 +394,25 @@ int run_push(const PushOptions& options, Context& context) {
   InterruptWatch interrupt_watch; // before any thread starts
   auto warm_up = warm_up_http(context.services);
   std::unique_ptr<image::ImageSource> source;
+  // Layers the blob-info cache does not know are compressed as they are uploaded, after the
+  // gate: nothing is compressed for a push that is refused.
+  std::unique_ptr<image::LayerCompression> on_upload;
   std::vector<image::CompressedLayer> compressed;
+  image::BlobInfoCache cache(options.check ? std::string() : image::default_blob_info_cache_path());
   if (!options.check) {
     auto opened = image::open_image_source(options.source);
     if (!opened) {
       return report(context, opened.error().with_context("reading " + options.source));
     }
-    source = std::move(*opened);
     image::CompressionSettings settings;
     settings.compression = *compression;
     settings.level = image::default_level(*compression);
-    image::BlobInfoCache cache(image::default_blob_info_cache_path());
-    auto wrapped = image::compress_layers(std::move(source), settings, cache, compressed);
+    auto wrapped = image::compress_layers(std::move(*opened), settings, cache, compressed);
     if (!wrapped) {
       return report(context, wrapped.error().with_context("reading " + options.source));
     }
-    source = std::move(*wrapped);
+    source = std::move(wrapped->source);
+    on_upload = std::move(wrapped->on_upload);
   }
   auto key = context.lookup_key(*target);
   if (!key) {
@@ -536,10 +545,12 @@ int run_push(const PushOptions& options, Context& context) {
   if (source && !source->blobs().empty()) {
     probe = source->blobs().front().digest;
   }
-  // Not for --check: it sends nothing either way.
-  const image::Manifest* top = source && !options.check && !source->manifests().empty()
-                                   ? &source->manifests().back()
-                                   : nullptr;
+  // Not for --check: it sends nothing either way; nor when layers are compressed on upload: the
+  // top manifest's digest is known only once they are.
+  const image::Manifest* top =
+      source && !options.check && !on_upload && !source->manifests().empty()
+          ? &source->manifests().back()
+          : nullptr;
   if (auto gate = pusher.run_gate(probe, top); !gate) {
     return fail(gate.error());
   }
@@ -566,8 +577,9 @@ int run_push(const PushOptions& options, Context& context) {
     }
     return 0;
   }
-  auto result = pusher.push(*source);
+  auto result = pusher.push(*source, on_upload.get());
   view.finish();
+  cache.save(); // what the layers compressed to, even when a later step failed
   if (!result) {
     return fail(result.error());
   }

@@ -381,7 +381,9 @@ private:
         api.easy_setopt(curl, CURLOPT_UPLOAD, 1L);
         api.easy_setopt(curl, CURLOPT_READFUNCTION, on_read);
         api.easy_setopt(curl, CURLOPT_READDATA, &transfer);
-        api.easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.body_size));
+        api.easy_setopt(curl, CURLOPT_INFILESIZE_LARGE,
+                        request.body_size_unknown ? curl_off_t{-1}
+                                                  : static_cast<curl_off_t>(request.body_size));
       } else {
         api.easy_setopt(curl, CURLOPT_POST, 1L);
         api.easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());

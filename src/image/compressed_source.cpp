@@ -1,6 +1,7 @@
 #include "regauth/image/compressed_source.hpp"
 
 #include "regauth/oci/digest.hpp"
+#include "regauth/oci/media_types.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -16,32 +17,6 @@ namespace {
 
 using ordered_json = nlohmann::ordered_json;
 
-constexpr std::size_t k_block = 256U * 1024U;
-
-class MemoryReader final : public BlobReader {
-public:
-  explicit MemoryReader(std::shared_ptr<const std::string> bytes) : m_bytes(std::move(bytes)) {}
-  Result<std::size_t> read(char* buffer, std::size_t size) override {
-    auto n = std::min(size, m_bytes->size() - m_offset);
-    std::memcpy(buffer, m_bytes->data() + m_offset, n);
-    m_offset += n;
-    return n;
-  }
-
-private:
-  std::shared_ptr<const std::string> m_bytes;
-  std::size_t m_offset = 0;
-};
-
-// One layer to compress, and what compressing it gave.
-struct Job {
-  BlobDescriptor original;
-  std::string key; // in the blob-info cache
-  CompressedBlob result;
-  std::shared_ptr<const std::string> bytes; // kept when the memory budget allowed
-  std::optional<Error> error;
-};
-
 class CompressedSource final : public ImageSource {
 public:
   CompressedSource(std::unique_ptr<ImageSource> inner, const CompressionSettings& settings)
@@ -56,7 +31,7 @@ public:
     if (origin == m_origin.end()) {
       return m_inner->blob_location(blob);
     }
-    return m_inner->blob_location(origin->second.original) + ", compressed with " +
+    return m_inner->blob_location(origin->second) + ", compressed with " +
            std::string(to_string(m_settings.compression));
   }
 
@@ -65,85 +40,30 @@ public:
     if (origin == m_origin.end()) {
       return m_inner->open_blob(blob);
     }
-    if (origin->second.bytes) {
-      return std::unique_ptr<BlobReader>(std::make_unique<MemoryReader>(origin->second.bytes));
-    }
-    // Compressed again as it is sent: the same bytes, which the push checks against the digest.
-    auto reader = open_verified_blob(*m_inner, origin->second.original);
+    // Compressed as it is sent: the bytes the cache names, which the push checks against the
+    // digest.
+    auto reader = open_verified_blob(*m_inner, origin->second);
     if (!reader) {
       return reader.error();
     }
-    auto compressor = make_compressor(m_settings.compression, m_settings.level);
+    auto compressor = make_compressor(m_settings.compression, m_settings.level, m_threads);
     if (!compressor) {
       return compressor.error();
     }
     return make_compressing_reader(std::move(*reader), std::move(*compressor));
   }
 
-  struct Origin {
-    BlobDescriptor original;
-    std::shared_ptr<const std::string> bytes;
-  };
-
   std::unique_ptr<ImageSource> m_inner;
   CompressionSettings m_settings;
+  unsigned m_threads = 1;
   std::vector<BlobDescriptor> m_blobs;
   std::vector<Manifest> m_manifests;
-  std::map<std::string, Origin> m_origin; // compressed digest -> its source
+  std::map<std::string, BlobDescriptor> m_origin; // compressed digest -> the layer it compresses
 };
 
-// Compresses one layer: streams it from the source (its digest checked), hashes the output,
-// keeps it in memory while `budget` lasts.
-void compress_one(const ImageSource& source, const CompressionSettings& settings, Job& job,
-                  std::atomic<std::int64_t>& budget, unsigned threads) {
-  auto reader = open_verified_blob(source, job.original);
-  if (!reader) {
-    job.error = reader.error();
-    return;
-  }
-  auto compressor = make_compressor(settings.compression, settings.level, threads);
-  if (!compressor) {
-    job.error = compressor.error();
-    return;
-  }
-  oci::Sha256 hash;
-  auto kept = std::make_shared<std::string>();
-  bool keep = true;
-  std::string output;
-  std::array<char, k_block> buffer{};
-  while (true) {
-    auto got = (*reader)->read(buffer.data(), buffer.size());
-    if (!got) {
-      job.error = got.error();
-      return;
-    }
-    output.clear();
-    auto written = *got == 0 ? (*compressor)->finish(output)
-                             : (*compressor)->write(std::string_view(buffer.data(), *got), output);
-    if (!written) {
-      job.error = written.error().with_context("compressing " + source.blob_location(job.original));
-      return;
-    }
-    hash.update(output);
-    job.result.size += output.size();
-    if (keep) {
-      if (budget.fetch_sub(static_cast<std::int64_t>(output.size())) <
-          static_cast<std::int64_t>(output.size())) {
-        keep = false; // over budget: the upload compresses it again
-        budget.fetch_add(static_cast<std::int64_t>(job.result.size));
-        kept.reset();
-      } else {
-        kept->append(output);
-      }
-    }
-    if (*got == 0) {
-      break;
-    }
-  }
-  job.result.digest = hash.finish();
-  if (keep) {
-    job.bytes = std::move(kept);
-  }
+unsigned cores(const CompressionSettings& settings) {
+  return settings.threads != 0 ? settings.threads
+                               : std::max(1U, std::thread::hardware_concurrency());
 }
 
 // Docker (schema 2) media types and their OCI twins, as skopeo converts them.
@@ -194,75 +114,168 @@ bool convert_to_oci(ordered_json& value) {
 
 } // namespace
 
+Result<Manifest> rewrite_manifest(const Manifest& manifest, const LayerRewrites& rewrites,
+                                  std::map<std::string, BlobDescriptor>& renamed, bool to_oci) {
+  auto value = ordered_json::parse(manifest.bytes, nullptr, false);
+  if (value.is_discarded() || !value.is_object()) {
+    return make_error(ErrorKind::protocol, "manifest " + manifest.digest + ": malformed JSON");
+  }
+  bool changed = false;
+  if (to_oci) {
+    changed = convert_to_oci(value);
+  }
+  auto update = [&](ordered_json& descriptor, bool is_layer) {
+    if (!descriptor.is_object() || !descriptor.contains("digest") ||
+        !descriptor["digest"].is_string()) {
+      return;
+    }
+    auto digest = descriptor["digest"].get<std::string>();
+    if (is_layer) {
+      auto rewrite = rewrites.find(digest);
+      auto type = descriptor.value("mediaType", std::string());
+      if (rewrite != rewrites.end() && is_uncompressed_layer(type)) {
+        descriptor["mediaType"] = rewrite->second.media_type;
+        descriptor["digest"] = rewrite->second.digest;
+        descriptor["size"] = rewrite->second.size;
+        changed = true;
+      }
+    } else if (auto child = renamed.find(digest); child != renamed.end()) {
+      descriptor["digest"] = child->second.digest;
+      descriptor["size"] = child->second.size;
+      changed = true;
+    }
+  };
+  auto list = value.find(manifest.is_index ? "manifests" : "layers");
+  if (list != value.end() && list->is_array()) {
+    for (auto& descriptor : *list) {
+      update(descriptor, !manifest.is_index);
+    }
+  }
+  if (!changed) {
+    return manifest;
+  }
+  Manifest rewritten = manifest;
+  rewritten.media_type = value.value("mediaType", manifest.media_type);
+  rewritten.bytes = value.dump();
+  rewritten.digest = sha256_digest(rewritten.bytes);
+  renamed[manifest.digest] =
+      BlobDescriptor{rewritten.digest, rewritten.bytes.size(), rewritten.media_type};
+  return rewritten;
+}
+
 Result<std::vector<Manifest>> rewrite_manifests(const std::vector<Manifest>& manifests,
                                                 const LayerRewrites& rewrites, bool to_oci) {
   std::vector<Manifest> out;
-  std::map<std::string, std::pair<std::string, std::uint64_t>> renamed; // old -> new digest, size
+  std::map<std::string, BlobDescriptor> renamed;
   for (const auto& manifest : manifests) {
-    auto value = ordered_json::parse(manifest.bytes, nullptr, false);
-    if (value.is_discarded() || !value.is_object()) {
-      return make_error(ErrorKind::protocol, "manifest " + manifest.digest + ": malformed JSON");
+    auto rewritten = rewrite_manifest(manifest, rewrites, renamed, to_oci);
+    if (!rewritten) {
+      return rewritten.error();
     }
-    bool changed = false;
-    if (to_oci) {
-      changed = convert_to_oci(value);
-    }
-    auto update = [&](ordered_json& descriptor, bool is_layer) {
-      if (!descriptor.is_object() || !descriptor.contains("digest") ||
-          !descriptor["digest"].is_string()) {
-        return;
-      }
-      auto digest = descriptor["digest"].get<std::string>();
-      if (is_layer) {
-        auto rewrite = rewrites.find(digest);
-        auto type = descriptor.value("mediaType", std::string());
-        if (rewrite != rewrites.end() && is_uncompressed_layer(type)) {
-          descriptor["mediaType"] = rewrite->second.media_type;
-          descriptor["digest"] = rewrite->second.digest;
-          descriptor["size"] = rewrite->second.size;
-          changed = true;
-        }
-      } else if (auto child = renamed.find(digest); child != renamed.end()) {
-        descriptor["digest"] = child->second.first;
-        descriptor["size"] = child->second.second;
-        changed = true;
-      }
-    };
-    auto list = value.find(manifest.is_index ? "manifests" : "layers");
-    if (list != value.end() && list->is_array()) {
-      for (auto& descriptor : *list) {
-        update(descriptor, !manifest.is_index);
-      }
-    }
-    if (!changed) {
-      out.push_back(manifest);
-      continue;
-    }
-    Manifest rewritten = manifest;
-    rewritten.media_type = value.value("mediaType", manifest.media_type);
-    rewritten.bytes = value.dump();
-    rewritten.digest = sha256_digest(rewritten.bytes);
-    renamed[manifest.digest] = {rewritten.digest, rewritten.bytes.size()};
-    out.push_back(std::move(rewritten));
+    out.push_back(std::move(*rewritten));
   }
   return out;
 }
 
-Result<std::unique_ptr<ImageSource>> compress_layers(std::unique_ptr<ImageSource> source,
-                                                     const CompressionSettings& settings,
-                                                     BlobInfoCache& cache,
-                                                     std::vector<CompressedLayer>& report) {
-  if (settings.compression == Compression::none) {
-    return source;
+LayerCompression::LayerCompression(const ImageSource& source, const CompressionSettings& settings,
+                                   BlobInfoCache& cache, std::map<std::string, Layer> layers,
+                                   bool to_oci)
+    : m_source(source), m_settings(settings), m_cache(cache), m_layers(std::move(layers)),
+      m_to_oci(to_oci) {
+  // The cores are shared among the layers that compress at once; the bytes do not depend on it.
+  auto count = static_cast<unsigned>(std::max<std::size_t>(m_layers.size(), 1));
+  m_threads_per_layer = std::max(1U, cores(m_settings) / std::min(count, cores(m_settings)));
+}
+
+std::vector<std::string> LayerCompression::digests() const {
+  std::vector<std::string> out;
+  for (const auto& [digest, layer] : m_layers) {
+    out.push_back(digest);
   }
-  std::vector<Job> jobs;
-  for (const auto& blob : source->blobs()) {
-    if (is_uncompressed_layer(blob.media_type)) {
-      jobs.push_back(Job{blob, "", {}, nullptr, std::nullopt});
+  return out;
+}
+
+const LayerCompression::Layer* LayerCompression::find(const std::string& digest) const {
+  auto found = m_layers.find(digest);
+  return found == m_layers.end() ? nullptr : &found->second;
+}
+
+namespace {
+
+// Tells `consumed` how far a reader got.
+class CountingReader final : public BlobReader {
+public:
+  CountingReader(std::unique_ptr<BlobReader> inner, std::function<void(std::uint64_t)> consumed)
+      : m_inner(std::move(inner)), m_consumed(std::move(consumed)) {}
+  Result<std::size_t> read(char* buffer, std::size_t size) override {
+    auto got = m_inner->read(buffer, size);
+    if (got && *got > 0) {
+      m_offset += *got;
+      m_consumed(m_offset);
+    }
+    return got;
+  }
+
+private:
+  std::unique_ptr<BlobReader> m_inner;
+  std::function<void(std::uint64_t)> m_consumed;
+  std::uint64_t m_offset = 0;
+};
+
+} // namespace
+
+Result<std::unique_ptr<BlobReader>>
+LayerCompression::open(const Layer& layer, std::function<void(std::uint64_t)> consumed) const {
+  auto reader = open_verified_blob(m_source, layer.original);
+  if (!reader) {
+    return reader.error();
+  }
+  if (consumed) {
+    *reader = std::make_unique<CountingReader>(std::move(*reader), std::move(consumed));
+  }
+  auto compressor = make_compressor(m_settings.compression, m_settings.level, m_threads_per_layer);
+  if (!compressor) {
+    return compressor.error();
+  }
+  return make_compressing_reader(std::move(*reader), std::move(*compressor));
+}
+
+BlobDescriptor LayerCompression::finished(const Layer& layer, const CompressedBlob& compressed,
+                                          bool cached) {
+  BlobDescriptor out{compressed.digest, compressed.size, layer.media_type};
+  if (!cached) {
+    m_cache.record(layer.cache_key, compressed);
+  }
+  std::lock_guard lock(m_mutex);
+  m_finished[layer.original.digest] = out;
+  return out;
+}
+
+Result<Manifest> LayerCompression::finalize(const Manifest& manifest) {
+  std::lock_guard lock(m_mutex);
+  if (!manifest.is_index) {
+    auto references = ordered_json::parse(manifest.bytes, nullptr, false);
+    if (references.is_object() && references.contains("layers") &&
+        references["layers"].is_array()) {
+      for (const auto& descriptor : references["layers"]) {
+        auto digest = descriptor.is_object() ? descriptor.value("digest", std::string()) : "";
+        if (m_layers.count(digest) != 0 && m_finished.count(digest) == 0) {
+          return make_error(ErrorKind::protocol, "manifest " + manifest.digest + ": layer " +
+                                                     digest + " has not been compressed yet");
+        }
+      }
     }
   }
-  if (jobs.empty()) {
-    return source;
+  return rewrite_manifest(manifest, m_finished, m_renamed, m_to_oci);
+}
+
+Result<CompressedImage> compress_layers(std::unique_ptr<ImageSource> source,
+                                        const CompressionSettings& settings, BlobInfoCache& cache,
+                                        std::vector<CompressedLayer>& report) {
+  CompressedImage image;
+  if (settings.compression == Compression::none) {
+    image.source = std::move(source);
+    return image;
   }
   // Docker manifests have no zstd layer type: with zstd the image becomes OCI, as skopeo's
   // `copy --dest-compress-format zstd` makes it.
@@ -272,63 +285,46 @@ Result<std::unique_ptr<ImageSource>> compress_layers(std::unique_ptr<ImageSource
                         is_docker_media_type(manifest.media_type));
   }
   auto version = compressor_version(settings.compression);
-  std::vector<Job*> pending;
-  std::vector<bool> cached(jobs.size(), false);
-  for (std::size_t i = 0; i < jobs.size(); ++i) {
-    auto& job = jobs[i];
-    job.key = blob_info_key(job.original.digest, to_string(settings.compression), version,
-                            settings.level);
-    if (auto known = cache.find(job.key)) {
-      job.result = *known;
-      cached[i] = true;
-    } else {
-      pending.push_back(&job);
+  std::map<std::string, LayerCompression::Layer> layers;
+  bool all_known = true;
+  for (const auto& blob : source->blobs()) {
+    if (!is_uncompressed_layer(blob.media_type)) {
+      continue;
     }
+    LayerCompression::Layer layer;
+    layer.original = blob;
+    layer.media_type = compressed_layer_type(blob.media_type, settings.compression);
+    if (layer.media_type.empty()) { // a Docker layer with zstd: the image becomes OCI
+      layer.media_type = compressed_layer_type(oci::k_layer_tar, settings.compression);
+    }
+    layer.cache_key =
+        blob_info_key(blob.digest, to_string(settings.compression), version, settings.level);
+    layer.known = cache.find(layer.cache_key);
+    all_known = all_known && layer.known.has_value();
+    layers.emplace(blob.digest, std::move(layer));
   }
-  // The largest first, so that the longest job starts at once.
-  std::sort(pending.begin(), pending.end(),
-            [](const Job* a, const Job* b) { return a->original.size > b->original.size; });
-  // One job per layer up to one per core; the cores left over help compress (gzip) each layer.
-  unsigned cores =
-      settings.threads != 0 ? settings.threads : std::max(1U, std::thread::hardware_concurrency());
-  unsigned threads = std::min<unsigned>(cores, static_cast<unsigned>(pending.size()));
-  unsigned per_layer = std::max(1U, cores / std::max(1U, threads));
-  std::atomic<std::size_t> next{0};
-  std::atomic<std::int64_t> budget{static_cast<std::int64_t>(settings.memory_budget)};
-  {
-    std::vector<std::jthread> workers;
-    for (unsigned i = 0; i < threads; ++i) {
-      workers.emplace_back([&] {
-        for (std::size_t index = next++; index < pending.size(); index = next++) {
-          compress_one(*source, settings, *pending[index], budget, per_layer);
-          if (pending[index]->error) {
-            next = pending.size(); // stop the others at their next layer
-          }
-        }
-      });
-    }
+  if (layers.empty()) {
+    image.source = std::move(source);
+    return image;
   }
-  for (const auto* job : pending) {
-    if (job->error) {
-      return *job->error;
-    }
+  if (!all_known) {
+    const ImageSource& inner = *source;
+    image.source = std::move(source);
+    image.on_upload =
+        std::make_unique<LayerCompression>(inner, settings, cache, std::move(layers), to_oci);
+    return image;
   }
 
+  // Every layer is known: the compressed descriptors, and so the manifests, are known up front.
   auto wrapped = std::make_unique<CompressedSource>(std::move(source), settings);
+  wrapped->m_threads =
+      std::max(1U, cores(settings) /
+                       std::min<unsigned>(cores(settings), static_cast<unsigned>(layers.size())));
   LayerRewrites rewrites;
-  for (std::size_t i = 0; i < jobs.size(); ++i) {
-    auto& job = jobs[i];
-    auto type = compressed_layer_type(job.original.media_type, settings.compression);
-    if (type.empty()) { // a Docker layer with zstd: the image becomes OCI
-      type = compressed_layer_type("application/vnd.oci.image.layer.v1.tar", settings.compression);
-    }
-    BlobDescriptor compressed{job.result.digest, job.result.size, type};
-    rewrites[job.original.digest] = compressed;
-    wrapped->m_origin[compressed.digest] = CompressedSource::Origin{job.original, job.bytes};
-    report.push_back(CompressedLayer{job.original.digest, compressed, cached[i]});
-    if (!cached[i]) {
-      cache.record(job.key, job.result);
-    }
+  for (const auto& [digest, layer] : layers) {
+    BlobDescriptor compressed{layer.known->digest, layer.known->size, layer.media_type};
+    rewrites[digest] = compressed;
+    wrapped->m_origin[compressed.digest] = layer.original;
   }
   std::set<std::string> listed;
   for (const auto& blob : wrapped->m_inner->blobs()) {
@@ -339,14 +335,17 @@ Result<std::unique_ptr<ImageSource>> compress_layers(std::unique_ptr<ImageSource
     if (listed.insert(out.digest).second) {
       wrapped->m_blobs.push_back(out);
     }
+    if (rewrite != rewrites.end()) {
+      report.push_back(CompressedLayer{blob.digest, rewrite->second, true});
+    }
   }
   auto manifests = rewrite_manifests(wrapped->m_inner->manifests(), rewrites, to_oci);
   if (!manifests) {
     return manifests.error();
   }
   wrapped->m_manifests = std::move(*manifests);
-  cache.save();
-  return std::unique_ptr<ImageSource>(std::move(wrapped));
+  image.source = std::move(wrapped);
+  return image;
 }
 
 } // namespace regauth::image

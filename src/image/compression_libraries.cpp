@@ -2,19 +2,36 @@
 
 #include "regauth/util/dynamic_library.hpp"
 
+#include <cstdint>
+#include <cstring>
+#include <dlfcn.h>
+#include <elf.h>
+#include <link.h>
+
 namespace regauth::image {
 namespace {
+
+constexpr const char* k_libdeflate = "libdeflate.so.0";
 
 LibZ load_libz() {
   const DynamicLibrary library("libz.so.1");
   LibZ api{};
-  library.resolve("deflateInit2_", api.deflate_init2);
-  library.resolve("deflate", api.deflate);
-  library.resolve("deflateEnd", api.deflate_end);
-  library.resolve("deflateSetDictionary", api.deflate_set_dictionary);
+  library.resolve("inflateInit2_", api.inflate_init2);
+  library.resolve("inflate", api.inflate);
+  library.resolve("inflateEnd", api.inflate_end);
   library.resolve("crc32", api.crc32);
   library.resolve("zlibVersion", api.version);
   return api; // the library stays loaded for the life of the process
+}
+
+LibDeflate load_libdeflate() {
+  const DynamicLibrary library(k_libdeflate);
+  LibDeflate api{};
+  library.resolve("libdeflate_alloc_compressor", api.alloc_compressor);
+  library.resolve("libdeflate_deflate_compress", api.deflate_compress);
+  library.resolve("libdeflate_deflate_compress_bound", api.deflate_compress_bound);
+  library.resolve("libdeflate_free_compressor", api.free_compressor);
+  return api;
 }
 
 LibZstd load_libzstd() {
@@ -30,6 +47,53 @@ LibZstd load_libzstd() {
   return api;
 }
 
+// The GNU build ID (NT_GNU_BUILD_ID note) of the loaded object whose file is `file`, in hex;
+// "" when it has none. Reads the note from memory, where the loader mapped it.
+std::string build_id(const char* file) {
+  struct Search {
+    const char* file;
+    std::string id;
+  } search{file, ""};
+  ::dl_iterate_phdr(
+      [](dl_phdr_info* info, std::size_t, void* data) {
+        auto& wanted = *static_cast<Search*>(data);
+        if (info->dlpi_name == nullptr || std::strcmp(info->dlpi_name, wanted.file) != 0) {
+          return 0;
+        }
+        for (ElfW(Half) i = 0; i < info->dlpi_phnum; ++i) {
+          const auto& header = info->dlpi_phdr[i];
+          if (header.p_type != PT_NOTE) {
+            continue;
+          }
+          const auto* at = reinterpret_cast<const unsigned char*>(info->dlpi_addr + header.p_vaddr);
+          const auto* end = at + header.p_memsz;
+          auto align = [](std::size_t n) { return (n + 3U) & ~std::size_t{3}; };
+          while (at + sizeof(ElfW(Nhdr)) <= end) {
+            ElfW(Nhdr) note{};
+            std::memcpy(&note, at, sizeof note);
+            const auto* name = at + sizeof note;
+            const auto* desc = name + align(note.n_namesz);
+            if (desc + note.n_descsz > end) {
+              break;
+            }
+            if (note.n_type == NT_GNU_BUILD_ID && note.n_namesz == 4 &&
+                std::memcmp(name, "GNU", 4) == 0) {
+              static constexpr char k_hex[] = "0123456789abcdef";
+              for (std::size_t k = 0; k < note.n_descsz; ++k) {
+                wanted.id += k_hex[desc[k] >> 4U];
+                wanted.id += k_hex[desc[k] & 15U];
+              }
+              return 1;
+            }
+            at = desc + align(note.n_descsz);
+          }
+        }
+        return 1;
+      },
+      &search);
+  return search.id;
+}
+
 } // namespace
 
 const LibZ& libz() {
@@ -37,9 +101,44 @@ const LibZ& libz() {
   return api;
 }
 
+const LibDeflate& libdeflate() {
+  static const LibDeflate api = load_libdeflate();
+  return api;
+}
+
 const LibZstd& libzstd() {
   static const LibZstd api = load_libzstd();
   return api;
+}
+
+std::optional<std::string> libdeflate_load_error() {
+  static const std::optional<std::string> error = []() -> std::optional<std::string> {
+    // Opened here once more (the loader counts references), to report a missing library as an
+    // error of the push rather than exit as DynamicLibrary does.
+    void* handle = ::dlopen(k_libdeflate, RTLD_LAZY | RTLD_LOCAL);
+    if (handle == nullptr) {
+      const char* detail = ::dlerror();
+      return std::string("cannot load ") + k_libdeflate + ": " +
+             (detail != nullptr ? detail : "unknown error");
+    }
+    return std::nullopt; // the handle stays open for the life of the process
+  }();
+  return error;
+}
+
+const std::string& libdeflate_version() {
+  static const std::string version = [] {
+    std::string text = LIBDEFLATE_VERSION_STRING;
+    Dl_info info{};
+    if (::dladdr(reinterpret_cast<void*>(libdeflate().alloc_compressor), &info) != 0 &&
+        info.dli_fname != nullptr) {
+      if (auto id = build_id(info.dli_fname); !id.empty()) {
+        text += " (build-id " + id + ")";
+      }
+    }
+    return text;
+  }();
+  return version;
 }
 
 } // namespace regauth::image

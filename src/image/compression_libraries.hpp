@@ -1,23 +1,34 @@
-// zlib and libzstd, loaded on first use with dlopen: only a push that compresses layers needs
-// them, so `ls`, `logout` and `login` never load them. Private to src/image/.
+// zlib, libdeflate and libzstd, loaded on first use with dlopen: only a push that compresses
+// layers needs them, so `ls`, `logout` and `login` never load them. Private to src/image/.
 #pragma once
 
 #include <cstddef>
+#include <libdeflate.h>
+#include <optional>
+#include <string>
 #include <zlib.h>
 #include <zstd.h>
 
 namespace regauth::image {
 
-// The zlib entry points regauth uses, resolved from libz.so.1.
+// The zlib entry points regauth uses, resolved from libz.so.1: the gzip trailer's CRC-32, and
+// inflate, which finds where the final block of a libdeflate chunk starts.
 struct LibZ {
-  // deflateInit2 is a macro over deflateInit2_, which checks the header's version and struct size.
-  int (*deflate_init2)(z_streamp stream, int level, int method, int window_bits, int mem_level,
-                       int strategy, const char* version, int stream_size);
-  int (*deflate)(z_streamp stream, int flush);
-  int (*deflate_end)(z_streamp stream);
-  int (*deflate_set_dictionary)(z_streamp stream, const Bytef* dictionary, uInt length);
+  // inflateInit2 is a macro over inflateInit2_, which checks the header's version and struct size.
+  int (*inflate_init2)(z_streamp stream, int window_bits, const char* version, int stream_size);
+  int (*inflate)(z_streamp stream, int flush);
+  int (*inflate_end)(z_streamp stream);
   uLong (*crc32)(uLong crc, const Bytef* bytes, uInt length);
   const char* (*version)();
+};
+
+// The libdeflate entry points regauth uses, resolved from libdeflate.so.0: gzip's deflate.
+struct LibDeflate {
+  libdeflate_compressor* (*alloc_compressor)(int level);
+  std::size_t (*deflate_compress)(libdeflate_compressor* compressor, const void* input,
+                                  std::size_t input_size, void* output, std::size_t output_size);
+  std::size_t (*deflate_compress_bound)(libdeflate_compressor* compressor, std::size_t input_size);
+  void (*free_compressor)(libdeflate_compressor* compressor);
 };
 
 // The libzstd entry points regauth uses, resolved from libzstd.so.1.
@@ -36,6 +47,18 @@ struct LibZstd {
 // loaded is as fatal as a missing library at start-up: regauth prints the loader's message and
 // exits with status 1.
 const LibZ& libz();
+const LibDeflate& libdeflate();
 const LibZstd& libzstd();
+
+// Why libdeflate cannot be loaded ("cannot load libdeflate.so.0: <the loader's message>"), or
+// nullopt when it can: a gzip push checks this first and fails with an io error rather than
+// exit. Tries once per process.
+std::optional<std::string> libdeflate_load_error();
+
+// What identifies the loaded libdeflate, whose library has no version function: the version of
+// the header regauth was built with and the GNU build ID of the loaded file, as in
+// "1.14 (build-id 8dd45d05f8c7bacfe3e762adce0626c61767fe22)"; "1.14" alone when the file has no
+// build ID. Loads libdeflate.
+const std::string& libdeflate_version();
 
 } // namespace regauth::image

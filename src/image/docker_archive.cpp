@@ -23,8 +23,15 @@
 // `docker save` writes manifest.json as an array of {"Config", "RepoTags", "Layers"} with paths
 // inside the tarball (moby image/tarexport/save.go). Before Docker 25 they are `<id>/layer.tar`
 // and `<config hex>.json`, identical layers shared through symlinks; since Docker 25 they are
-// `blobs/sha256/<hex>` of an OCI layout written beside it. The archive is read twice at open:
-// once skipping data to find manifest.json (it comes last), once hashing the named files.
+// `blobs/sha256/<hex>` of an OCI layout written beside it.
+//
+// Opening reads the archive once, skipping file data (libarchive seeks over it in a regular
+// file): manifest.json comes last, so every file leaves its size, its first bytes and, for a
+// small JSON object (a config), its bytes. A layer's digest is then taken from what the archive
+// states, since every blob is checked against its digest as it streams (open_verified_blob):
+// a `blobs/sha256/<hex>` file is named by its digest, and a legacy uncompressed layer.tar is
+// the config's `rootfs.diff_ids` entry for it. Only layers with neither (a compressed layer.tar,
+// diff_ids that do not line up) are hashed, in a second pass.
 namespace regauth::image {
 namespace {
 
@@ -37,7 +44,12 @@ using oci::k_oci_config;
 using oci::k_oci_manifest;
 
 constexpr std::size_t k_max_json = 16U * 1024U * 1024U;
+// Small JSON objects kept from the catalog pass, all together; a config beyond it is read in a
+// second pass.
+constexpr std::size_t k_max_kept = 2U * k_max_json;
 constexpr std::size_t k_block = 64U * 1024U;
+constexpr std::size_t k_head = 4; // enough for the gzip and zstd magic
+constexpr std::string_view k_blob_prefix = "blobs/sha256/";
 constexpr int k_max_link_hops = 16;
 
 // Frees the archive, then closes the file it reads (libarchive leaves a descriptor open).
@@ -114,20 +126,60 @@ std::string entry_name(archive_entry* entry) {
   return normalize(name ? name : "").value_or("");
 }
 
-// What the first pass learns: manifest.json's bytes and the entries with their link targets.
+// One regular file of the archive, as the catalog pass sees it.
+struct CatalogEntry {
+  std::uint64_t size = 0;           // from its tar header
+  std::string head;                 // its first k_head bytes (all of them when shorter)
+  std::optional<std::string> bytes; // all of them, for a small JSON object (a config candidate)
+};
+
+// What the catalog pass learns: manifest.json's bytes and the entries with their link targets.
 struct Catalog {
   std::string manifest_json;
   bool has_manifest = false;
-  std::set<std::string> files;              // regular files
-  std::map<std::string, std::string> links; // symlinks and hard links, resolved to root paths
+  std::map<std::string, CatalogEntry> files; // regular files, the first entry of each name
+  std::map<std::string, std::string> links;  // symlinks and hard links, resolved to root paths
 };
 
+// Appends the rest of the current entry's data to `out`.
+Result<void> read_rest(const std::string& path, archive* handle, std::string& out) {
+  std::array<char, k_block> buffer{};
+  la_ssize_t n = 0;
+  while ((n = libarchive().read_data(handle, buffer.data(), buffer.size())) > 0) {
+    out.append(buffer.data(), static_cast<std::size_t>(n));
+  }
+  if (n < 0) {
+    return archive_error(path, handle);
+  }
+  return {};
+}
+
+// Reads the first k_head bytes of the current entry (fewer when it is shorter).
+Result<std::string> read_head(const std::string& path, archive* handle) {
+  std::array<char, k_head> buffer{};
+  std::string head;
+  while (head.size() < k_head) {
+    auto n = libarchive().read_data(handle, buffer.data(), k_head - head.size());
+    if (n < 0) {
+      return archive_error(path, handle);
+    }
+    if (n == 0) {
+      break;
+    }
+    head.append(buffer.data(), static_cast<std::size_t>(n));
+  }
+  return head;
+}
+
+// Reads the archive once: the data of every file but manifest.json and small JSON objects is
+// skipped after its first bytes.
 Result<Catalog> read_catalog(const std::string& path) {
   auto handle = open_archive(path);
   if (!handle) {
     return handle.error();
   }
   Catalog catalog;
+  std::size_t kept = 0;
   archive_entry* entry = nullptr;
   int status = 0;
   while ((status = libarchive().read_next_header(handle->get(), &entry)) == ARCHIVE_OK ||
@@ -151,23 +203,38 @@ Result<Catalog> read_catalog(const std::string& path) {
           catalog.links[name] = *resolved;
         }
       }
-    } else if (type == AE_IFREG) {
-      catalog.files.insert(name);
-      if (name == "manifest.json") {
-        if (libarchive().entry_size(entry) > static_cast<la_int64_t>(k_max_json)) {
-          return make_error(ErrorKind::protocol, path + ": manifest.json is larger than 16 MiB");
-        }
-        std::array<char, k_block> buffer{};
-        la_ssize_t n = 0;
-        while ((n = libarchive().read_data(handle->get(), buffer.data(), buffer.size())) > 0) {
-          catalog.manifest_json.append(buffer.data(), static_cast<std::size_t>(n));
-        }
-        if (n < 0) {
-          return archive_error(path, handle->get());
-        }
-        catalog.has_manifest = true;
-      }
+      continue;
     }
+    if (type != AE_IFREG || catalog.files.count(name) != 0) {
+      continue;
+    }
+    auto size = static_cast<std::uint64_t>(std::max<la_int64_t>(0, libarchive().entry_size(entry)));
+    if (name == "manifest.json") {
+      if (size > k_max_json) {
+        return make_error(ErrorKind::protocol, path + ": manifest.json is larger than 16 MiB");
+      }
+      if (auto read = read_rest(path, handle->get(), catalog.manifest_json); !read) {
+        return read.error();
+      }
+      catalog.has_manifest = true;
+      catalog.files[name] = CatalogEntry{size, catalog.manifest_json.substr(0, k_head), {}};
+      continue;
+    }
+    auto head = read_head(path, handle->get());
+    if (!head) {
+      return head.error();
+    }
+    CatalogEntry file{size, std::move(*head), {}};
+    if (!file.head.empty() && file.head[0] == '{' && size <= k_max_json &&
+        kept + size <= k_max_kept) {
+      std::string bytes = file.head;
+      if (auto read = read_rest(path, handle->get(), bytes); !read) {
+        return read.error();
+      }
+      kept += bytes.size();
+      file.bytes = std::move(bytes);
+    }
+    catalog.files.emplace(name, std::move(file));
   }
   if (status != ARCHIVE_EOF) {
     return archive_error(path, handle->get());
@@ -281,11 +348,10 @@ Result<ImageEntry> choose_entry(const std::string& text, const std::string& repo
   return image;
 }
 
-// What the second pass learns about one file of the archive.
+// What hashing learns about one file of the archive.
 struct Hashed {
   std::string digest;
   std::uint64_t size = 0;
-  std::string head; // the first bytes, for the compression magic
 };
 
 std::string layer_media_type(std::string_view head) {
@@ -407,23 +473,60 @@ public:
       layer_paths.push_back(std::move(*resolved));
     }
 
-    std::set<std::string> wanted(layer_paths.begin(), layer_paths.end());
-    wanted.insert(*config_path);
-    auto hashed = hash_entries(wanted, *config_path);
-    if (!hashed) {
-      return hashed.error();
+    const auto& config = catalog->files.at(*config_path);
+    if (config.size > k_max_json) {
+      return make_error(ErrorKind::protocol,
+                        m_description + ": config " + *config_path + " is larger than 16 MiB");
     }
-    for (const auto& [path, result] : *hashed) {
-      if (auto checked = check_blob_name(path, result.digest); !checked) {
-        return checked;
+    if (config.bytes) {
+      m_config = *config.bytes;
+    } else if (auto read = hash_entries({*config_path}, *config_path); !read) {
+      return read.error();
+    }
+    m_config_digest = sha256_digest(m_config);
+    if (auto checked = check_blob_name(*config_path, m_config_digest); !checked) {
+      return checked;
+    }
+
+    // The digest of each layer file, where the archive states it; the others are hashed.
+    auto diff_ids = diff_ids_of(m_config, layer_paths.size());
+    std::map<std::string, std::string> stated; // path -> digest
+    std::set<std::string> unknown;
+    for (std::size_t i = 0; i < layer_paths.size(); ++i) {
+      const auto& path = layer_paths[i];
+      std::string digest = blob_name_digest(path);
+      if (digest.empty() && !diff_ids.empty() &&
+          layer_media_type(catalog->files.at(path).head) == k_layer_tar) {
+        digest = diff_ids[i]; // the digest of an uncompressed layer is its diff_id
+      }
+      auto [known, inserted] = stated.emplace(path, digest);
+      if (digest.empty() || (!inserted && known->second != digest)) {
+        unknown.insert(path); // a layer shared under two diff_ids: its bytes decide
       }
     }
-    build(*hashed, *config_path, layer_paths);
+    if (!unknown.empty()) {
+      auto hashed = hash_entries(unknown, "");
+      if (!hashed) {
+        return hashed.error();
+      }
+      for (const auto& path : unknown) {
+        auto result = hashed->find(path);
+        if (result == hashed->end()) {
+          return make_error(ErrorKind::not_found,
+                            m_description + ": " + path + " vanished from the archive");
+        }
+        if (auto checked = check_blob_name(path, result->second.digest); !checked) {
+          return checked;
+        }
+        stated[path] = result->second.digest;
+      }
+    }
+    build(*catalog, stated, layer_paths);
     return {};
   }
 
 private:
-  // Streams the archive once: hashes the wanted files and keeps the config's bytes.
+  // Streams the archive once: hashes the wanted files and keeps the bytes of `config_path`.
   Result<std::map<std::string, Hashed>> hash_entries(const std::set<std::string>& wanted,
                                                      const std::string& config_path) {
     auto handle = open_archive(m_path);
@@ -445,10 +548,6 @@ private:
         continue;
       }
       bool is_config = name == config_path;
-      if (is_config && libarchive().entry_size(entry) > static_cast<la_int64_t>(k_max_json)) {
-        return make_error(ErrorKind::protocol,
-                          m_description + ": config " + name + " is larger than 16 MiB");
-      }
       oci::Sha256 hash;
       Hashed result;
       la_ssize_t n = 0;
@@ -456,9 +555,6 @@ private:
         std::string_view chunk(buffer.data(), static_cast<std::size_t>(n));
         hash.update(chunk);
         result.size += chunk.size();
-        if (result.head.size() < 4) {
-          result.head += chunk.substr(0, 4 - result.head.size());
-        }
         if (is_config) {
           m_config.append(chunk);
         }
@@ -468,6 +564,9 @@ private:
       }
       result.digest = hash.finish();
       hashed.emplace(name, std::move(result));
+      if (hashed.size() == wanted.size()) {
+        return hashed; // the rest of the archive is of no interest
+      }
     }
     if (status != ARCHIVE_EOF) {
       return archive_error(m_path, handle->get());
@@ -475,36 +574,70 @@ private:
     return hashed;
   }
 
+  // The digest a `blobs/sha256/<hex>` path names, when it is a valid one; "" otherwise.
+  static std::string blob_name_digest(const std::string& path) {
+    if (path.rfind(k_blob_prefix, 0) != 0) {
+      return "";
+    }
+    auto digest = "sha256:" + path.substr(k_blob_prefix.size());
+    return oci::validate_digest(digest) ? digest : "";
+  }
+
   // A `blobs/sha256/<hex>` file must hold what its name says.
   Result<void> check_blob_name(const std::string& path, const std::string& digest) const {
-    constexpr std::string_view k_prefix = "blobs/sha256/";
-    if (path.rfind(k_prefix, 0) == 0 && "sha256:" + path.substr(k_prefix.size()) != digest) {
+    if (path.rfind(k_blob_prefix, 0) == 0 &&
+        "sha256:" + path.substr(k_blob_prefix.size()) != digest) {
       return make_error(ErrorKind::protocol, m_description + ": " + path + " has digest " + digest);
     }
     return {};
   }
 
-  void build(const std::map<std::string, Hashed>& hashed, const std::string& config_path,
+  // The config's `rootfs.diff_ids` when it lists `count` valid digests; empty otherwise.
+  static std::vector<std::string> diff_ids_of(const std::string& config, std::size_t count) {
+    auto parsed = json::parse(config, nullptr, false);
+    if (parsed.is_discarded() || !parsed.is_object()) {
+      return {};
+    }
+    auto rootfs = parsed.find("rootfs");
+    if (rootfs == parsed.end() || !rootfs->is_object()) {
+      return {};
+    }
+    auto listed = rootfs->find("diff_ids");
+    if (listed == rootfs->end() || !listed->is_array() || listed->size() != count) {
+      return {};
+    }
+    std::vector<std::string> out;
+    for (const auto& diff_id : *listed) {
+      if (!diff_id.is_string() || !oci::validate_digest(diff_id.get<std::string>())) {
+        return {};
+      }
+      out.push_back(diff_id.get<std::string>());
+    }
+    return out;
+  }
+
+  void build(const Catalog& catalog, const std::map<std::string, std::string>& digests,
              const std::vector<std::string>& layer_paths) {
-    const auto& config = hashed.at(config_path);
-    m_config_digest = config.digest;
-    m_blobs.push_back(BlobDescriptor{config.digest, config.size, std::string(k_oci_config)});
+    std::uint64_t config_size = m_config.size();
+    m_blobs.push_back(BlobDescriptor{m_config_digest, config_size, std::string(k_oci_config)});
 
     nlohmann::ordered_json layers = nlohmann::ordered_json::array();
-    std::set<std::string> seen{config.digest};
+    std::set<std::string> seen{m_config_digest};
     for (const auto& path : layer_paths) {
-      const auto& layer = hashed.at(path);
-      auto media_type = layer_media_type(layer.head);
-      layers.push_back({{"mediaType", media_type}, {"digest", layer.digest}, {"size", layer.size}});
-      if (seen.insert(layer.digest).second) {
-        m_blobs.push_back(BlobDescriptor{layer.digest, layer.size, media_type});
-        m_entry_of.emplace(layer.digest, path);
+      const auto& file = catalog.files.at(path);
+      const auto& digest = digests.at(path);
+      auto media_type = layer_media_type(file.head);
+      layers.push_back({{"mediaType", media_type}, {"digest", digest}, {"size", file.size}});
+      if (seen.insert(digest).second) {
+        m_blobs.push_back(BlobDescriptor{digest, file.size, media_type});
+        m_entry_of.emplace(digest, path);
       }
     }
     nlohmann::ordered_json manifest = {
         {"schemaVersion", 2},
         {"mediaType", k_oci_manifest},
-        {"config", {{"mediaType", k_oci_config}, {"digest", config.digest}, {"size", config.size}}},
+        {"config",
+         {{"mediaType", k_oci_config}, {"digest", m_config_digest}, {"size", config_size}}},
         {"layers", layers},
     };
     auto bytes = manifest.dump();

@@ -89,7 +89,8 @@ Result<References> parse_references(std::string_view bytes) {
 Result<PushPlan> plan_push(const std::vector<image::BlobDescriptor>& blobs,
                            const std::vector<image::Manifest>& manifests,
                            const std::string& top_reference, const GateAnswers& gate,
-                           const PushPolicy& policy) {
+                           const PushPolicy& policy,
+                           const std::set<std::string>& compressed_on_upload) {
   if (manifests.empty()) {
     return make_error(ErrorKind::protocol, "no manifest to push");
   }
@@ -156,7 +157,9 @@ Result<PushPlan> plan_push(const std::vector<image::BlobDescriptor>& blobs,
   std::vector<image::BlobDescriptor> busy; // the blobs that need a connection
   for (std::size_t i : order) {
     step_of[i] = plan.blobs.size();
-    BlobAction action = action_for(blobs[i], gate, policy);
+    BlobAction action = compressed_on_upload.count(blobs[i].digest) != 0
+                            ? BlobAction::compress_upload
+                            : action_for(blobs[i], gate, policy);
     plan.blobs.push_back({blobs[i], action});
     if (action != BlobAction::skip && action != BlobAction::mounted) {
       busy.push_back(blobs[i]);

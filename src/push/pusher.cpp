@@ -168,25 +168,35 @@ Error Pusher::interruption(std::size_t cancelled, std::size_t uncancelled) const
   return make_error(ErrorKind::interrupted, message + "; the tag was not pushed");
 }
 
-Result<PushResult> Pusher::push(const image::ImageSource& source) {
+Result<PushResult> Pusher::push(const image::ImageSource& source,
+                                image::LayerCompression* on_upload) {
   const auto& manifests = source.manifests();
   if (manifests.empty()) {
     return make_error(ErrorKind::protocol, source.description() + ": no manifest to push");
   }
-  if (!m_target.digest.empty() && m_target.digest != manifests.back().digest) {
+  if (!m_target.digest.empty() && on_upload == nullptr &&
+      m_target.digest != manifests.back().digest) {
     return make_error(ErrorKind::usage, "the image's digest is " + manifests.back().digest +
                                             ", not " + m_target.digest + " as the reference says");
   }
   const auto& blobs = source.blobs();
+  std::set<std::string> compressed_on_upload;
+  if (on_upload != nullptr) {
+    for (auto& digest : on_upload->digests()) {
+      compressed_on_upload.insert(std::move(digest));
+    }
+  }
   if (!m_gate_passed) {
-    if (auto gate =
-            run_gate(blobs.empty() ? std::string() : blobs.front().digest, &manifests.back());
+    // The top manifest's digest is only known up front when no layer is compressed on upload.
+    if (auto gate = run_gate(blobs.empty() ? std::string() : blobs.front().digest,
+                             on_upload == nullptr ? &manifests.back() : nullptr);
         !gate) {
       return gate.error();
     }
   }
   GateAnswers answers{m_probe_digest, m_probe_present, m_existing_digest};
-  auto plan = plan_push(blobs, manifests, m_target.manifest_reference(), answers, m_policy);
+  auto plan = plan_push(blobs, manifests, m_target.manifest_reference(), answers, m_policy,
+                        compressed_on_upload);
   if (!plan) {
     return plan.error().with_context(source.description());
   }
@@ -194,7 +204,7 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
   result.reference = m_target.manifest_reference();
   result.digest = manifests.back().digest;
   result.size = manifests.back().bytes.size();
-  if (auto executed = execute(*plan, source, result); !executed) {
+  if (auto executed = execute(*plan, source, on_upload, result); !executed) {
     return executed.error();
   }
   return result;
@@ -203,7 +213,7 @@ Result<PushResult> Pusher::push(const image::ImageSource& source) {
 // Runs the plan's steps on plan.jobs connections: each job takes the next ready step, a
 // manifest before any blob, and a manifest is ready once its blobs and children are in.
 Result<void> Pusher::execute(const PushPlan& plan, const image::ImageSource& source,
-                             PushResult& result) {
+                             image::LayerCompression* on_upload, PushResult& result) {
   struct Step {
     bool manifest = false;
     std::size_t index = 0;
@@ -268,10 +278,74 @@ Result<void> Pusher::execute(const PushPlan& plan, const image::ImageSource& sou
     return std::exchange(m_gate_session, std::nullopt);
   };
 
+  // A layer compressed as it goes: Ok(kind of the event that ends it) or the error.
+  auto compress_blob = [&](registry::RegistryClient& client,
+                           const image::BlobDescriptor& blob) -> Result<EventKind> {
+    const auto* layer = on_upload != nullptr ? on_upload->find(blob.digest) : nullptr;
+    if (layer == nullptr) {
+      return make_error(ErrorKind::internal, "no compression for layer " + blob.digest);
+    }
+    auto report = [&](const image::BlobDescriptor& compressed, bool cached) {
+      Event event{EventKind::compressed, compressed.digest, compressed.size, blob.size,
+                  compressed.media_type};
+      event.diff_id = blob.digest;
+      event.cached = cached;
+      emit(event);
+    };
+    std::optional<registry::UploadSession> session;
+    if (layer->known) {
+      // What the blob-info cache says it compresses to may be in the repository already.
+      auto answer = client.mount_blob(layer->known->digest, m_target.repository);
+      if (!answer) {
+        return answer.error();
+      }
+      if (answer->mounted) {
+        report(on_upload->finished(*layer, *layer->known, true), true);
+        return EventKind::blob_skipped;
+      }
+      session = std::move(answer->session);
+    }
+    if (!session) {
+      session = take_gate_session();
+    }
+    if (!session) {
+      auto started = client.start_upload();
+      if (!started) {
+        return started.error();
+      }
+      session = std::move(*started);
+    }
+    emit({EventKind::blob_started, blob.digest, 0, blob.size, layer->media_type});
+    auto opener = [&]() -> Result<std::function<Result<std::size_t>(char*, std::size_t)>> {
+      auto reader = on_upload->open(*layer, [&](std::uint64_t consumed) {
+        emit({EventKind::blob_progress, blob.digest, consumed, blob.size, ""});
+      });
+      if (!reader) {
+        return reader.error();
+      }
+      std::shared_ptr<image::BlobReader> shared = std::move(*reader);
+      return std::function<Result<std::size_t>(char*, std::size_t)>(
+          [shared](char* buffer, std::size_t size) { return shared->read(buffer, size); });
+    };
+    auto sent = client.upload_streamed(std::move(*session),
+                                       "layer " + blob.digest + " compressed with " +
+                                           std::string(on_upload->algorithm()),
+                                       opener, {});
+    if (!sent) {
+      return sent.error();
+    }
+    report(on_upload->finished(*layer, image::CompressedBlob{sent->digest, sent->size}, false),
+           false);
+    return EventKind::blob_uploaded;
+  };
+
   // One blob: Ok(kind of the event that ends it) or the error that ends the push.
   auto push_blob = [&](registry::RegistryClient& client,
                        const BlobStep& step) -> Result<EventKind> {
     const auto& blob = step.blob;
+    if (step.action == BlobAction::compress_upload) {
+      return compress_blob(client, blob);
+    }
     std::optional<registry::UploadSession> session;
     if (step.action == BlobAction::upload_on_gate) {
       session = take_gate_session(); // the gate's 202 is this blob's upload session
@@ -338,7 +412,27 @@ Result<void> Pusher::execute(const PushPlan& plan, const image::ImageSource& sou
 
   auto put_manifest = [&](registry::RegistryClient& client,
                           const ManifestStep& step) -> Result<void> {
-    const auto& manifest = source.manifests()[step.manifest];
+    const auto& listed = source.manifests()[step.manifest];
+    std::string reference = step.reference;
+    std::optional<image::Manifest> finalized;
+    if (on_upload != nullptr) {
+      // Rewritten now that its layers and children are in, with their compressed descriptors.
+      auto rewritten = on_upload->finalize(listed);
+      if (!rewritten) {
+        return rewritten.error().with_context(source.description());
+      }
+      bool top = &listed == &source.manifests().back();
+      if (!top || m_target.digest.empty()) {
+        reference = reference == listed.digest ? rewritten->digest : reference;
+      } else if (rewritten->digest != m_target.digest) {
+        return make_error(ErrorKind::usage, "the image's digest is " + rewritten->digest +
+                                                " once compressed, not " + m_target.digest +
+                                                " as the reference says (--compression none "
+                                                "pushes the layers as they are)");
+      }
+      finalized = std::move(*rewritten);
+    }
+    const auto& manifest = finalized ? *finalized : listed;
     // The manifest's bytes were checked when the source was read; they are hashed again here,
     // just before they leave, as the blobs are.
     std::string algorithm = manifest.digest.substr(0, manifest.digest.find(':'));
@@ -348,17 +442,22 @@ Result<void> Pusher::execute(const PushPlan& plan, const image::ImageSource& sou
                                                  ") does not match its digest: its bytes hash to " +
                                                  actual + "; it was not sent");
     }
-    auto put = client.put_manifest(step.reference, manifest.media_type, manifest.bytes);
+    auto put = client.put_manifest(reference, manifest.media_type, manifest.bytes);
     if (!put) {
       return put.error();
     }
     if (!put->digest.empty() && put->digest != manifest.digest) {
-      return make_error(ErrorKind::protocol, "the registry stored manifest " + step.reference +
-                                                 " as " + put->digest + ", but its digest is " +
+      return make_error(ErrorKind::protocol, "the registry stored manifest " + reference + " as " +
+                                                 put->digest + ", but its digest is " +
                                                  manifest.digest);
     }
+    if (&listed == &source.manifests().back()) {
+      std::lock_guard lock(mutex);
+      result.digest = manifest.digest;
+      result.size = manifest.bytes.size();
+    }
     emit({EventKind::manifest, manifest.digest, manifest.bytes.size(), manifest.bytes.size(),
-          step.reference});
+          reference});
     return {};
   };
 
@@ -386,8 +485,11 @@ Result<void> Pusher::execute(const PushPlan& plan, const image::ImageSource& sou
       }
       if (done && !step.manifest) {
         const auto& blob = plan.blobs[step.index].blob;
+        const auto* layer = on_upload != nullptr ? on_upload->find(blob.digest) : nullptr;
         emit({*done, blob.digest, blob.size, blob.size,
-              *done == EventKind::blob_mounted ? *m_policy.mount_from : blob.media_type});
+              *done == EventKind::blob_mounted ? *m_policy.mount_from
+              : layer != nullptr               ? layer->media_type
+                                               : blob.media_type});
       }
       std::lock_guard lock(mutex);
       if (!done) {

@@ -4,6 +4,7 @@
 #include "regauth/http/error_body.hpp"
 #include "regauth/http/retrying_client.hpp"
 #include "regauth/http/url.hpp"
+#include "regauth/oci/digest.hpp"
 #include "regauth/oci/media_types.hpp"
 #include "regauth/util/strings.hpp"
 #include "regauth/util/terminal_text.hpp"
@@ -41,16 +42,28 @@ std::optional<std::uint64_t> next_offset_from_range(const std::optional<std::str
 // over the last of them when they differ; the request then never completes.
 class BlobStream {
 public:
-  explicit BlobStream(std::function<Result<std::size_t>(char*, std::size_t)> source)
-      : m_source(std::move(source)) {}
+  // With `hashed`, every byte read is hashed too (SHA-256, digest()).
+  explicit BlobStream(std::function<Result<std::size_t>(char*, std::size_t)> source,
+                      bool hashed = false)
+      : m_source(std::move(source)) {
+    if (hashed) {
+      m_hash.emplace();
+    }
+  }
 
   Result<std::size_t> read(char* buffer, std::size_t size) {
     auto got = m_source(buffer, size);
     if (got && *got > 0) {
       m_offset += *got;
+      if (m_hash) {
+        m_hash->update(std::string_view(buffer, *got));
+      }
     }
     return got;
   }
+
+  // "sha256:<hex>" of every byte read; once, at the end (hashed streams only).
+  std::string digest() { return m_hash ? m_hash->finish() : std::string(); }
 
   // Reads up to `offset` without sending.
   Result<void> skip_to(std::uint64_t offset) {
@@ -74,6 +87,7 @@ public:
 private:
   std::function<Result<std::size_t>(char*, std::size_t)> m_source;
   std::uint64_t m_offset = 0;
+  std::optional<oci::Sha256> m_hash;
 };
 
 } // namespace
@@ -427,6 +441,42 @@ Result<void> RegistryClient::upload_monolithic(UploadSession session, const std:
   return {};
 }
 
+Result<std::uint64_t> RegistryClient::resume_offset(UploadSession& session,
+                                                    std::uint64_t& acknowledged,
+                                                    const std::string& what) {
+  http::Request status;
+  status.url = session.location;
+  auto where = send(status);
+  if (!where) {
+    return where.error().with_context("resuming the upload of " + what);
+  }
+  if (where->status == 404) {
+    // The session is gone. distribution ends a session whose state no longer matches what it
+    // holds: after a request whose answer was lost, the Location in hand is one step behind,
+    // and the registry cancels the upload when it is used. Start over in a fresh session.
+    auto fresh = start_upload();
+    if (!fresh) {
+      return fresh.error().with_context("restarting the upload of " + what);
+    }
+    session = std::move(*fresh);
+    acknowledged = 0;
+    return std::uint64_t{0};
+  }
+  if (where->status != 204 && where->status != 200) {
+    return http::response_error("GET upload status of " + what, *where);
+  }
+  if (auto next = session_from(*where, session.location); next) {
+    session.location = next->location;
+  }
+  // "0-0" means both "nothing yet" and "one byte" (distribution writes it for either):
+  // then what the registry acknowledged before decides.
+  std::uint64_t resume_at = next_offset_from_range(where->header("Range")).value_or(acknowledged);
+  if (resume_at <= 1) {
+    resume_at = std::min<std::uint64_t>(acknowledged, 1);
+  }
+  return resume_at;
+}
+
 Result<void> RegistryClient::upload_chunked(UploadSession session, const std::string& digest,
                                             std::uint64_t size, const BlobOpener& open,
                                             const ProgressSink& progress) {
@@ -526,31 +576,16 @@ Result<void> RegistryClient::upload_chunked(UploadSession session, const std::st
       (void)m_stack.clock().sleep(
           http::retry_delay(m_stack.retry_policy(), response ? &*response : nullptr, failures));
     }
-    // Resume from where the registry says it is.
-    http::Request status;
-    status.url = session.location;
-    auto where = send(status);
-    if (!where) {
-      return where.error().with_context("resuming the upload of " + digest);
-    }
-    if (where->status != 204 && where->status != 200) {
-      return http::response_error("GET upload status of " + digest, *where);
-    }
-    if (auto next = session_from(*where, session.location); next) {
-      session.location = next->location;
-    }
-    // "0-0" means both "nothing yet" and "one byte" (distribution writes it for either):
-    // then what the registry acknowledged before decides.
-    std::uint64_t resume_at = next_offset_from_range(where->header("Range")).value_or(acknowledged);
-    if (resume_at <= 1) {
-      resume_at = std::min<std::uint64_t>(acknowledged, 1);
+    auto resume_at = resume_offset(session, acknowledged, digest);
+    if (!resume_at) {
+      return resume_at.error();
     }
     auto reopened = open();
     if (!reopened) {
       return reopened.error();
     }
     stream = std::make_shared<BlobStream>(std::move(*reopened));
-    if (auto skipped = stream->skip_to(resume_at); !skipped) {
+    if (auto skipped = stream->skip_to(*resume_at); !skipped) {
       return abandon(session, skipped.error());
     }
   }
@@ -567,6 +602,109 @@ Result<void> RegistryClient::upload_chunked(UploadSession session, const std::st
     return http::response_error("PUT " + digest, *response);
   }
   return check_answer(*response, close, m_stack.authorizing(), "PUT " + digest);
+}
+
+Result<StreamedBlob> RegistryClient::upload_streamed(UploadSession session, const std::string& what,
+                                                     const BlobOpener& open,
+                                                     const ProgressSink& progress) {
+  auto source = open();
+  if (!source) {
+    return abandon(session, source.error());
+  }
+  auto stream = std::make_shared<BlobStream>(std::move(*source), true);
+  int failures = 0;
+  bool renewed = false;           // a 401 was met, and the AuthorizingClient renewed
+  std::uint64_t acknowledged = 0; // bytes the registry confirmed
+  bool ended = false;             // the source handed over its last byte
+  while (!ended) {
+    // The rest of the stream in one PATCH. A source that fails ends the body there, so the
+    // PATCH completes with no request cut short and the session can be cancelled (distribution
+    // refuses to cancel a session whose offset moved under a request that was cut short).
+    std::optional<Error> source_error;
+    http::Request request;
+    request.method = "PATCH";
+    request.url = session.location;
+    request.headers = {{"Content-Type", "application/octet-stream"}};
+    request.body_size_unknown = true;
+    request.body_source = [&stream, &source_error, &ended, &progress](char* buffer,
+                                                                      std::size_t want) {
+      if (source_error || ended) {
+        return Result<std::size_t>(std::size_t{0});
+      }
+      auto got = stream->read(buffer, want);
+      if (!got) {
+        source_error = got.error();
+        return Result<std::size_t>(std::size_t{0});
+      }
+      ended = *got == 0;
+      if (progress && !ended) {
+        progress(stream->offset());
+      }
+      return got;
+    };
+    auto response = m_stack.authorizing().send(request);
+    if (source_error) {
+      return abandon(session, *source_error);
+    }
+    if (!response && response.error().kind != ErrorKind::network) {
+      return abandon(session, response.error()); // an interruption
+    }
+    if (response && (response->status == 202 || response->status == 204)) {
+      failures = 0;
+      acknowledged = stream->offset();
+      auto next = session_from(*response, session.location);
+      if (next) {
+        session.location = next->location; // always the newest Location
+      } else if (response->header("Location")) {
+        return next.error();
+      }
+      continue;
+    }
+    ended = false;
+    if (response && response->status == 401 && !renewed) {
+      renewed = true; // the next request carries the renewed Authorization
+    } else if (++failures >= m_stack.retry_policy().max_attempts ||
+               (response && !http::is_retryable_status(response->status) &&
+                response->status != 416)) {
+      if (!response) {
+        return response.error().with_context("uploading " + what);
+      }
+      return http::response_error("PATCH " + what, *response);
+    } else {
+      (void)m_stack.clock().sleep(
+          http::retry_delay(m_stack.retry_policy(), response ? &*response : nullptr, failures));
+    }
+    // The stream gives the same bytes each time: read it again up to where the registry is.
+    auto resume_at = resume_offset(session, acknowledged, what);
+    if (!resume_at) {
+      return resume_at.error();
+    }
+    auto reopened = open();
+    if (!reopened) {
+      return abandon(session, reopened.error());
+    }
+    stream = std::make_shared<BlobStream>(std::move(*reopened), true);
+    if (auto skipped = stream->skip_to(*resume_at); !skipped) {
+      return abandon(session, skipped.error());
+    }
+  }
+  StreamedBlob blob{stream->digest(), stream->offset()};
+  http::Request close;
+  close.method = "PUT";
+  close.url = http::append_query(session.location, {{"digest", blob.digest}});
+  close.headers = {{"Content-Type", "application/octet-stream"}};
+  auto response = send(close);
+  if (!response) {
+    return response.error();
+  }
+  if (response->status != 201 && response->status != 204) {
+    return http::response_error("PUT " + blob.digest + " (" + what + ")", *response);
+  }
+  if (auto checked = check_answer(*response, close, m_stack.authorizing(), "PUT " + blob.digest);
+      !checked) {
+    return checked.error();
+  }
+  return blob;
 }
 
 Result<std::optional<std::string>>

@@ -36,7 +36,7 @@ SHIPPED = [
     "/usr/share/doc/regauth/security.md",
     "/usr/share/doc/regauth/exit-codes.md",
 ]
-DLOPENED = ["libcurl4", "libssl3", "libpsl5", "libarchive13"]
+DLOPENED = ["libcurl4", "libssl3", "libpsl5", "libarchive13", "zlib1g", "libdeflate0", "libzstd1"]
 
 pytestmark = pytest.mark.skipif(
     not DEB, reason="REGAUTH_DEB is not set (scripts/test sets it for the release build)")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ctypes
 import os
 import re
+import subprocess
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # "regauth 0.1.0", "regauth 1.2.0-3-gabc1234-dirty" or "regauth 0.1.0 (git abc1234-dirty)".
@@ -29,6 +30,12 @@ def library_versions() -> dict:
         "OpenSSL": call("libcrypto.so.3", "OpenSSL_version", 6),  # OPENSSL_VERSION_STRING
         "libarchive": call("libarchive.so.13", "archive_version_string").split()[1],
         "libpsl": call("libpsl.so.5", "psl_get_version"),
+        "zlib": call("libz.so.1", "zlibVersion"),
+        # libdeflate has no version function: the Debian package's upstream version
+        "libdeflate": subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "libdeflate0"],
+                                     capture_output=True, text=True, check=True,
+                                     timeout=30).stdout.split("-")[0] + " (build-id ",
+        "libzstd": call("libzstd.so.1", "ZSTD_versionString"),
     }
 
 
@@ -43,6 +50,7 @@ def test_short_version_is_one_line_and_loads_no_library(run_regauth):
         assert match.group(1) == project_version()
     # The loader's trace (LD_DEBUG) shows libcurl only when --version asks for it.
     assert "libcurl.so.4" not in result.stderr
+    assert "libdeflate.so.0" not in result.stderr and "libz.so.1" not in result.stderr
     assert "libcurl.so.4" in run_regauth(["--version"], env={"LD_DEBUG": "files"}).stderr
 
 

@@ -13,8 +13,9 @@ namespace regauth {
 std::string_view version();
 
 // The name and version of each library regauth loads with dlopen (libcurl, OpenSSL, libarchive,
-// libpsl), as each reports it. Loads every one of them (tens of milliseconds); a library that
-// cannot be loaded ends the process as described in include/regauth/util/dynamic_library.hpp.
+// libpsl, zlib, libdeflate, libzstd), as each reports it. Loads every one of them (tens of
+// milliseconds); a library that cannot be loaded ends the process as described in
+// include/regauth/util/dynamic_library.hpp, except libdeflate, shown as "unavailable: ...".
 std::vector<std::pair<std::string, std::string>> library_versions();
 
 } // namespace regauth

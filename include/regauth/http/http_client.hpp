@@ -38,6 +38,9 @@ struct Request {
   std::string body;       // sent when body_source is empty
   BodySource body_source; // streamed body of body_size bytes
   std::uint64_t body_size = 0;
+  // body_source's length is unknown until it ends (it returns 0): the body goes with
+  // `Transfer-Encoding: chunked` (HTTP/1.1) and body_size is ignored.
+  bool body_size_unknown = false;
   std::size_t max_response_body = 1 << 20; // larger bodies fail the request (protocol)
   bool follow_redirects = true;
   // When set, the bearer for `Authorization` is only sent to this origin (scheme://host:port);

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,11 @@ enum class BlobAction {
   mount_probe,       // POST ?mount=&from=<this repository>: 201 there, 202 upload through it
   head_upload,       // HEAD; absent: upload
   head_mount_upload, // HEAD; absent: POST ?mount=&from=<--mount-from>, 202: upload through it
+  // An uncompressed layer that goes out compressed as it is uploaded (image::LayerCompression):
+  // the compressed digest the blob-info cache knows, if any, is asked about with a mount from the
+  // repository itself; otherwise (or on 202) the compressed bytes stream through a chunked PATCH
+  // and the PUT names the digest they hash to.
+  compress_upload,
 };
 
 struct BlobStep {
@@ -91,9 +97,11 @@ Result<References> parse_references(std::string_view bytes);
 // `top_reference`) and `blobs`, given the gate's answers. A reference to a blob or manifest that
 // the source does not hold (a foreign layer) is no dependency: the registry judges it. Fails
 // (protocol) when there is no manifest or a manifest is not JSON.
+// The blobs in `compressed_on_upload` (digests) are compress_upload steps.
 Result<PushPlan> plan_push(const std::vector<image::BlobDescriptor>& blobs,
                            const std::vector<image::Manifest>& manifests,
                            const std::string& top_reference, const GateAnswers& gate,
-                           const PushPolicy& policy);
+                           const PushPolicy& policy,
+                           const std::set<std::string>& compressed_on_upload = {});
 
 } // namespace regauth::push

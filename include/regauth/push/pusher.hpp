@@ -6,6 +6,7 @@
 
 #include "regauth/auth/authenticator.hpp"
 #include "regauth/http/transport.hpp"
+#include "regauth/image/compressed_source.hpp"
 #include "regauth/image/image_source.hpp"
 #include "regauth/push/plan.hpp"
 #include "regauth/registry/client_stack.hpp"
@@ -30,14 +31,24 @@ enum class EventKind {
   manifest,         // a manifest was put
   manifest_present, // the reference already names this manifest: nothing was sent
   done,             // the whole push finished
+  // an uncompressed layer went out compressed (or the registry had its known compressed blob):
+  // `digest` the compressed blob, `bytes` its size, `detail` its media type, `diff_id` the layer
+  compressed,
 };
 
 struct Event {
+  Event(EventKind kind_, std::string digest_ = "", std::uint64_t bytes_ = 0,
+        std::uint64_t total_ = 0, std::string detail_ = "")
+      : kind(kind_), digest(std::move(digest_)), bytes(bytes_), total(total_),
+        detail(std::move(detail_)) {}
+
   EventKind kind = EventKind::gate;
   std::string digest;
   std::uint64_t bytes = 0; // sent so far (progress) or size
   std::uint64_t total = 0;
-  std::string detail; // media type, tag, ...
+  std::string detail;  // media type, tag, ...
+  std::string diff_id; // compressed: the uncompressed layer's digest
+  bool cached = false; // compressed: the blob-info cache knew it, nothing was compressed
 };
 
 // Called from worker threads, one call at a time.
@@ -77,14 +88,18 @@ public:
   // the gate found the target reference naming the top manifest already (its blobs and children are
   // then in the repository: the registry checked them when the manifest was put). Runs the gate
   // first when it has not run.
-  Result<PushResult> push(const image::ImageSource& source);
+  // With `on_upload`, the layers it names are compressed as they are uploaded and each manifest
+  // is rewritten with their compressed descriptors just before it is put.
+  Result<PushResult> push(const image::ImageSource& source,
+                          image::LayerCompression* on_upload = nullptr);
 
 private:
   // The gate's upload session request (see run_gate).
   Result<void> open_gate(const std::string& probe_digest);
   // Runs `plan` on its jobs, counting into `result`. Fails with the first step's error; every
   // upload session left open is cancelled (or counted as refused).
-  Result<void> execute(const PushPlan& plan, const image::ImageSource& source, PushResult& result);
+  Result<void> execute(const PushPlan& plan, const image::ImageSource& source,
+                       image::LayerCompression* on_upload, PushResult& result);
   // The error for a push that SIGINT or SIGTERM ended, with what was cancelled.
   Error interruption(std::size_t cancelled, std::size_t uncancelled) const;
   Error gate_refusal(const registry::Refusal& refusal, const Error& error) const;

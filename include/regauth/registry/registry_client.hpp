@@ -28,6 +28,12 @@ struct MountOutcome {
   std::optional<UploadSession> session; // the registry started a normal upload instead
 };
 
+// What a streamed upload sent: known only once its last byte went.
+struct StreamedBlob {
+  std::string digest; // "sha256:<hex>" of the bytes sent
+  std::uint64_t size = 0;
+};
+
 struct ManifestOutcome {
   std::string digest; // Docker-Content-Digest as the registry reported it ("" when absent)
 };
@@ -83,6 +89,14 @@ public:
   // by size (the registry verifies the digest). Retries and resumes as the policy allows.
   Result<void> upload_blob(UploadSession session, const std::string& digest, std::uint64_t size,
                            const BlobOpener& open, const ProgressSink& progress);
+  // Uploads a blob whose size and digest are known only once its last byte is read (a layer
+  // compressed as it goes): PATCH with a chunked body, hashing every byte sent, then PUT
+  // ?digest= with the digest they hash to, which the registry checks. `open` must give the same
+  // bytes every time: after a network error the upload resumes at the registry's offset. When
+  // the source fails (its bytes do not match their digest), the body ends there, the final PUT
+  // is never sent and the session is cancelled. `what` names the blob in messages.
+  Result<StreamedBlob> upload_streamed(UploadSession session, const std::string& what,
+                                       const BlobOpener& open, const ProgressSink& progress);
   // DELETE the session, within k_cancel_budget. When the registry answers 401 (distribution
   // needs the delete action to cancel a session, and a push token has pull,push), asks once
   // for a token that adds delete on this repository and sends the DELETE again. Fails with the
@@ -124,6 +138,12 @@ private:
   // source's bytes did not match the digest, a read failed, an interruption): cancels the
   // session and says so in the error.
   Error abandon(const UploadSession& session, const Error& error);
+  // The offset to resume an upload at after a failed PATCH, from the registry's Range (GET on
+  // the session, whose Location it updates); `acknowledged` decides when Range is "0-0". When
+  // the registry no longer knows the session (404), replaces it with a fresh one and returns 0
+  // (`acknowledged` too).
+  Result<std::uint64_t> resume_offset(UploadSession& session, std::uint64_t& acknowledged,
+                                      const std::string& what);
   Result<void> upload_chunked(UploadSession session, const std::string& digest, std::uint64_t size,
                               const BlobOpener& open, const ProgressSink& progress);
   std::string url(const std::string& path) const;

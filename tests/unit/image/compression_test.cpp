@@ -8,6 +8,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
+#include <set>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -20,10 +22,11 @@ using regauth::image::Manifest;
 
 namespace {
 
-// Inflates a whole gzip stream (every member), or returns "" when it is not one.
+// Inflates a gzip stream of one member (windowBits 31: gzip only, its CRC-32 and length
+// checked), or returns "" when it is not one or when bytes follow the first member.
 std::string gunzip(const std::string& compressed) {
   z_stream stream{};
-  REQUIRE(inflateInit2(&stream, 15 + 32) == Z_OK);
+  REQUIRE(inflateInit2(&stream, 31) == Z_OK);
   stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
   stream.avail_in = static_cast<uInt>(compressed.size());
   std::string out;
@@ -44,6 +47,44 @@ std::string gunzip(const std::string& compressed) {
   return whole ? out : "";
 }
 
+// For each chunk boundary of a gzip stream (every k_chunk bytes of output), the number of
+// unused bits in the last byte of the chunk's last compressed block: where a joined chunk's
+// former final block ends. Found with zlib's Z_BLOCK, which stops at each block boundary.
+std::vector<unsigned> unused_bits_at_chunk_ends(const std::string& compressed, std::size_t size) {
+  constexpr std::size_t k_chunk = 1024U * 1024U;
+  z_stream stream{};
+  REQUIRE(inflateInit2(&stream, 31) == Z_OK);
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
+  stream.avail_in = static_cast<uInt>(compressed.size());
+  std::string out(size, '\0');
+  stream.next_out = reinterpret_cast<Bytef*>(out.data());
+  stream.avail_out = static_cast<uInt>(out.size());
+  std::vector<unsigned> found;
+  int status = Z_OK;
+  while (status == Z_OK) {
+    status = inflate(&stream, Z_BLOCK);
+    bool boundary = (stream.data_type & 128) != 0;
+    // The first boundary at each multiple of k_chunk: before the empty stored block.
+    if (status == Z_OK && boundary && stream.total_out > 0 && stream.total_out % k_chunk == 0 &&
+        found.size() < stream.total_out / k_chunk) {
+      found.push_back(static_cast<unsigned>(stream.data_type & 7));
+    }
+  }
+  inflateEnd(&stream);
+  REQUIRE(status == Z_STREAM_END);
+  return found;
+}
+
+// `size` bytes that do not compress.
+std::string random_bytes(std::size_t size, std::uint32_t seed) {
+  std::mt19937 generator(seed);
+  std::string bytes(size, '\0');
+  for (auto& byte : bytes) {
+    byte = static_cast<char>(generator() & 0xffU);
+  }
+  return bytes;
+}
+
 std::string sample(std::size_t size) {
   std::string text;
   for (std::size_t i = 0; text.size() < size; ++i) {
@@ -55,7 +96,8 @@ std::string sample(std::size_t size) {
 
 std::string compress(Compression compression, const std::string& input, unsigned threads,
                      std::size_t piece) {
-  auto compressor = regauth::image::make_compressor(compression, 3, threads);
+  auto compressor = regauth::image::make_compressor(
+      compression, regauth::image::default_level(compression), threads);
   REQUIRE(compressor);
   std::string out;
   for (std::size_t at = 0; at < input.size(); at += piece) {
@@ -76,20 +118,83 @@ Manifest manifest_of(const nlohmann::ordered_json& value, bool is_index = false)
 TEST_CASE("compression: gzip is one member that inflates to the input, the same bytes on any "
           "number of threads",
           "[image][compression]") {
-  for (std::size_t size : {std::size_t{0}, std::size_t{100}, std::size_t{3} << 20}) {
-    auto input = sample(size);
+  constexpr std::size_t k_mib = 1024U * 1024U;
+  struct Case {
+    const char* name;
+    std::string input;
+  };
+  std::vector<Case> cases = {
+      {"empty", ""},
+      {"one byte", "x"},
+      {"100 bytes", sample(100)},
+      {"exactly one chunk", sample(k_mib)},
+      {"one chunk and a byte", sample(k_mib + 1)},
+      {"several chunks of text", sample(3 * k_mib + 12345)},
+      {"several chunks of random bytes", random_bytes(2 * k_mib + 777, 1)},
+      {"exactly two chunks of random bytes", random_bytes(2 * k_mib, 2)},
+  };
+  for (const auto& [name, input] : cases) {
+    INFO(name);
     auto one = compress(Compression::gzip, input, 1, 4096);
-    auto two = compress(Compression::gzip, input, 2, 1 << 20);
-    auto four = compress(Compression::gzip, input, 4, 777777);
-    CHECK(one == two);
-    CHECK(one == four);
+    CHECK(one == compress(Compression::gzip, input, 2, 1 << 20));
+    CHECK(one == compress(Compression::gzip, input, 3, 777777));
+    CHECK(one == compress(Compression::gzip, input, 3, 5 * k_mib)); // several chunks per write
     REQUIRE(one.size() > 18);
     CHECK(one.substr(0, 4) == std::string("\x1f\x8b\x08\x00", 4)); // no name, no time
-    CHECK(gunzip(one) == input);
-    if (size > 1000) {
-      CHECK(one.size() < size / 3);
+    CHECK(gunzip(one) == input);                                   // one member: nothing after it
+    if (name == std::string("several chunks of text")) {
+      CHECK(one.size() < input.size() / 3);
     }
   }
+}
+
+TEST_CASE("compression: gzip joins chunks whose last block ends at every bit of a byte",
+          "[image][compression]") {
+  // Two chunks: the first (1 MiB) is joined to the second, so its former final block ends at
+  // some bit of its last byte; text of varying words moves that bit. Each unused-bit count
+  // 0-7 needs its own padding (with fewer than 3 unused bits the stored block's header takes
+  // a byte of its own), and each must inflate to the input.
+  constexpr std::size_t k_mib = 1024U * 1024U;
+  std::set<unsigned> seen;
+  auto input = sample(k_mib + 100);
+  int rounds = 0;
+  for (; rounds < 100 && seen.size() < 8; ++rounds) {
+    // One more byte changed near the end of the first chunk each round: its last block grows.
+    input[k_mib - 1 - static_cast<std::size_t>(rounds) * 61U] =
+        static_cast<char>('A' + rounds % 26);
+    auto out = compress(Compression::gzip, input, 2, 256U * 1024U);
+    REQUIRE(gunzip(out) == input);
+    auto unused = unused_bits_at_chunk_ends(out, input.size());
+    REQUIRE(unused.size() == 1);
+    seen.insert(unused[0]);
+  }
+  INFO("rounds: " << rounds);
+  CHECK(seen == std::set<unsigned>{0, 1, 2, 3, 4, 5, 6, 7});
+}
+
+TEST_CASE("compression: gzip at an unknown libdeflate level fails as an io error",
+          "[image][compression]") {
+  auto compressor = regauth::image::make_compressor(Compression::gzip, 13);
+  REQUIRE(compressor);
+  std::string out;
+  auto written = (*compressor)->finish(out);
+  REQUIRE(!written);
+  CHECK(written.error().kind == ErrorKind::io);
+  CHECK(written.error().message ==
+        "gzip: cannot start libdeflate at level 13 (levels 0 to 12; or out of memory)");
+}
+
+TEST_CASE("compression: the gzip library version names libdeflate and its build",
+          "[image][compression]") {
+  auto version = regauth::image::compressor_version(Compression::gzip);
+  CHECK(version.rfind("libdeflate 1.", 0) == 0);
+  CHECK(version.find(" (build-id ") != std::string::npos);
+  auto libraries = regauth::image::compression_library_versions();
+  REQUIRE(libraries.size() == 3);
+  CHECK(libraries[0].first == "zlib");
+  CHECK(libraries[0].second == zlibVersion());
+  CHECK("libdeflate " + libraries[1].second == version);
+  CHECK(libraries[2].first == "libzstd");
 }
 
 TEST_CASE("compression: zstd writes a frame with the zstd magic", "[image][compression]") {

@@ -245,3 +245,21 @@ TEST_CASE("push plan: references are read from an index and from an image manife
   CHECK(odd->blobs.empty());
   CHECK_FALSE(parse_references("[]"));
 }
+
+TEST_CASE("push plan: layers compressed on upload are neither HEADed nor probed by their "
+          "uncompressed digest",
+          "[push][plan]") {
+  std::vector<BlobDescriptor> blobs = {blob('c'), blob('1', 100ULL << 20), blob('2')};
+  std::vector<Manifest> manifests = {image_manifest(k_child_a, 'c', "12")};
+  GateAnswers gate;
+  gate.probe_digest = digest_of('c');
+  auto plan =
+      plan_push(blobs, manifests, "v1", gate, PushPolicy{}, {digest_of('1'), digest_of('2')});
+  REQUIRE(plan);
+  CHECK(actions(*plan) == std::vector<BlobAction>{BlobAction::upload_on_gate,
+                                                  BlobAction::compress_upload,
+                                                  BlobAction::compress_upload});
+  // The manifest still waits on all three.
+  REQUIRE(plan->manifests.size() == 1);
+  CHECK(plan->manifests[0].blobs.size() == 3);
+}

@@ -301,3 +301,110 @@ TEST_CASE("registry client: the manifest lookup uses the given Authorization, on
   CHECK(header_value(heads[0], "Authorization") == "Bearer given");
   CHECK(f.fake.requests_to(k_realm).empty());
 }
+
+TEST_CASE("registry client: a streamed upload sends one chunked PATCH and puts the digest of "
+          "what it sent",
+          "[registry][registry_client]") {
+  Fixture f;
+  const std::string upload = k_base + "/blobs/uploads/u1";
+  f.fake.on("PATCH", upload, make_response(202, "", {{"Location", upload + "?_state=a"}}));
+  f.fake.on("PUT", upload, make_response(201));
+  auto sent = f.client.upload_streamed(UploadSession{upload + "?_state=s", 0}, "layer x",
+                                       f.opener(), nullptr);
+  REQUIRE(sent);
+  CHECK(sent->digest == k_digest); // sha256("hello")
+  CHECK(sent->size == k_blob.size());
+  auto requests = f.fake.requests_to(upload);
+  REQUIRE(requests.size() == 2);
+  CHECK(requests[0].method == "PATCH");
+  CHECK(requests[0].body == k_blob);
+  CHECK(header_value(requests[0], "Content-Range").empty());
+  CHECK(requests[1].method == "PUT");
+  CHECK(requests[1].url == upload + "?_state=a&digest=sha256%3A" + k_digest.substr(7));
+  CHECK(requests[1].body.empty());
+}
+
+TEST_CASE("registry client: a streamed upload cut off resumes at the registry's offset, and "
+          "hashes every byte",
+          "[registry][registry_client]") {
+  Fixture f;
+  const std::string upload = k_base + "/blobs/uploads/u1";
+  f.fake.on("PATCH", upload,
+            {Result<Response>(make_error(ErrorKind::network, "connection reset")),
+             make_response(202, "", {{"Location", upload + "?_state=b"}})});
+  f.fake.on("GET", upload, make_response(204, "", {{"Range", "0-1"}, {"Location", upload}}));
+  f.fake.on("PUT", upload, make_response(201));
+  auto sent = f.client.upload_streamed(UploadSession{upload + "?_state=s", 0}, "layer x",
+                                       f.opener(), nullptr);
+  REQUIRE(sent);
+  CHECK(sent->digest == k_digest);
+  std::vector<std::string> bodies;
+  for (const auto& request : f.fake.requests_to(upload)) {
+    if (request.method == "PATCH") {
+      bodies.push_back(request.body);
+    }
+  }
+  // The registry kept "he": the stream is read again and goes on from "l".
+  CHECK(bodies == std::vector<std::string>{"hello", "llo"});
+  CHECK(f.opens == 2);
+  CHECK(f.clock.sleeps().size() == 1);
+}
+
+TEST_CASE("registry client: a streamed upload whose source fails ends its body, cancels the "
+          "session and never puts a digest",
+          "[registry][registry_client]") {
+  Fixture f;
+  const std::string upload = k_base + "/blobs/uploads/u1";
+  f.fake.on("PATCH", upload, make_response(202, "", {{"Location", upload + "?_state=a"}}));
+  f.fake.on("DELETE", upload, make_response(204));
+  f.fake.on("PUT", upload, make_response(201));
+  regauth::registry::BlobOpener failing =
+      []() -> Result<std::function<Result<std::size_t>(char*, std::size_t)>> {
+    auto calls = std::make_shared<int>(0);
+    return std::function<Result<std::size_t>(char*, std::size_t)>(
+        [calls](char* buffer, std::size_t) -> Result<std::size_t> {
+          if ((*calls)++ == 0) {
+            buffer[0] = 'h';
+            return std::size_t{1};
+          }
+          return make_error(ErrorKind::protocol, "layer y does not match its digest");
+        });
+  };
+  auto sent =
+      f.client.upload_streamed(UploadSession{upload + "?_state=s", 0}, "layer y", failing, nullptr);
+  REQUIRE_FALSE(sent);
+  CHECK(sent.error().kind == ErrorKind::protocol);
+  CHECK(sent.error().message.find("does not match its digest") != std::string::npos);
+  CHECK(sent.error().message.find("cancelled") != std::string::npos);
+  std::vector<std::string> methods;
+  for (const auto& request : f.fake.requests_to(upload)) {
+    methods.push_back(request.method);
+  }
+  CHECK(methods == std::vector<std::string>{"PATCH", "DELETE"});
+  CHECK(f.client.cancelled_sessions() == 1);
+}
+
+TEST_CASE("registry client: a streamed upload whose session the registry dropped starts over in "
+          "a fresh one",
+          "[registry][registry_client]") {
+  Fixture f;
+  const std::string upload = k_base + "/blobs/uploads/u1";
+  const std::string fresh = k_base + "/blobs/uploads/u2";
+  // The PATCH reached the registry but its answer was lost: the Location in hand is stale, and
+  // distribution answers 404 (and cancels the upload) when it is used.
+  f.fake.on("PATCH", upload,
+            {Result<Response>(make_error(ErrorKind::network, "connection reset"))});
+  f.fake.on("GET", upload, make_response(404, R"({"errors":[{"code":"BLOB_UPLOAD_INVALID"}]})"));
+  f.fake.on("POST", k_base + "/blobs/uploads/", session_opened("u2"));
+  f.fake.on("PATCH", fresh, make_response(202, "", {{"Location", fresh + "?_state=b"}}));
+  f.fake.on("PUT", fresh, make_response(201));
+  auto sent = f.client.upload_streamed(UploadSession{upload + "?_state=s", 0}, "layer x",
+                                       f.opener(), nullptr);
+  REQUIRE(sent);
+  CHECK(sent->digest == k_digest);
+  auto second = f.fake.requests_to(fresh);
+  REQUIRE(second.size() == 2);
+  CHECK(second[0].body == k_blob); // the whole stream again, from its first byte
+  CHECK(second[1].url == fresh + "?_state=b&digest=sha256%3A" + k_digest.substr(7));
+  CHECK(f.opens == 2);
+}
