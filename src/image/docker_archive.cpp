@@ -501,7 +501,7 @@ public:
       }
       auto [known, inserted] = stated.emplace(path, digest);
       if (digest.empty() || (!inserted && known->second != digest)) {
-        unknown.insert(path); // a layer shared under two diff_ids: its bytes decide
+        unknown.insert(path); // nothing stated, or one file under two diff_ids: its bytes decide
       }
     }
     if (!unknown.empty()) {
