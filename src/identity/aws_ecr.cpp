@@ -572,15 +572,19 @@ private:
     if (!roles) {
       return roles.error().with_context(described + ": GET " + path);
     }
+    // An instance without an IAM instance profile answers 404 or names no role: no credentials
+    // from this source, and the chain goes on (botocore's InstanceMetadataFetcher returns none).
     if (roles->status == 404) {
-      return make_error(ErrorKind::unauthorized,
-                        described + ": the instance has no IAM instance profile");
+      return std::optional<Resolved>();
     }
     if (roles->status != 200) {
       return aws_error("GET " + path, *roles, false).with_context(described);
     }
     std::string role = trim(roles->body.substr(0, roles->body.find('\n')));
-    if (role.empty() || role.find_first_of("/?#% \t\r") != std::string::npos || role.size() > 128) {
+    if (role.empty()) {
+      return std::optional<Resolved>();
+    }
+    if (role.find_first_of("/?#% \t\r") != std::string::npos || role.size() > 128) {
       return make_error(ErrorKind::protocol, described + ": GET " + path + ": no role name");
     }
     described += " " + escape_for_terminal(role, 64);

@@ -167,6 +167,15 @@ def config_dir(tmp_path) -> str:
     return str(d)
 
 
+@pytest.fixture
+def stub_bin(tmp_path) -> str:
+    """A fresh, empty directory for stub programs; put it on PATH with
+    helpers.with_stub_path(stub_bin)."""
+    d = tmp_path / "bin"
+    d.mkdir()
+    return str(d)
+
+
 @pytest.fixture(scope="session")
 def regauth() -> str:
     """Path of the regauth binary under test, from $REGAUTH_BIN."""

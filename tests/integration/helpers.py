@@ -36,3 +36,17 @@ def login(run_regauth, config_dir: str, server: str, user: str, password: str, *
         input=password + "\n",
         env=env,
     )
+
+
+def make_helper(directory, name: str, script: str) -> str:
+    """An executable `docker-credential-NAME` shell script in `directory`."""
+    path = os.path.join(directory, f"docker-credential-{name}")
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\n" + script)
+    os.chmod(path, 0o755)
+    return path
+
+
+def with_stub_path(stub_bin: str) -> dict:
+    """The env entry that puts `stub_bin` (see the fixture) first on PATH."""
+    return {"PATH": f"{stub_bin}:{os.environ['PATH']}"}

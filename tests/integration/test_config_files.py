@@ -139,17 +139,23 @@ def test_parallel_logins_keep_every_entry(regauth, htpasswd_registry, config_dir
                 bad_reads.append(str(e))
             time.sleep(0.001)
 
+    # Every process reads its password from a file, so that all 32 log in at once (written
+    # through pipes one communicate() after the other, each waited for the one before).
+    password = tmp_path / "password"
+    password.write_text("alicepw\n")
     watcher = threading.Thread(target=reader)
     watcher.start()
     procs = []
     try:
         for name in names:
-            procs.append(subprocess.Popen(
-                [regauth, "--config", config_dir, "--resolve", f"{name}:127.0.0.1",
-                 "--insecure-registry", name, "login", "-u", "alice", "--password-stdin", name],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                text=True))
-        outputs = [p.communicate(input="alicepw\n", timeout=120) for p in procs]
+            with open(password) as stdin:
+                procs.append(subprocess.Popen(
+                    [regauth, "--config", config_dir, "--resolve", f"{name}:127.0.0.1",
+                     "--insecure-registry", name, "login", "-u", "alice", "--password-stdin",
+                     name],
+                    stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                    text=True))
+        outputs = [p.communicate(timeout=120) for p in procs]
     finally:
         stop.set()
         watcher.join(timeout=10)

@@ -32,6 +32,7 @@ def renames_onto(trace: str, path: str) -> int:
                if _RENAME.search(line) and _QUOTED.findall(line)[-1:] == [path])
 
 
+@pytest.mark.build_independent  # the test's own parser, no regauth
 def test_the_trace_parser_counts_opens_and_renames():
     # The negative control: what the tests below count.
     trace = ('12 openat(AT_FDCWD, "/d/config.json", O_RDONLY|O_NONBLOCK|O_CLOEXEC) = 3\n'

@@ -5,13 +5,12 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import stat
 import subprocess
 import time
 
 import pytest
 
-from helpers import auth_of, login, read_config, write_config
+from helpers import auth_of, login, make_helper, read_config, with_stub_path, write_config
 from support import ALICE
 from support.fixture_server import FixtureServer, Reply
 
@@ -61,25 +60,6 @@ def test_uninitialised_pass_falls_back_to_file(run_regauth, htpasswd_registry, c
     config = read_config(config_dir)
     assert "credsStore" not in config
     assert config["auths"][htpasswd_registry.hostport]["auth"] == auth_of(*ALICE)
-
-
-def make_helper(directory, name: str, script: str) -> str:
-    path = os.path.join(directory, f"docker-credential-{name}")
-    with open(path, "w") as f:
-        f.write("#!/bin/sh\n" + script)
-    os.chmod(path, 0o755)
-    return path
-
-
-@pytest.fixture
-def stub_bin(tmp_path):
-    d = tmp_path / "bin"
-    d.mkdir()
-    return str(d)
-
-
-def with_stub_path(stub_bin):
-    return {"PATH": f"{stub_bin}:{os.environ['PATH']}"}
 
 
 def configure_helper(config_dir, host, name):

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from helpers import auth_of, read_config, write_config
+from helpers import auth_of, make_helper, read_config, with_stub_path, write_config
 from support.fake_registry import FakeRegistry
 from support.fixture_server import FixtureServer, Reply
 from support.images import make_docker_archive, make_oci_layout
@@ -21,25 +21,6 @@ HOSTILE = ["\x1b", "\x07", "\x9b", "\u202e", "\u2066"]
 
 def raw_bytes_absent(text: str) -> bool:
     return not any(c in text for c in HOSTILE)
-
-
-def make_helper(directory, name: str, script: str) -> str:
-    path = os.path.join(directory, f"docker-credential-{name}")
-    with open(path, "w") as f:
-        f.write("#!/bin/sh\n" + script)
-    os.chmod(path, 0o755)
-    return path
-
-
-@pytest.fixture
-def stub_bin(tmp_path):
-    d = tmp_path / "bin"
-    d.mkdir()
-    return str(d)
-
-
-def with_stub_path(stub_bin):
-    return {"PATH": f"{stub_bin}:{os.environ['PATH']}"}
 
 
 def config_path(config_dir):

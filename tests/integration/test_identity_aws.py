@@ -316,10 +316,16 @@ def test_instance_metadata_through_the_endpoint_variable(run_regauth, aws, confi
     assert off.returncode == 5, off.stderr
     assert len(imds.server.requests) == 3
 
-    imds.fault = "no-role"
-    no_role = check(run_regauth, config_dir, fakes, env)
-    assert no_role.returncode == 5, no_role.stderr
-    assert "AWS EC2 instance role: the instance has no IAM instance profile" in no_role.stderr
+    # An instance without an IAM role (the role list answers 404, or names none) is no identity,
+    # as for the AWS SDKs: the chain goes on, here to no credentials at all, as with IMDS off.
+    for fault in ("no-role", "empty-role"):
+        imds.fault = fault
+        asked = len(imds.server.requests)
+        no_role = check(run_regauth, config_dir, fakes, env)
+        assert (no_role.returncode, no_role.stderr) == (off.returncode, off.stderr), fault
+        assert "no credentials" in no_role.stderr
+        assert [(r.method, r.path) for r in imds.server.requests[asked:]] == [
+            ("PUT", "/latest/api/token"), ("GET", "/latest/meta-data/iam/security-credentials/")]
     imds.fault = "malformed"
     malformed = check(run_regauth, config_dir, fakes, env)
     assert malformed.returncode == 9, malformed.stderr

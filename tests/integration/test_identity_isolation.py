@@ -9,6 +9,7 @@ import ipaddress
 import os
 import re
 import shutil
+import signal
 import subprocess
 
 import pytest
@@ -30,6 +31,7 @@ def off_loopback(addresses: list[str]) -> list[str]:
     return [a for a in addresses if not ipaddress.ip_address(a).is_loopback]
 
 
+@pytest.mark.build_independent  # the test's own parser, no regauth
 def test_the_trace_parser_sees_a_metadata_address():
     # The negative control: what the test below would flag.
     trace = ('123 connect(5, {sa_family=AF_INET, sin_port=htons(80), '
@@ -52,18 +54,31 @@ def test_no_connection_leaves_loopback_without_endpoint_variables(run_regauth, c
     env.update({k: v for k, v in os.environ.items() if k.endswith("SAN_OPTIONS")})
     # LeakSanitizer cannot run under ptrace; the rest of the suite checks leaks.
     env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":detect_leaks=0"
-    seen = []
+    # The commands run side by side: each spends most of its time in the backoff between its
+    # attempts on the closed port. None writes to the (empty) config.
+    runs = []
     for n, host in enumerate(HOSTS):
         for command in (["push", "--check", "unused", f"{host}/team/app"], ["login", host]):
             trace = tmp_path / f"trace-{n}-{command[0]}"
             argv = [shutil.which("strace"), "-f", "-qq", "-e", "trace=connect", "-o", str(trace),
                     run_regauth.binary, "--config", config_dir, "--timeout", "5", *resolve,
                     *command]
-            result = subprocess.run(argv, env=env, cwd=run_regauth.home, capture_output=True,
-                                    text=True, timeout=60, stdin=subprocess.DEVNULL)
+            process = subprocess.Popen(argv, env=env, cwd=run_regauth.home, text=True,
+                                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE, start_new_session=True)
+            runs.append((host, command, trace, process))
+    seen = []
+    try:
+        for host, command, trace, process in runs:
+            _, stderr = process.communicate(timeout=60)
             # No identity, and the registry is not there: a clear failure, never a hang.
-            assert result.returncode in (2, 5, 7), (host, command, result.stderr)
+            assert process.returncode in (2, 5, 7), (host, command, stderr)
             addresses = inet_connects(trace.read_text())
             assert off_loopback(addresses) == [], (host, command, addresses)
             seen += addresses
+    finally:
+        for *_, process in runs:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
     assert seen and set(seen) == {"127.0.0.1"}  # the registry was tried, on loopback only

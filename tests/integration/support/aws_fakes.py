@@ -219,7 +219,7 @@ class FakeImds:
         self.ecr = ecr
         self.role = role
         self.token = secrets.token_urlsafe(32)
-        self.fault: str | None = None  # slow, malformed, no-role
+        self.fault: str | None = None  # slow, malformed, no-role (404), empty-role (no name)
         self.issued: list[tuple[str, str, str]] = []
         self.server = FixtureServer(self.route).start()
 
@@ -238,7 +238,9 @@ class FakeImds:
         if self.fault == "slow":
             return Reply(stall=10)
         if request.path == prefix:
-            return Reply(404) if self.fault == "no-role" else Reply(200, body=self.role.encode())
+            if self.fault == "no-role":
+                return Reply(404)
+            return Reply(200, body=b"" if self.fault == "empty-role" else self.role.encode())
         if request.path == prefix + self.role:
             if self.fault == "malformed":
                 return Reply(200, body=b'{"Code": "Success", "AccessKeyId": 5}')

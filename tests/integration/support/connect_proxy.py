@@ -11,39 +11,39 @@ from __future__ import annotations
 
 import select
 import socket
+import socketserver
 import threading
+
+from .fixture_server import LoopbackServer
 
 SOCKET_TIMEOUT = 20.0
 MAX_HEADER = 16 << 10
 
 
-class ConnectProxy:
+class ConnectProxy(LoopbackServer):
     def __init__(self):
+        super().__init__()
         self.tunnels: list[str] = []  # "host:port" of every CONNECT, in order
         self.refused: list[str] = []  # request lines that were not CONNECT
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.2)
-        self.port = self._listener.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
         self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.hostport}"
 
     def start(self) -> "ConnectProxy":
-        self._thread.start()
+        proxy = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                proxy._handle(self.request)
+
+        self._serve(Handler)
         return self
 
     def stop(self) -> None:
         self._stopping.set()
-        self._thread.join(timeout=5)
-        self._listener.close()
-
-    def _serve(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                client, _ = self._listener.accept()
-            except (socket.timeout, OSError):
-                continue
-            threading.Thread(target=self._handle, args=(client,), daemon=True).start()
+        super().stop()
 
     def _handle(self, client: socket.socket) -> None:
         client.settimeout(SOCKET_TIMEOUT)

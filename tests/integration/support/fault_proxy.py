@@ -112,10 +112,15 @@ class FaultProxy(LoopbackServer):
 
             def _answer(self, status: int, headers: list[tuple[str, str]], body: bytes,
                         truncate: bool = False) -> None:
+                # A HEAD answer keeps the registry's Content-Length (the blob's size).
                 self.send_response_only(status)
+                length = str(len(body))
                 for name, value in headers:
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
+                    if name == "X-Upstream-Content-Length":
+                        length = value
+                    else:
+                        self.send_header(name, value)
+                self.send_header("Content-Length", length)
                 self.end_headers()
                 if self.command == "HEAD":
                     return
@@ -126,13 +131,9 @@ class FaultProxy(LoopbackServer):
                     return
                 self.wfile.write(body)
 
-            def _handle(self) -> None:
-                body, complete = self._read_body()
-                if not complete:
-                    proxy._record(Seen(self.command, self.path, "", 0, False))
-                    self.close_connection = True
-                    return
-                fault = proxy._draw(self.command)
+            def _inject(self, fault: str, body: bytes) -> None:
+                """Plays `fault` on a request whose body arrived whole: answers 5xx/429 or
+                resets itself, or stalls and forwards it, and records what happened."""
                 if fault == "reset_before":
                     proxy._record(Seen(self.command, self.path, fault, 0, True))
                     self._reset()
@@ -156,6 +157,17 @@ class FaultProxy(LoopbackServer):
                     return
                 self._answer(status, headers, answer, truncate=fault == "truncate")
 
+            def _handle(self) -> None:
+                body, complete = self._read_body()
+                if not complete:
+                    proxy._record(Seen(self.command, self.path, "", 0, False))
+                    if self.command == "HEAD":
+                        self._reset()
+                    else:
+                        self.close_connection = True
+                    return
+                self._inject(proxy._draw(self.command), body)
+
             def _forward(self, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
                 host, _, port = proxy.upstream.rpartition(":")
                 connection = http.client.HTTPConnection(host, int(port), timeout=SOCKET_TIMEOUT)
@@ -178,43 +190,7 @@ class FaultProxy(LoopbackServer):
                 finally:
                     connection.close()
 
-            def _handle_head(self) -> None:
-                # HEAD answers keep the registry's Content-Length (the blob's size).
-                body, complete = self._read_body()
-                fault = proxy._draw(self.command) if complete else ""
-                if not complete or fault == "reset_before":
-                    proxy._record(Seen(self.command, self.path, fault, 0, complete))
-                    self._reset()
-                    return
-                if fault in ("500", "502", "503", "429"):
-                    proxy._record(Seen(self.command, self.path, fault, 0, True))
-                    self._answer(int(fault), [("Retry-After", "1")] if fault == "429" else [],
-                                 b"")
-                    return
-                if fault == "stall":
-                    time.sleep(proxy.stall_seconds)
-                try:
-                    status, headers, _ = self._forward(body)
-                except OSError:
-                    proxy._record(Seen(self.command, self.path, fault, 0, True))
-                    self._reset()
-                    return
-                proxy._record(Seen(self.command, self.path, fault, status, True))
-                if fault == "reset_after":
-                    self._reset()
-                    return
-                self.send_response_only(status)
-                length = "0"
-                for name, value in headers:
-                    if name == "X-Upstream-Content-Length":
-                        length = value
-                    else:
-                        self.send_header(name, value)
-                self.send_header("Content-Length", length)
-                self.end_headers()
-
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
-            do_HEAD = _handle_head
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
 
         self._serve(Handler)
         return self

@@ -9,6 +9,7 @@ wait is bounded: sockets time out, stalls and trickles have a cap, the server st
 from __future__ import annotations
 
 import socket
+import socketserver
 import ssl
 import struct
 import threading
@@ -45,8 +46,10 @@ def reset_connection(handler: BaseHTTPRequestHandler) -> None:
 
 
 class LoopbackServer:
-    """The accept loop shared by the fixture servers: a ThreadingHTTPServer on 127.0.0.1 and a
-    free port, served from a daemon thread until stop() (which waits at most 5 s for it)."""
+    """The accept loop shared by the fixture servers: a ThreadingHTTPServer on a loopback
+    address (127.0.0.1 unless named) and a free port, served from a daemon thread until stop()
+    (which waits at most 5 s for it). With `tls` each connection's handshake happens in its
+    handler thread, so a client that stalls it cannot hold up the others."""
 
     def __init__(self) -> None:
         self._httpd: ThreadingHTTPServer | None = None
@@ -54,22 +57,27 @@ class LoopbackServer:
 
     @property
     def port(self) -> int:
-        assert self._httpd
+        assert self._httpd, "server not started"
         return self._httpd.server_address[1]
 
     @property
     def hostport(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        assert self._httpd, "server not started"
+        return f"{self._httpd.server_address[0]}:{self.port}"
 
-    def _serve(self, handler: type[BaseHTTPRequestHandler],
-               tls: tuple[str, str] | None = None) -> None:
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    def _serve(self, handler: type[socketserver.BaseRequestHandler],
+               tls: tuple[str, str] | None = None,
+               address: tuple[str, int] = ("127.0.0.1", 0)) -> None:
+        self._httpd = ThreadingHTTPServer(address, handler)
         self._httpd.daemon_threads = True
         if tls:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(*tls)
-            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True,
+                                                     do_handshake_on_connect=False)
+        # A short poll interval: stop() waits for at most one of them.
+        self._thread = threading.Thread(target=self._httpd.serve_forever,
+                                        kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
 
     def stop(self) -> None:

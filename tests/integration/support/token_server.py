@@ -20,19 +20,20 @@ import json
 import os
 import secrets
 import shutil
-import ssl
 import tempfile
 import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import jwt
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from .fixture_server import LoopbackServer
 
 # name -> (password, {repo_glob: {actions}})
 Users = dict[str, tuple[str, dict[str, set[str]]]]
@@ -91,7 +92,7 @@ class TokenRequest:
             return None
 
 
-class TokenServer:
+class TokenServer(LoopbackServer):
     """Token server on 127.0.0.1:<free port>; use as a context manager or
     call start()/stop().
 
@@ -124,6 +125,7 @@ class TokenServer:
         address: tuple[str, int] = ("127.0.0.1", 0),
         public_realm: str | None = None,
     ):
+        super().__init__()
         self.users: Users = dict(users or {})
         self.anonymous: Grants = dict(anonymous or {})
         self.realm_path = realm_path
@@ -148,35 +150,14 @@ class TokenServer:
         self.kid = libtrust_key_id(self.signing_key.public_key())
         self.rootcertbundle = self._write_signing_cert()
 
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
     # ---- lifecycle -------------------------------------------------------
 
     def start(self) -> "TokenServer":
-        httpd = ThreadingHTTPServer(self.address, _make_handler(self))
-        httpd.daemon_threads = True
-        if self.tls:
-            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            ctx.load_cert_chain(*self.tls)
-            # Handshake lazily in the handler thread, not in accept().
-            httpd.socket = ctx.wrap_socket(
-                httpd.socket, server_side=True, do_handshake_on_connect=False
-            )
-        self._httpd = httpd
-        self._thread = threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-            name="token-server", daemon=True,
-        )
-        self._thread.start()
+        self._serve(_make_handler(self), self.tls, self.address)
         return self
 
     def stop(self) -> None:
-        if self._httpd:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._thread.join(timeout=5)
-            self._httpd = None
+        super().stop()
         if self._own_dir:
             shutil.rmtree(self.state_dir, ignore_errors=True)
 
@@ -187,11 +168,6 @@ class TokenServer:
         self.stop()
 
     # ---- addresses -------------------------------------------------------
-
-    @property
-    def port(self) -> int:
-        assert self._httpd, "token server not started"
-        return self._httpd.server_address[1]
 
     @property
     def url(self) -> str:

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 using regauth::base64_encode;
@@ -49,16 +50,29 @@ Request get(const std::string& url) {
 
 std::vector<regauth::auth::Scope> pull() { return {repository_scope("app", {"pull"})}; }
 
+// A registry at r.example whose ping answers with a Bearer challenge, its token server at
+// k_realm answering `tokens` in turn (the last one repeating), and one authenticator for it:
+// alice's, unless a test names other credentials.
+struct BearerRegistry {
+  FakeHttpClient client;
+  SharedAuthenticator authenticator;
+
+  explicit BearerRegistry(std::vector<Result<Response>> tokens, AuthOptions options = {},
+                          Credentials credentials = k_alice)
+      : authenticator(client, "r.example", std::move(credentials), std::move(options)) {
+    client.on("GET", k_ping, bearer_challenge());
+    client.on("GET", k_realm, std::move(tokens));
+  }
+};
+
 } // namespace
 
 TEST_CASE("authorizing client: a 401 renews the token exactly once", "[auth][authorizing]") {
   SECTION("the second attempt succeeds with a fresh token") {
-    FakeHttpClient client;
-    client.on("GET", k_ping, bearer_challenge());
-    client.on("GET", k_realm, {token_response("T1"), token_response("T2")});
+    BearerRegistry registry({token_response("T1"), token_response("T2")});
+    auto& client = registry.client;
     client.on("GET", k_manifest, {make_response(401), make_response(200, "{}")});
-    SharedAuthenticator authenticator(client, "r.example", k_alice, {});
-    AuthorizingClient authorizing(client, authenticator, pull());
+    AuthorizingClient authorizing(client, registry.authenticator, pull());
     Request request;
     request.url = "/v2/app/manifests/1.0";
     auto response = authorizing.send(request);
@@ -73,12 +87,10 @@ TEST_CASE("authorizing client: a 401 renews the token exactly once", "[auth][aut
     CHECK(authorizing.last_authorization() == "Bearer T2");
   }
   SECTION("a second 401 is returned, not renewed again") {
-    FakeHttpClient client;
-    client.on("GET", k_ping, bearer_challenge());
-    client.on("GET", k_realm, {token_response("T1"), token_response("T2"), token_response("T3")});
+    BearerRegistry registry({token_response("T1"), token_response("T2"), token_response("T3")});
+    auto& client = registry.client;
     client.on("GET", k_manifest, {make_response(401), make_response(401), make_response(200)});
-    SharedAuthenticator authenticator(client, "r.example", k_alice, {});
-    AuthorizingClient authorizing(client, authenticator, pull());
+    AuthorizingClient authorizing(client, registry.authenticator, pull());
     Request request;
     request.url = k_manifest;
     auto response = authorizing.send(request);
@@ -88,12 +100,10 @@ TEST_CASE("authorizing client: a 401 renews the token exactly once", "[auth][aut
     CHECK(client.requests_to(k_realm).size() == 2);
   }
   SECTION("other statuses are returned at once") {
-    FakeHttpClient client;
-    client.on("GET", k_ping, bearer_challenge());
-    client.on("GET", k_realm, token_response("T1"));
+    BearerRegistry registry({token_response("T1")});
+    auto& client = registry.client;
     client.on("GET", k_manifest, make_response(404));
-    SharedAuthenticator authenticator(client, "r.example", k_alice, {});
-    AuthorizingClient authorizing(client, authenticator, pull());
+    AuthorizingClient authorizing(client, registry.authenticator, pull());
     Request request;
     request.url = "/v2/app/manifests/1.0";
     auto response = authorizing.send(request);
@@ -102,12 +112,10 @@ TEST_CASE("authorizing client: a 401 renews the token exactly once", "[auth][aut
     CHECK(client.requests_to(k_manifest).size() == 1);
   }
   SECTION("without renewal (a verdict) the 401 is the answer") {
-    FakeHttpClient client;
-    client.on("GET", k_ping, bearer_challenge());
-    client.on("GET", k_realm, token_response("T1"));
+    BearerRegistry registry({token_response("T1")});
+    auto& client = registry.client;
     client.on("GET", k_manifest, make_response(401));
-    SharedAuthenticator authenticator(client, "r.example", k_alice, {});
-    AuthorizingClient verdict(client, authenticator, pull(), false);
+    AuthorizingClient verdict(client, registry.authenticator, pull(), false);
     Request request;
     request.url = k_manifest;
     auto response = verdict.send(request);
@@ -120,12 +128,10 @@ TEST_CASE("authorizing client: a 401 renews the token exactly once", "[auth][aut
 
 TEST_CASE("authorizing client: parallel jobs that meet one dead token renew it once",
           "[auth][authorizing]") {
-  FakeHttpClient client;
-  client.on("GET", k_ping, bearer_challenge());
-  client.on("GET", k_realm, {token_response("T1"), token_response("T2"), token_response("T3")});
+  BearerRegistry registry({token_response("T1"), token_response("T2"), token_response("T3")});
+  auto& [client, authenticator] = registry;
   client.on("GET", k_manifest,
             {make_response(401), make_response(200), make_response(401), make_response(200)});
-  SharedAuthenticator authenticator(client, "r.example", k_alice, {});
   AuthorizingClient first(client, authenticator, pull());
   AuthorizingClient second(client, authenticator, pull());
   REQUIRE(first.send(get("/v2/app/manifests/1.0"))); // 401 with T1, renews: T2
@@ -140,12 +146,10 @@ TEST_CASE("authorizing client: parallel jobs that meet one dead token renew it o
 
 TEST_CASE("authorizing client: Authorization goes only to the registry's origin",
           "[auth][authorizing]") {
-  FakeHttpClient client;
-  client.on("GET", k_ping, bearer_challenge());
-  client.on("GET", k_realm, token_response("T1"));
+  BearerRegistry registry({token_response("T1")});
+  auto& client = registry.client;
   client.on("GET", "https://cdn.example/blob", make_response(200));
-  SharedAuthenticator authenticator(client, "r.example", k_alice, {});
-  AuthorizingClient authorizing(client, authenticator, pull());
+  AuthorizingClient authorizing(client, registry.authenticator, pull());
   REQUIRE(authorizing.send(get("https://cdn.example/blob")));
   auto sent = client.requests_to("https://cdn.example/blob");
   REQUIRE(sent.size() == 1);
@@ -155,12 +159,10 @@ TEST_CASE("authorizing client: Authorization goes only to the registry's origin"
 
 TEST_CASE("authorizing client: a streamed body is sent again only when it can be rewound",
           "[auth][authorizing]") {
-  FakeHttpClient client;
-  client.on("GET", k_ping, bearer_challenge());
-  client.on("GET", k_realm, {token_response("T1"), token_response("T2")});
+  BearerRegistry registry({token_response("T1"), token_response("T2")});
+  auto& [client, authenticator] = registry;
   client.on("PUT", "https://r.example/v2/app/blobs/uploads/",
             {make_response(401), make_response(201)});
-  SharedAuthenticator authenticator(client, "r.example", k_alice, {});
   AuthorizingClient authorizing(client, authenticator, pull());
   Request request;
   request.method = "PUT";
@@ -197,11 +199,6 @@ TEST_CASE("authorizing client: a streamed body is sent again only when it can be
 
 TEST_CASE("authorizing client: a 401 after a fresh token renews the credentials once",
           "[auth][authorizing][renewal]") {
-  FakeHttpClient client;
-  client.on("GET", k_ping, bearer_challenge());
-  client.on("GET", k_realm, {token_response("t1"), token_response("t2"), token_response("t3")});
-  client.on("GET", "https://r.example/v2/app/tags/list",
-            {make_response(401), make_response(401), make_response(200, "{}")});
   int renewals = 0;
   AuthOptions options;
   options.renew_credentials = [&]() -> Result<std::optional<RenewedCredentials>> {
@@ -209,9 +206,12 @@ TEST_CASE("authorizing client: a 401 after a fresh token renews the credentials 
     return std::optional<RenewedCredentials>(
         RenewedCredentials{Credentials{"gitlab-ci-token", "second", "", ""}, std::nullopt});
   };
-  SharedAuthenticator authenticator(client, "r.example",
-                                    Credentials{"gitlab-ci-token", "first", "", ""}, options);
-  AuthorizingClient authorizing(client, authenticator, pull());
+  BearerRegistry registry({token_response("t1"), token_response("t2"), token_response("t3")},
+                          options, Credentials{"gitlab-ci-token", "first", "", ""});
+  auto& client = registry.client;
+  client.on("GET", "https://r.example/v2/app/tags/list",
+            {make_response(401), make_response(401), make_response(200, "{}")});
+  AuthorizingClient authorizing(client, registry.authenticator, pull());
   Request request;
   request.url = "/v2/app/tags/list";
   auto response = authorizing.send(request);
@@ -224,12 +224,10 @@ TEST_CASE("authorizing client: a 401 after a fresh token renews the credentials 
         "Basic " + base64_encode("gitlab-ci-token:second"));
 
   SECTION("without a renewal the second 401 ends the attempt") {
-    FakeHttpClient plain;
-    plain.on("GET", k_ping, bearer_challenge());
-    plain.on("GET", k_realm, token_response("t"));
+    BearerRegistry once({token_response("t")});
+    auto& plain = once.client;
     plain.on("GET", "https://r.example/v2/app/tags/list", make_response(401));
-    SharedAuthenticator once(plain, "r.example", k_alice, {});
-    AuthorizingClient sender(plain, once, pull());
+    AuthorizingClient sender(plain, once.authenticator, pull());
     auto refused = sender.send(request);
     REQUIRE(refused);
     CHECK(refused->status == 401);
@@ -239,15 +237,13 @@ TEST_CASE("authorizing client: a 401 after a fresh token renews the credentials 
 
 TEST_CASE("authorizing client: a token server answering 503 once is asked again",
           "[auth][authorizing]") {
-  FakeHttpClient client;
-  client.on("GET", k_ping, bearer_challenge());
-  client.on("GET", k_realm, {make_response(503), token_response("T1")});
-  client.on("GET", k_manifest, make_response(200));
   FakeClock clock;
   AuthOptions options;
   options.clock = &clock;
-  SharedAuthenticator authenticator(client, "r.example", k_alice, options);
-  AuthorizingClient authorizing(client, authenticator, pull());
+  BearerRegistry registry({make_response(503), token_response("T1")}, options);
+  auto& client = registry.client;
+  client.on("GET", k_manifest, make_response(200));
+  AuthorizingClient authorizing(client, registry.authenticator, pull());
   auto response = authorizing.send(get(k_manifest));
   REQUIRE(response);
   CHECK(response->status == 200);
@@ -256,17 +252,14 @@ TEST_CASE("authorizing client: a token server answering 503 once is asked again"
   CHECK(clock.sleeps().size() == 1);
 
   SECTION("a token server that keeps failing fails the request (network)") {
-    FakeHttpClient broken;
-    broken.on("GET", k_ping, bearer_challenge());
-    broken.on("GET", k_realm, make_response(503));
     FakeClock waits;
     AuthOptions slow;
     slow.clock = &waits;
-    SharedAuthenticator failing(broken, "r.example", k_alice, slow);
-    auto value = failing.authorization(pull());
+    BearerRegistry broken({make_response(503)}, slow);
+    auto value = broken.authenticator.authorization(pull());
     REQUIRE_FALSE(value);
     CHECK(value.error().kind == ErrorKind::network);
-    CHECK(broken.requests_to(k_realm).size() == 4);
+    CHECK(broken.client.requests_to(k_realm).size() == 4);
     CHECK(waits.sleeps().size() == 3);
   }
 }

@@ -356,10 +356,39 @@ TEST_CASE("aws ecr: IMDS only where DMI says EC2, and never when disabled", "[id
   xen.http->on("GET", "http://127.0.0.1:9/latest/meta-data/iam/security-credentials/",
                make_response(404));
   auto no_profile = make_aws_ecr_source(xen.environment())->get(k_registry);
-  REQUIRE_FALSE(no_profile);
-  CHECK(no_profile.error().message ==
-        "AWS EC2 instance role: the instance has no IAM instance profile");
+  REQUIRE(no_profile);
+  CHECK_FALSE(*no_profile);
   CHECK(header_value(xen.http->requests()[1], "X-aws-ec2-metadata-token").empty());
+}
+
+TEST_CASE("aws ecr: an instance without an IAM role gives no credentials, as the SDKs do",
+          "[identity][aws]") {
+  // botocore's InstanceMetadataFetcher: a role list that answers 404 or names no role means
+  // no credentials from IMDS, not an error; the chain goes on.
+  for (const auto& answer : {make_response(404), make_response(200, ""), make_response(200, "\n"),
+                             make_response(200, "  \r\n")}) {
+    World world;
+    world.write("dmi/sys_vendor", "Amazon EC2\n");
+    world.http->on("PUT", "http://169.254.169.254/latest/api/token",
+                   make_response(200, "imds-tok"));
+    world.http->on("GET", "http://169.254.169.254/latest/meta-data/iam/security-credentials/",
+                   answer);
+    auto found = make_aws_ecr_source(world.environment())->get(k_registry);
+    INFO("status " << answer.status << ", body \"" << answer.body << "\"");
+    REQUIRE(found);
+    CHECK_FALSE(*found);
+    CHECK(world.http->requests().size() == 2); // no role's credentials asked for, no ECR call
+  }
+  // A role list that answers something else is still an error.
+  World broken;
+  broken.write("dmi/sys_vendor", "Amazon EC2\n");
+  broken.http->on("PUT", "http://169.254.169.254/latest/api/token", make_response(200, "tok"));
+  broken.http->on("GET", "http://169.254.169.254/latest/meta-data/iam/security-credentials/",
+                  make_response(200, "bad/role"));
+  auto refused = make_aws_ecr_source(broken.environment())->get(k_registry);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().kind == regauth::ErrorKind::protocol);
+  CHECK(refused.error().message.find("no role name") != std::string::npos);
 }
 
 TEST_CASE("aws ecr: expired credentials are refused before ECR is asked", "[identity][aws]") {

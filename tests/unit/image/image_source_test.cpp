@@ -18,6 +18,7 @@
 
 using regauth::ErrorKind;
 using regauth::image::BlobDescriptor;
+using regauth::image::BlobReader;
 using regauth::image::ImageSource;
 using regauth::image::open_docker_archive;
 using regauth::image::open_image_source;
@@ -77,15 +78,12 @@ json descriptor(const std::string& media_type, const std::string& bytes) {
   return {{"mediaType", media_type}, {"digest", sha256_digest(bytes)}, {"size", bytes.size()}};
 }
 
-// Reads a whole blob through open_blob, `chunk` bytes at a time.
-std::string read_blob(const ImageSource& source, const BlobDescriptor& blob,
-                      std::size_t chunk = 4096) {
-  auto reader = source.open_blob(blob);
-  REQUIRE(reader.has_value());
+// Reads `reader` to its end, `chunk` bytes at a time; every read must succeed.
+std::string read_all(BlobReader& reader, std::size_t chunk) {
   std::string out;
   std::vector<char> buffer(chunk);
   while (true) {
-    auto n = (*reader)->read(buffer.data(), buffer.size());
+    auto n = reader.read(buffer.data(), buffer.size());
     REQUIRE(n.has_value());
     if (*n == 0) {
       break;
@@ -93,6 +91,14 @@ std::string read_blob(const ImageSource& source, const BlobDescriptor& blob,
     out.append(buffer.data(), *n);
   }
   return out;
+}
+
+// Reads a whole blob through open_blob, `chunk` bytes at a time.
+std::string read_blob(const ImageSource& source, const BlobDescriptor& blob,
+                      std::size_t chunk = 4096) {
+  auto reader = source.open_blob(blob);
+  REQUIRE(reader.has_value());
+  return read_all(**reader, chunk);
 }
 
 // An OCI image layout under construction.
@@ -725,17 +731,7 @@ TEST_CASE("verified blob: matching bytes stream whole, in any chunk size", "[ima
   for (std::size_t chunk : {1U, 999U, 4096U, 20000U}) {
     auto reader = regauth::image::open_verified_blob(**source, blob);
     REQUIRE(reader.has_value());
-    std::string out;
-    std::vector<char> buffer(chunk);
-    while (true) {
-      auto n = (*reader)->read(buffer.data(), buffer.size());
-      REQUIRE(n.has_value());
-      if (*n == 0) {
-        break;
-      }
-      out.append(buffer.data(), *n);
-    }
-    CHECK(out == layer);
+    CHECK(read_all(**reader, chunk) == layer);
   }
 }
 
