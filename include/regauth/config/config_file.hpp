@@ -91,6 +91,7 @@ private:
   explicit ConfigFile(Json json) : m_json(std::move(json)) {}
   Json m_json;
   std::vector<DuplicateKey> m_duplicates;
+  std::size_t m_parsed_size = 0; // bytes of the file it was parsed from
 };
 
 // Serializes any JSON value as Go's json.MarshalIndent(v, "", "\t") does.
