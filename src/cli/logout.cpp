@@ -4,7 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include <ostream>
-#include <set>
+#include <string>
+#include <unordered_set>
 
 namespace regauth::cli {
 
@@ -25,7 +26,9 @@ int run_logout(const LogoutOptions& options, Context& context) {
     for (const auto& warning : listing->warnings) {
       context.warn(warning);
     }
-    std::set<std::string> seen;
+    std::unordered_set<std::string> seen;
+    seen.reserve(listing->registries.size());
+    keys.reserve(listing->registries.size());
     for (const auto& entry : listing->registries) {
       if (!entry.in_memory && seen.insert(entry.key).second) {
         keys.push_back(entry.key);
@@ -50,19 +53,24 @@ int run_logout(const LogoutOptions& options, Context& context) {
       // Keep going with the others; say what is left where.
       Error error = erased.error().with_context("removing credentials for " + key +
                                                 " (they are still stored)");
-      if (!json) {
+      if (json) {
+        results.push_back({{"registry", key}, {"error", error.message}});
+      } else {
         report(context, error);
       }
-      results.push_back({{"registry", key}, {"error", error.message}});
       failure = error;
       continue;
     }
     for (const auto& warning : erased->warnings) {
       context.warn(warning);
     }
-    nlohmann::json result = {{"registry", key}, {"removed_from", erased->removed_from}};
-    if (options.dry_run) {
-      result["dry_run"] = true;
+    // The JSON answer is only built when asked for: `logout --all` may remove 100,000 entries.
+    nlohmann::json result;
+    if (json) {
+      result = {{"registry", key}, {"removed_from", erased->removed_from}};
+      if (options.dry_run) {
+        result["dry_run"] = true;
+      }
     }
     std::optional<Error> helper_failure;
     if (erased->helper_failure) {
@@ -70,12 +78,14 @@ int run_logout(const LogoutOptions& options, Context& context) {
       helper_failure = erased->helper_failure->with_context(
           "removing credentials for " + key + " from its credential helper (they may still be " +
           "stored there)");
-      result["error"] = helper_failure->message;
-      result["exit_code"] = exit_code_for(helper_failure->kind);
       failure = helper_failure;
     }
-    results.push_back(std::move(result));
     if (json) {
+      if (helper_failure) {
+        result["error"] = helper_failure->message;
+        result["exit_code"] = exit_code_for(helper_failure->kind);
+      }
+      results.push_back(std::move(result));
       continue;
     }
     if (options.dry_run) {
