@@ -726,7 +726,7 @@ bool ConfigFile::erase_auth_entry(std::string_view key) {
   return auths->erase(std::string(key)) > 0;
 }
 
-std::size_t ConfigFile::erase_auth_entries(const std::set<std::string, std::less<>>& keys) {
+std::size_t ConfigFile::erase_auth_entries(const std::unordered_set<std::string_view>& keys) {
   auto auths = m_json.find("auths");
   if (keys.empty() || auths == m_json.end() || !auths->is_object()) {
     return 0;

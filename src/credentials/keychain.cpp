@@ -255,7 +255,7 @@ struct StoredEntries {
   bool held_secret = false;
 };
 
-using WantedKeys = std::unordered_set<std::string>;
+using WantedKeys = std::unordered_set<std::string_view>;
 
 std::unordered_map<std::string, StoredEntries>
 stored_entries(const config::ConfigFile& config, const WantedKeys& wanted, bool auth_file) {
@@ -334,17 +334,14 @@ std::vector<Result<EraseOutcome>> Keychain::erase_all(const std::vector<std::str
     auto saved = config::update_config(
         m_options.config_path,
         [&](config::ConfigFile& latest) -> Result<bool> {
-          std::set<std::string, std::less<>> doomed;
-          // The document read above, unless the file changed since: then its own entries.
-          auto add_doomed = [&doomed](const auto& found) {
-            for (const auto& [key, entries] : found) {
-              doomed.insert(entries.keys.begin(), entries.keys.end());
-            }
-          };
-          if (&latest == *config) {
-            add_doomed(inline_entries);
-          } else {
-            add_doomed(stored_entries(latest, wanted, auth_file()));
+          // The entries found above, unless the file changed since: then its own.
+          std::unordered_map<std::string, StoredEntries> fresh;
+          if (&latest != *config) {
+            fresh = stored_entries(latest, wanted, auth_file());
+          }
+          std::unordered_set<std::string_view> doomed;
+          for (const auto& [key, entries] : &latest == *config ? inline_entries : fresh) {
+            doomed.insert(entries.keys.begin(), entries.keys.end());
           }
           return latest.erase_auth_entries(doomed) > 0;
         },

@@ -12,6 +12,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 namespace regauth::config {
@@ -67,7 +68,7 @@ public:
   // Removes `auths[key]`; returns whether it existed.
   bool erase_auth_entry(std::string_view key);
   // Removes every `auths` entry whose key is in `keys`, in one pass; returns how many went.
-  std::size_t erase_auth_entries(const std::set<std::string, std::less<>>& keys);
+  std::size_t erase_auth_entries(const std::unordered_set<std::string_view>& keys);
 
   // `credsStore`, or "" when unset.
   [[nodiscard]] std::string creds_store() const;
