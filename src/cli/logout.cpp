@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <ostream>
 #include <string>
 #include <unordered_set>
@@ -43,6 +44,19 @@ int run_logout(const LogoutOptions& options, Context& context) {
   }
   const bool json = options.format == "json";
   nlohmann::json results = nlohmann::json::array();
+  // Standard output is gathered and written before anything goes to standard error (so the two
+  // keep their order), and at the end: `logout --all` may print 100,000 lines.
+  std::string lines;
+  auto flush = [&] {
+    context.out.write(lines.data(), static_cast<std::streamsize>(lines.size()));
+    lines.clear();
+  };
+  auto shown = [](const std::string& text) {
+    // Printable ASCII passes unchanged: only other text is copied through the sanitiser.
+    return std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7f; })
+               ? text
+               : escape_for_terminal(text);
+  };
   std::optional<Error> failure;
   // One read and at most one write of config.json for all of them.
   auto outcomes = keychain->erase_all(keys, options.dry_run);
@@ -56,10 +70,14 @@ int run_logout(const LogoutOptions& options, Context& context) {
       if (json) {
         results.push_back({{"registry", key}, {"error", error.message}});
       } else {
+        flush();
         report(context, error);
       }
       failure = error;
       continue;
+    }
+    if (!erased->warnings.empty()) {
+      flush();
     }
     for (const auto& warning : erased->warnings) {
       context.warn(warning);
@@ -90,23 +108,24 @@ int run_logout(const LogoutOptions& options, Context& context) {
     }
     if (options.dry_run) {
       for (const auto& store : erased->removed_from) {
-        context.out << "Would remove login credentials for " << escape_for_terminal(key) << " from "
-                    << escape_for_terminal(store) << "\n";
+        lines +=
+            "Would remove login credentials for " + shown(key) + " from " + shown(store) + "\n";
       }
     } else if (options.all) {
       for (const auto& store : erased->removed_from) {
-        context.out << "Removing login credentials for " << escape_for_terminal(key) << " from "
-                    << escape_for_terminal(store) << "\n";
+        lines += "Removing login credentials for " + shown(key) + " from " + shown(store) + "\n";
       }
     } else if (!erased->removed_from.empty()) {
-      context.out << "Removing login credentials for " << escape_for_terminal(key) << "\n";
+      lines += "Removing login credentials for " + shown(key) + "\n";
     } else if (!helper_failure) {
-      context.out << "Not logged in to " << escape_for_terminal(key) << "\n";
+      lines += "Not logged in to " + shown(key) + "\n";
     }
     if (helper_failure) {
+      flush();
       report(context, *helper_failure);
     }
   }
+  flush();
   if (json) {
     context.out << json_line(options.all ? results : results.at(0)) << '\n';
   } else if (options.all && keys.empty()) {
