@@ -3,8 +3,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <ostream>
-#include <set>
+#include <string>
+#include <unordered_set>
 
 namespace regauth::cli {
 
@@ -25,7 +27,9 @@ int run_logout(const LogoutOptions& options, Context& context) {
     for (const auto& warning : listing->warnings) {
       context.warn(warning);
     }
-    std::set<std::string> seen;
+    std::unordered_set<std::string> seen;
+    seen.reserve(listing->registries.size());
+    keys.reserve(listing->registries.size());
     for (const auto& entry : listing->registries) {
       if (!entry.in_memory && seen.insert(entry.key).second) {
         keys.push_back(entry.key);
@@ -40,6 +44,19 @@ int run_logout(const LogoutOptions& options, Context& context) {
   }
   const bool json = options.format == "json";
   nlohmann::json results = nlohmann::json::array();
+  // Standard output is gathered and written before anything goes to standard error (so the two
+  // keep their order), and at the end: `logout --all` may print 100,000 lines.
+  std::string lines;
+  auto flush = [&] {
+    context.out.write(lines.data(), static_cast<std::streamsize>(lines.size()));
+    lines.clear();
+  };
+  auto shown = [](const std::string& text) {
+    // Printable ASCII passes unchanged: only other text is copied through the sanitiser.
+    return std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7f; })
+               ? text
+               : escape_for_terminal(text);
+  };
   std::optional<Error> failure;
   // One read and at most one write of config.json for all of them.
   auto outcomes = keychain->erase_all(keys, options.dry_run);
@@ -50,19 +67,28 @@ int run_logout(const LogoutOptions& options, Context& context) {
       // Keep going with the others; say what is left where.
       Error error = erased.error().with_context("removing credentials for " + key +
                                                 " (they are still stored)");
-      if (!json) {
+      if (json) {
+        results.push_back({{"registry", key}, {"error", error.message}});
+      } else {
+        flush();
         report(context, error);
       }
-      results.push_back({{"registry", key}, {"error", error.message}});
       failure = error;
       continue;
+    }
+    if (!erased->warnings.empty()) {
+      flush();
     }
     for (const auto& warning : erased->warnings) {
       context.warn(warning);
     }
-    nlohmann::json result = {{"registry", key}, {"removed_from", erased->removed_from}};
-    if (options.dry_run) {
-      result["dry_run"] = true;
+    // The JSON answer is only built when asked for: `logout --all` may remove 100,000 entries.
+    nlohmann::json result;
+    if (json) {
+      result = {{"registry", key}, {"removed_from", erased->removed_from}};
+      if (options.dry_run) {
+        result["dry_run"] = true;
+      }
     }
     std::optional<Error> helper_failure;
     if (erased->helper_failure) {
@@ -70,33 +96,36 @@ int run_logout(const LogoutOptions& options, Context& context) {
       helper_failure = erased->helper_failure->with_context(
           "removing credentials for " + key + " from its credential helper (they may still be " +
           "stored there)");
-      result["error"] = helper_failure->message;
-      result["exit_code"] = exit_code_for(helper_failure->kind);
       failure = helper_failure;
     }
-    results.push_back(std::move(result));
     if (json) {
+      if (helper_failure) {
+        result["error"] = helper_failure->message;
+        result["exit_code"] = exit_code_for(helper_failure->kind);
+      }
+      results.push_back(std::move(result));
       continue;
     }
     if (options.dry_run) {
       for (const auto& store : erased->removed_from) {
-        context.out << "Would remove login credentials for " << escape_for_terminal(key) << " from "
-                    << escape_for_terminal(store) << "\n";
+        lines +=
+            "Would remove login credentials for " + shown(key) + " from " + shown(store) + "\n";
       }
     } else if (options.all) {
       for (const auto& store : erased->removed_from) {
-        context.out << "Removing login credentials for " << escape_for_terminal(key) << " from "
-                    << escape_for_terminal(store) << "\n";
+        lines += "Removing login credentials for " + shown(key) + " from " + shown(store) + "\n";
       }
     } else if (!erased->removed_from.empty()) {
-      context.out << "Removing login credentials for " << escape_for_terminal(key) << "\n";
+      lines += "Removing login credentials for " + shown(key) + "\n";
     } else if (!helper_failure) {
-      context.out << "Not logged in to " << escape_for_terminal(key) << "\n";
+      lines += "Not logged in to " + shown(key) + "\n";
     }
     if (helper_failure) {
+      flush();
       report(context, *helper_failure);
     }
   }
+  flush();
   if (json) {
     context.out << json_line(options.all ? results : results.at(0)) << '\n';
   } else if (options.all && keys.empty()) {

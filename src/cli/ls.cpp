@@ -3,8 +3,9 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <iomanip>
 #include <ostream>
+#include <string>
+#include <string_view>
 
 namespace regauth::cli {
 
@@ -20,7 +21,7 @@ int run_ls(const LsOptions& options, Context& context) {
   for (const auto& warning : listing->warnings) {
     context.warn(warning);
   }
-  auto registries = listing->registries;
+  auto registries = std::move(listing->registries);
   std::sort(registries.begin(), registries.end(),
             [](const auto& a, const auto& b) { return a.key < b.key; });
   if (options.format == "json") {
@@ -38,26 +39,43 @@ int run_ls(const LsOptions& options, Context& context) {
   }
   // Keys, usernames and store names come from config.json and from helpers: escaped, they can
   // neither drive the terminal nor hide a character.
+  auto escape = [](std::string& text) {
+    // Printable ASCII passes unchanged: only other text is copied through the sanitiser.
+    if (!std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7f; })) {
+      text = escape_for_terminal(text);
+    }
+  };
   for (auto& entry : registries) {
-    entry.key = escape_for_terminal(entry.key);
-    entry.username = escape_for_terminal(entry.username);
-    entry.store = escape_for_terminal(entry.store);
+    escape(entry.key);
+    escape(entry.username);
+    escape(entry.store);
   }
   std::size_t key_width = 8;
   std::size_t user_width = 8;
+  std::size_t store_bytes = 6;
   for (const auto& entry : registries) {
     key_width = std::max(key_width, entry.key.size());
     user_width = std::max(user_width, entry.identity ? std::size_t{10} : entry.username.size());
+    store_bytes += entry.store.size() + 1;
   }
-  context.out << std::left << std::setw(static_cast<int>(key_width + 2)) << "REGISTRY"
-              << std::setw(static_cast<int>(user_width + 2)) << "USERNAME"
-              << "STORE\n";
+  // One buffer, one write: a config.json can hold 100,000 entries.
+  std::string table;
+  table.reserve((registries.size() + 1) * (key_width + user_width + 4) + store_bytes);
+  auto add_cell = [&table](std::string_view text, std::size_t width) {
+    table += text;
+    table.append(width > text.size() ? width - text.size() : 0, ' ');
+  };
+  add_cell("REGISTRY", key_width + 2);
+  add_cell("USERNAME", user_width + 2);
+  table += "STORE\n";
   for (const auto& entry : registries) {
-    context.out << std::left << std::setw(static_cast<int>(key_width + 2)) << entry.key
-                << std::setw(static_cast<int>(user_width + 2))
-                << (entry.identity ? std::string("(identity)") : entry.username) << entry.store
-                << '\n';
+    add_cell(entry.key, key_width + 2);
+    add_cell(entry.identity ? std::string_view("(identity)") : std::string_view(entry.username),
+             user_width + 2);
+    table += entry.store;
+    table += '\n';
   }
+  context.out.write(table.data(), static_cast<std::streamsize>(table.size()));
   return 0;
 }
 

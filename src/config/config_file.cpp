@@ -56,9 +56,12 @@ std::string quoted_key(const std::string& key) {
   return Json(key).dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-// SAX consumer that builds the document in one pass, linear in its size (nlohmann's own
-// ordered_json parser looks each new key up in a vector: quadratic in the keys of an object),
-// records every repeated key with both lines, and remembers where parsing failed.
+// SAX consumer that builds the document in one pass, linear in its size, and records every
+// repeated key with both lines. nlohmann's own ordered_json parser looks each new key up in a
+// vector (quadratic in the keys of an object), and an ordered_json object is a vector of
+// `pair<const std::string, Json>` that copies every member, deeply, each time it grows. So the
+// members of an open container are gathered in a frame of their own (reused by the next
+// container at that depth) and moved into their Json object once, at its end.
 class DocumentBuilder : public nlohmann::json_sax<Json> {
 public:
   explicit DocumentBuilder(const std::size_t* line_feeds) : m_line_feeds(line_feeds) {}
@@ -69,23 +72,23 @@ public:
   Json root;
   std::vector<DuplicateKey> duplicates;
 
-  bool null() override { return place(Json(nullptr)) != nullptr; }
-  bool boolean(bool value) override { return place(Json(value)) != nullptr; }
-  bool number_integer(number_integer_t value) override { return place(Json(value)) != nullptr; }
-  bool number_unsigned(number_unsigned_t value) override { return place(Json(value)) != nullptr; }
+  bool null() override { return place(Json(nullptr)); }
+  bool boolean(bool value) override { return place(Json(value)); }
+  bool number_integer(number_integer_t value) override { return place(Json(value)); }
+  bool number_unsigned(number_unsigned_t value) override { return place(Json(value)); }
   bool number_float(number_float_t value, const string_t& /*raw*/) override {
-    return place(Json(value)) != nullptr;
+    return place(Json(value));
   }
-  bool string(string_t& value) override { return place(Json(std::move(value))) != nullptr; }
+  bool string(string_t& value) override { return place(Json(std::move(value))); }
   bool binary(binary_t& /*value*/) override { return false; }
 
-  bool start_object(std::size_t /*size*/) override { return open(Json::object()); }
+  bool start_object(std::size_t /*size*/) override { return open(true); }
   bool end_object() override { return close(); }
-  bool start_array(std::size_t /*size*/) override { return open(Json::array()); }
+  bool start_array(std::size_t /*size*/) override { return open(false); }
   bool end_array() override { return close(); }
 
   bool key(string_t& value) override {
-    Frame& frame = m_stack.back();
+    Frame& frame = m_frames[m_depth - 1];
     frame.key = std::move(value);
     frame.key_line = *m_line_feeds + 1;
     return true;
@@ -110,156 +113,260 @@ public:
 private:
   using Object = Json::object_t;
   using Members = Object::Container;
-  struct KeyPlace {
-    std::size_t index = 0;
-    std::size_t line = 0;
+  // Positions in an object's members by the hash of their key, once it has k_small_object
+  // keys: open addressing with linear probing in one flat table (a node-based hash map costs an
+  // allocation per key, which dominates on an object of 100,000 keys).
+  class KeyIndex {
+  public:
+    [[nodiscard]] bool empty() const { return m_slots.empty(); }
+
+    // The position whose key `is_key` accepts, among those with hash `hash`; npos if none.
+    template <typename IsKey>
+    [[nodiscard]] std::size_t find(std::size_t hash, const IsKey& is_key) const {
+      const std::size_t mask = m_slots.size() - 1;
+      for (std::size_t at = hash & mask;; at = (at + 1) & mask) {
+        const Slot& slot = m_slots[at];
+        if (slot.position == k_empty) {
+          return std::string::npos;
+        }
+        if (slot.hash == hash && is_key(slot.position)) {
+          return slot.position;
+        }
+      }
+    }
+
+    // Adds a position whose key is not in the index yet.
+    void insert(std::size_t hash, std::size_t member) {
+      if (2 * (m_used + 1) > m_slots.size()) {
+        std::vector<Slot> old(std::max<std::size_t>(64, 2 * m_slots.size()));
+        old.swap(m_slots);
+        m_used = 0;
+        for (const Slot& slot : old) {
+          if (slot.position != k_empty) {
+            place(slot);
+          }
+        }
+      }
+      place({hash, member});
+    }
+
+  private:
+    static constexpr std::size_t k_empty = std::string::npos;
+    struct Slot {
+      std::size_t hash = 0;
+      std::size_t position = k_empty;
+    };
+
+    void place(const Slot& slot) {
+      const std::size_t mask = m_slots.size() - 1;
+      std::size_t at = slot.hash & mask;
+      while (m_slots[at].position != k_empty) {
+        at = (at + 1) & mask;
+      }
+      m_slots[at] = slot;
+      ++m_used;
+    }
+
+    std::vector<Slot> m_slots; // a power of two in size, at most half full
+    std::size_t m_used = 0;
   };
-  using KeyIndex = std::unordered_map<std::string, KeyPlace>;
+
+  // An open container.
   struct Frame {
-    Json* value = nullptr;
-    std::string segment; // its key in the parent object, or its index in the parent array
-    bool in_array = false;
-    bool is_root = true;
-    // The keys of an object with their places: in `small` (searched in order) while there are
-    // few, in `keys` (hashed) from k_small_object on, so that both small and huge objects
-    // cost little per key.
-    std::vector<std::pair<std::string, KeyPlace>> small;
-    KeyIndex keys;
-    std::string key;
+    bool is_object = false;
+    // An object's members in file order (a repeated key keeps its first place), with the line
+    // of each one's latest key.
+    std::vector<std::pair<std::string, Json>> members;
+    std::vector<std::size_t> lines;
+    KeyIndex index;
+    Json::array_t elements; // an array's elements
+    std::string key;        // the key just read, not yet given a value
     std::size_t key_line = 0;
+    // Where the open child container goes: its member's position, or its array index.
+    std::size_t child = 0;
     // A repeated key whose last value replaced this container: the dropped value, compared
-    // with the new one once it is complete.
+    // with this one once it is complete.
     std::optional<Json> dropped;
     std::size_t duplicate = 0; // index into `duplicates`
   };
 
-  // Puts `value` where the parser is: the root, the end of an array, or under the current key
-  // of an object. Returns where it went, and whether it is a merge into an existing object.
-  Json* place(Json value, bool* merged = nullptr, Frame* for_container = nullptr) {
-    if (m_stack.empty()) {
-      root = std::move(value);
-      return &root;
+  static constexpr std::size_t k_small_object = 16;
+
+  // The position of `key` in `frame`'s members, or npos.
+  static std::size_t find_key(const Frame& frame, const std::string& key) {
+    if (!frame.index.empty()) {
+      return frame.index.find(std::hash<std::string>{}(key), [&](std::size_t member) {
+        return frame.members[member].first == key;
+      });
     }
-    Frame& frame = m_stack.back();
-    if (frame.value->is_array()) {
-      frame.value->push_back(std::move(value));
-      return &frame.value->back();
-    }
-    auto& members = static_cast<Members&>(frame.value->get_ref<Object&>());
-    KeyPlace* seen = find_key(frame, members);
-    if (seen == nullptr) {
-      add_key(frame, members.size());
-      members.emplace_back(frame.key, std::move(value));
-      return &members.back().second;
-    }
-    Json& existing = members[seen->index].second;
-    DuplicateKey duplicate{path_to(frame.key), seen->line, frame.key_line, false, false};
-    seen->line = frame.key_line;
-    if (m_stack.size() == 1 && merges_when_repeated(frame.key) && existing.is_object() &&
-        value.is_object()) {
-      duplicate.merged = true;
-      duplicates.push_back(std::move(duplicate));
-      if (merged != nullptr) {
-        *merged = true;
+    for (std::size_t i = 0; i < frame.members.size(); ++i) {
+      if (frame.members[i].first == key) {
+        return i;
       }
-      return &existing;
     }
-    if (value.is_structured() && for_container != nullptr) {
-      for_container->dropped = std::move(existing);
-      for_container->duplicate = duplicates.size();
-    } else {
-      duplicate.differs = existing != value;
-    }
-    duplicates.push_back(std::move(duplicate));
-    existing = std::move(value);
-    return &existing;
+    return std::string::npos;
   }
 
-  bool open(Json container) {
-    if (m_stack.size() >= k_max_depth) {
-      too_deep = true;
-      return false;
+  // Indexes the members from k_small_object on (below that, a search in order costs less).
+  static void index_keys(Frame& frame) {
+    const std::size_t count = frame.members.size();
+    if (count < k_small_object) {
+      return;
     }
-    Frame frame;
-    bool merged = false;
-    if (!m_stack.empty()) {
-      frame.is_root = false;
-      frame.in_array = m_stack.back().value->is_array();
-      frame.segment =
-          frame.in_array ? std::to_string(m_stack.back().value->size()) : m_stack.back().key;
+    if (frame.index.empty()) {
+      for (std::size_t i = 0; i < count; ++i) {
+        frame.index.insert(std::hash<std::string>{}(frame.members[i].first), i);
+      }
+      return;
     }
-    std::string key = m_stack.empty() ? std::string() : m_stack.back().key;
-    frame.value = place(std::move(container), &merged, &frame);
-    if (merged) {
-      // Go decodes into the map it already has: continue that object with its keys.
-      auto& saved = m_merge_keys[key];
-      frame.keys = std::move(saved.first);
-      frame.small = std::move(saved.second);
+    frame.index.insert(std::hash<std::string>{}(frame.members[count - 1].first), count - 1);
+  }
+
+  // Appends a member under the current key of `frame`; returns its position.
+  static std::size_t add_member(Frame& frame, Json value) {
+    frame.members.emplace_back(std::move(frame.key), std::move(value));
+    frame.lines.push_back(frame.key_line);
+    index_keys(frame);
+    return frame.members.size() - 1;
+  }
+
+  // Puts a scalar where the parser is: the root, the end of an array, or under the current key
+  // of an object (a repeated key: its last value, in the first one's place).
+  bool place(Json value) {
+    if (m_depth == 0) {
+      root = std::move(value);
+      return true;
     }
-    m_stack.push_back(std::move(frame));
+    Frame& frame = m_frames[m_depth - 1];
+    if (!frame.is_object) {
+      frame.elements.push_back(std::move(value));
+      return true;
+    }
+    std::size_t seen = find_key(frame, frame.key);
+    if (seen == std::string::npos) {
+      add_member(frame, std::move(value));
+      return true;
+    }
+    Json& existing = frame.members[seen].second;
+    duplicates.push_back(
+        {path_to(frame.key), frame.lines[seen], frame.key_line, false, existing != value});
+    frame.lines[seen] = frame.key_line;
+    existing = std::move(value);
     return true;
   }
 
-  static constexpr std::size_t k_small_object = 16;
-
-  KeyPlace* find_key(Frame& frame, const Members& /*members*/) {
-    if (!frame.keys.empty()) {
-      auto it = frame.keys.find(frame.key);
-      return it == frame.keys.end() ? nullptr : &it->second;
+  bool open(bool is_object) {
+    if (m_depth >= k_max_depth) {
+      too_deep = true;
+      return false;
     }
-    for (auto& [name, place] : frame.small) {
-      if (name == frame.key) {
-        return &place;
+    if (m_frames.size() == m_depth) {
+      m_frames.emplace_back();
+    }
+    Frame& frame = m_frames[m_depth];
+    frame.is_object = is_object;
+    frame.members.clear();
+    frame.lines.clear();
+    if (!frame.index.empty()) {
+      frame.index = KeyIndex();
+    }
+    frame.elements.clear();
+    frame.key.clear();
+    frame.dropped.reset();
+    if (m_depth > 0) {
+      Frame& parent = m_frames[m_depth - 1];
+      if (!parent.is_object) {
+        parent.child = parent.elements.size();
+      } else if (std::size_t seen = find_key(parent, parent.key); seen == std::string::npos) {
+        parent.child = add_member(parent, Json());
+      } else {
+        parent.child = seen;
+        Json& existing = parent.members[seen].second;
+        DuplicateKey duplicate{path_to(parent.key), parent.lines[seen], parent.key_line, false,
+                               false};
+        parent.lines[seen] = parent.key_line;
+        if (m_depth == 1 && is_object && existing.is_object() && merges_when_repeated(parent.key)) {
+          // Go decodes into the map it already has: continue that object with its keys.
+          duplicate.merged = true;
+          auto& kept = static_cast<Members&>(existing.get_ref<Object&>());
+          frame.members.reserve(kept.size());
+          for (auto& [name, value] : kept) {
+            frame.members.emplace_back(name, std::move(value));
+          }
+          frame.lines = std::move(m_merge_lines[parent.key]);
+          frame.lines.resize(frame.members.size());
+          if (frame.members.size() >= k_small_object) {
+            index_keys(frame);
+          }
+        } else {
+          frame.dropped = std::move(existing);
+          frame.duplicate = duplicates.size();
+        }
+        existing = Json();
+        duplicates.push_back(std::move(duplicate));
       }
     }
-    return nullptr;
+    ++m_depth;
+    return true;
   }
 
-  void add_key(Frame& frame, std::size_t index) {
-    if (frame.keys.empty() && frame.small.size() < k_small_object) {
-      frame.small.emplace_back(frame.key, KeyPlace{index, frame.key_line});
-      return;
-    }
-    if (frame.keys.empty()) {
-      frame.keys.reserve(4 * k_small_object);
-      for (auto& [name, place] : frame.small) {
-        frame.keys.emplace(std::move(name), place);
+  bool close() {
+    Frame& frame = m_frames[m_depth - 1];
+    Json value;
+    if (frame.is_object) {
+      value = Json::object();
+      auto& members = static_cast<Members&>(value.get_ref<Object&>());
+      members.reserve(frame.members.size());
+      for (auto& [name, member] : frame.members) {
+        members.emplace_back(std::move(name), std::move(member));
       }
-      frame.small.clear();
+      frame.members.clear();
+    } else {
+      value = std::move(frame.elements);
+      frame.elements = Json::array_t();
     }
-    frame.keys.emplace(frame.key, KeyPlace{index, frame.key_line});
+    if (frame.dropped) {
+      duplicates[frame.duplicate].differs = *frame.dropped != value;
+      frame.dropped.reset();
+    }
+    --m_depth;
+    if (m_depth == 0) {
+      root = std::move(value);
+      return true;
+    }
+    Frame& parent = m_frames[m_depth - 1];
+    if (!parent.is_object) {
+      parent.elements.push_back(std::move(value));
+      return true;
+    }
+    Json& slot = parent.members[parent.child].second;
+    if (m_depth == 1 && frame.is_object &&
+        merges_when_repeated(parent.members[parent.child].first)) {
+      // The lines of a top-level map field's keys, for a repeated one to continue.
+      m_merge_lines[parent.members[parent.child].first] = std::move(frame.lines);
+    }
+    slot = std::move(value);
+    return true;
   }
 
   // "\"auths\".\"r.example\"" for `key` in the innermost object.
   [[nodiscard]] std::string path_to(const std::string& key) const {
     std::string path;
-    for (const auto& frame : m_stack) {
-      if (!frame.is_root) {
-        path += (frame.in_array ? "[" + frame.segment + "]" : quoted_key(frame.segment)) + ".";
-      }
+    for (std::size_t depth = 1; depth < m_depth; ++depth) {
+      const Frame& parent = m_frames[depth - 1];
+      path += (parent.is_object ? quoted_key(parent.members[parent.child].first)
+                                : "[" + std::to_string(parent.child) + "]") +
+              ".";
     }
     return path + quoted_key(key);
   }
 
-  bool close() {
-    Frame& frame = m_stack.back();
-    if (frame.dropped) {
-      duplicates[frame.duplicate].differs = *frame.dropped != *frame.value;
-    }
-    if (m_stack.size() == 2 && frame.value->is_object() &&
-        merges_when_repeated(m_stack.front().key)) {
-      m_merge_keys[m_stack.front().key] = {std::move(frame.keys), std::move(frame.small)};
-    }
-    m_stack.pop_back();
-    return true;
-  }
-
   const std::size_t* m_line_feeds;
-  std::vector<Frame> m_stack;
-  // The keys of the top-level map fields, for a repeated one to continue.
-  std::unordered_map<std::string,
-                     std::pair<KeyIndex, std::vector<std::pair<std::string, KeyPlace>>>>
-      m_merge_keys;
+  // m_frames[0, m_depth) are the open containers, outermost first; the rest wait for reuse.
+  std::vector<Frame> m_frames;
+  std::size_t m_depth = 0;
+  // The lines of the keys of each top-level map field, for a repeated one to continue.
+  std::unordered_map<std::string, std::vector<std::size_t>> m_merge_lines;
 };
 
 std::string line_column(std::string_view text, std::size_t position) {
@@ -323,10 +430,28 @@ Result<void> check_types(const Json& json) {
   return {};
 }
 
+// True for the bytes that Go's encoder writes as they are: printable ASCII but `"`, `\`, `<`, `>`
+// and `&`, and every byte of a multi-byte character (U+2028 and U+2029 start with 0xE2).
+bool is_plain_byte(unsigned char c) {
+  return c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' && c != 0xE2;
+}
+
 void append_go_string(std::string& out, const std::string& text) {
   static constexpr char k_hex[] = "0123456789abcdef";
   out += '"';
   for (std::size_t i = 0; i < text.size(); ++i) {
+    // Runs of bytes written as they are go in at once.
+    std::size_t plain = i;
+    while (plain < text.size() && is_plain_byte(static_cast<unsigned char>(text[plain]))) {
+      ++plain;
+    }
+    if (plain > i) {
+      out.append(text, i, plain - i);
+      i = plain;
+      if (i == text.size()) {
+        break;
+      }
+    }
     auto c = static_cast<unsigned char>(text[i]);
     switch (c) {
     case '"':
@@ -389,7 +514,7 @@ void append_go_value(std::string& out, const Json& value, std::size_t depth) {
     }
     out += '{';
     bool first = true;
-    for (const auto& [key, item] : value.items()) {
+    for (const auto& [key, item] : value.get_ref<const Json::object_t&>()) {
       if (!first) {
         out += ',';
       }
@@ -470,10 +595,17 @@ Result<ConfigFile> ConfigFile::parse(std::string_view bytes) {
   }
   ConfigFile config(std::move(json));
   config.m_duplicates = std::move(builder.duplicates);
+  config.m_parsed_size = bytes.size();
   return config;
 }
 
-std::string ConfigFile::serialize() const { return serialize_go_style(m_json); }
+std::string ConfigFile::serialize() const {
+  std::string out;
+  // A rewrite is about as long as the file it came from.
+  out.reserve(m_parsed_size + m_parsed_size / 16 + 64);
+  append_go_value(out, m_json, 0);
+  return out;
+}
 
 const DuplicateKey* ConfigFile::lossy_duplicate() const {
   for (const auto& duplicate : m_duplicates) {
@@ -500,37 +632,45 @@ std::vector<std::string> ConfigFile::auth_keys() const {
   return keys;
 }
 
-std::vector<std::string> ConfigFile::matching_auth_keys(std::string_view normalized_key) const {
+namespace {
+
+// The keys of `auths` that `matches` accepts: `exact` first when it is there, then the others in
+// file order. One pass, no copy of the keys it does not keep.
+template <typename Matches>
+std::vector<std::string> matching_keys(const Json& json, std::string_view exact, Matches matches) {
   std::vector<std::string> keys;
-  const auto all = auth_keys();
-  if (std::find(all.begin(), all.end(), normalized_key) != all.end()) {
-    keys.emplace_back(normalized_key);
+  const Json* auths = find_member(json, "auths");
+  if (auths == nullptr || !auths->is_object()) {
+    return keys;
   }
-  for (const auto& key : all) {
-    if (key != normalized_key && registry_key_matches(key, normalized_key)) {
+  bool has_exact = false;
+  for (const auto& [key, entry] : auths->get_ref<const Json::object_t&>()) {
+    if (key == exact) {
+      has_exact = true;
+    } else if (matches(key)) {
       keys.push_back(key);
     }
+  }
+  if (has_exact) {
+    keys.insert(keys.begin(), std::string(exact));
   }
   return keys;
 }
 
+} // namespace
+
+std::vector<std::string> ConfigFile::matching_auth_keys(std::string_view normalized_key) const {
+  return matching_keys(m_json, normalized_key, [&](const std::string& key) {
+    return registry_key_matches(key, normalized_key);
+  });
+}
+
 std::vector<std::string>
 ConfigFile::matching_auth_file_keys(std::string_view normalized_key) const {
-  std::vector<std::string> keys;
-  const auto all = auth_keys();
-  if (std::find(all.begin(), all.end(), normalized_key) != all.end()) {
-    keys.emplace_back(normalized_key);
-  }
-  for (const auto& key : all) {
-    if (key == normalized_key) {
-      continue;
-    }
+  return matching_keys(m_json, normalized_key, [&](const std::string& key) {
     auto normalized = normalize_auth_file_key(key);
-    if (normalized && *normalized == normalized_key) {
-      keys.push_back(key);
-    }
-  }
-  return keys;
+    return normalized && *normalized == normalized_key;
+  });
 }
 
 const Json* ConfigFile::auth_entry(std::string_view key) const {
@@ -586,7 +726,7 @@ bool ConfigFile::erase_auth_entry(std::string_view key) {
   return auths->erase(std::string(key)) > 0;
 }
 
-std::size_t ConfigFile::erase_auth_entries(const std::set<std::string, std::less<>>& keys) {
+std::size_t ConfigFile::erase_auth_entries(const std::unordered_set<std::string_view>& keys) {
   auto auths = m_json.find("auths");
   if (keys.empty() || auths == m_json.end() || !auths->is_object()) {
     return 0;

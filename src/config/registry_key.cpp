@@ -96,6 +96,18 @@ bool registry_key_matches(std::string_view stored_key, std::string_view normaliz
   if (stored_key == normalized_key) {
     return true;
   }
+  // A key normalizes to its host[:port] in lower case, or to Docker Hub's key: a key that does
+  // not hold `normalized_key` in any case cannot match, and is passed over without normalizing
+  // it (a lookup in a config.json of 100,000 entries tries every key).
+  auto same_letter = [](char a, char b) {
+    return std::tolower(static_cast<unsigned char>(a)) ==
+           std::tolower(static_cast<unsigned char>(b));
+  };
+  if (!is_docker_hub_key(normalized_key) &&
+      std::search(stored_key.begin(), stored_key.end(), normalized_key.begin(),
+                  normalized_key.end(), same_letter) == stored_key.end()) {
+    return false;
+  }
   auto stored = normalize_registry_key(stored_key);
   return stored && *stored == normalized_key;
 }

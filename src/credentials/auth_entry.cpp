@@ -4,13 +4,15 @@
 
 #include <algorithm>
 #include <iterator>
+#include <string_view>
 
 namespace regauth::credentials {
 namespace {
 
-std::string string_field(const config::Json& entry, const char* name) {
+std::string_view string_field(const config::Json& entry, const char* name) {
   auto it = entry.find(name);
-  return it != entry.end() && it->is_string() ? it->get<std::string>() : std::string();
+  return it != entry.end() && it->is_string() ? std::string_view(it->get_ref<const std::string&>())
+                                              : std::string_view();
 }
 
 // Every field that carries a credential.
@@ -33,7 +35,7 @@ Result<std::optional<Credentials>> decode_auth_entry(const config::Json& entry,
     return std::optional<Credentials>();
   }
   Credentials credentials;
-  std::string auth = string_field(entry, "auth");
+  std::string_view auth = string_field(entry, "auth");
   if (!auth.empty()) {
     auto decoded = base64_decode(auth);
     auto fail = [&](const std::string& why) {
@@ -56,11 +58,11 @@ Result<std::optional<Credentials>> decode_auth_entry(const config::Json& entry,
       return fail("has an empty username");
     }
   } else {
-    credentials.username = string_field(entry, "username");
-    credentials.password = string_field(entry, "password");
+    credentials.username = std::string(string_field(entry, "username"));
+    credentials.password = std::string(string_field(entry, "password"));
   }
-  credentials.identity_token = string_field(entry, "identitytoken");
-  credentials.registry_token = string_field(entry, "registrytoken");
+  credentials.identity_token = std::string(string_field(entry, "identitytoken"));
+  credentials.registry_token = std::string(string_field(entry, "registrytoken"));
   if (credentials.empty()) {
     return std::optional<Credentials>();
   }

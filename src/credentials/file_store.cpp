@@ -3,6 +3,8 @@
 #include "regauth/config/registry_key.hpp"
 #include "regauth/credentials/auth_entry.hpp"
 
+#include <algorithm>
+
 namespace regauth::credentials {
 
 FileStore::FileStore(std::filesystem::path config_path, config::SaveOptions options, KeyStyle style,
@@ -97,22 +99,39 @@ Result<bool> FileStore::erase(const std::string& key) {
   return removed;
 }
 
-std::map<std::string, std::string> list_inline_entries(const config::ConfigFile& config) {
-  std::map<std::string, std::string> entries;
+std::vector<std::pair<std::string_view, std::string>>
+list_inline_entry_views(const config::ConfigFile& config) {
+  std::vector<std::pair<std::string_view, std::string>> entries;
   const auto& json = config.json();
   auto auths = json.find("auths");
   if (auths == json.end() || !auths->is_object()) {
     return entries;
   }
   // One pass over the entries (a lookup per key would be quadratic: `auths` is a vector).
-  for (const auto& [key, entry] : auths->items()) {
+  const auto& members = auths->get_ref<const config::Json::object_t&>();
+  entries.reserve(members.size());
+  bool sorted = true;
+  for (const auto& [key, entry] : members) {
     auto decoded = decode_auth_entry(entry, key);
     if (decoded && *decoded) {
-      const Credentials& credentials = **decoded;
-      entries.emplace(key, credentials.username.empty() && !credentials.identity_token.empty()
-                               ? std::string(k_token_username)
-                               : credentials.username);
+      Credentials& credentials = **decoded;
+      sorted = sorted && (entries.empty() || entries.back().first < key);
+      entries.emplace_back(key, credentials.username.empty() && !credentials.identity_token.empty()
+                                    ? std::string(k_token_username)
+                                    : std::move(credentials.username));
     }
+  }
+  if (!sorted) { // keys are unique: no two compare equal
+    std::sort(entries.begin(), entries.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+  }
+  return entries;
+}
+
+std::map<std::string, std::string> list_inline_entries(const config::ConfigFile& config) {
+  std::map<std::string, std::string> entries;
+  for (auto& [key, user] : list_inline_entry_views(config)) {
+    entries.emplace_hint(entries.end(), key, std::move(user));
   }
   return entries;
 }

@@ -8,9 +8,13 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <deque>
 #include <set>
+#include <string_view>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace regauth::credentials {
 namespace {
@@ -251,18 +255,19 @@ struct StoredEntries {
   bool held_secret = false;
 };
 
-std::map<std::string, StoredEntries> stored_entries(const config::ConfigFile& config,
-                                                    const std::set<std::string>& wanted,
-                                                    bool auth_file) {
-  std::map<std::string, StoredEntries> found;
+using WantedKeys = std::unordered_set<std::string_view>;
+
+std::unordered_map<std::string, StoredEntries>
+stored_entries(const config::ConfigFile& config, const WantedKeys& wanted, bool auth_file) {
+  std::unordered_map<std::string, StoredEntries> found;
   const auto& json = config.json();
   auto auths = json.find("auths");
   if (auths == json.end() || !auths->is_object()) {
     return found;
   }
-  for (const auto& item : auths->items()) {
-    const std::string& stored = item.key();
-    const config::Json& entry = item.value();
+  for (const auto& member : auths->get_ref<const config::Json::object_t&>()) {
+    const std::string& stored = member.first;
+    const config::Json& entry = member.second;
     auto add = [&](const std::string& key, bool exact) {
       auto& entries = found[key];
       entries.keys.insert(exact ? entries.keys.begin() : entries.keys.end(), stored);
@@ -297,7 +302,7 @@ std::vector<Result<EraseOutcome>> Keychain::erase_all(const std::vector<std::str
     }
     return results;
   }
-  const std::set<std::string> wanted(keys.begin(), keys.end());
+  const WantedKeys wanted(keys.begin(), keys.end());
   auto inline_entries = stored_entries(**config, wanted, auth_file());
   std::vector<EraseOutcome> outcomes(keys.size());
   for (std::size_t i = 0; i < keys.size(); ++i) {
@@ -329,8 +334,13 @@ std::vector<Result<EraseOutcome>> Keychain::erase_all(const std::vector<std::str
     auto saved = config::update_config(
         m_options.config_path,
         [&](config::ConfigFile& latest) -> Result<bool> {
-          std::set<std::string, std::less<>> doomed;
-          for (const auto& [key, entries] : stored_entries(latest, wanted, auth_file())) {
+          // The entries found above, unless the file changed since: then its own.
+          std::unordered_map<std::string, StoredEntries> fresh;
+          if (&latest != *config) {
+            fresh = stored_entries(latest, wanted, auth_file());
+          }
+          std::unordered_set<std::string_view> doomed;
+          for (const auto& [key, entries] : &latest == *config ? inline_entries : fresh) {
             doomed.insert(entries.keys.begin(), entries.keys.end());
           }
           return latest.erase_auth_entries(doomed) > 0;
@@ -369,19 +379,33 @@ Result<Listing> Keychain::list() {
   const config::ConfigFile& config = **loaded;
   Listing listing;
   listing.warnings = config::describe_duplicate_keys(config, m_options.config_path);
-  std::set<std::pair<std::string, std::string>> seen;
-  auto add = [&](const std::string& key, const std::string& store, const std::string& user) {
+  // The registries already listed, per store (a store lists a registry once). The views point
+  // into the config's keys (when `key_lives` says the key outlives this function) or into
+  // `shown_keys`: no copy of a key that needs none.
+  std::deque<std::string> shown_keys;
+  std::unordered_map<std::string, std::unordered_set<std::string_view>> seen;
+  auto add = [&](std::string_view key, const std::string& store, std::string user,
+                 bool key_lives = false) {
     auto normalized =
         auth_file() ? config::normalize_auth_file_key(key) : config::normalize_registry_key(key);
-    std::string shown = normalized ? *normalized : key;
-    if (seen.emplace(shown, store).second) {
-      listing.registries.push_back({shown, store, user});
+    std::string_view shown = key;
+    if (normalized && *normalized != key) {
+      shown = shown_keys.emplace_back(std::move(*normalized));
+    } else if (!key_lives) {
+      shown = shown_keys.emplace_back(key);
+    }
+    if (seen[store].insert(shown).second) {
+      listing.registries.push_back({std::string(shown), store, std::move(user)});
     }
   };
   // The config is read once: its inline entries come from the copy loaded above.
   FileStore file(m_options.config_path, m_options.save, m_options.key_style);
-  for (const auto& [key, user] : list_inline_entries(config)) {
-    add(key, file.description(), user);
+  const std::string file_store = file.description();
+  auto inline_entries = list_inline_entry_views(config);
+  listing.registries.reserve(inline_entries.size());
+  seen[file_store].reserve(inline_entries.size());
+  for (auto& [key, user] : inline_entries) {
+    add(key, file_store, std::move(user), true);
   }
   auto helper_store = choose_store(config, "", default_helper());
   if (!config.creds_store().empty()) {

@@ -22,12 +22,17 @@ std::optional<std::string> base64_decode(std::string_view text) {
   if (!context) {
     return std::nullopt;
   }
-  std::string stripped;
-  stripped.reserve(text.size());
-  for (char c : text) {
-    if (c != '\n' && c != '\r') {
-      stripped += c;
+  // Line breaks are left out; text without any (every `auth` value) is decoded where it is.
+  std::string without_breaks;
+  std::string_view stripped = text;
+  if (text.find_first_of("\r\n") != std::string_view::npos) {
+    without_breaks.reserve(text.size());
+    for (char c : text) {
+      if (c != '\n' && c != '\r') {
+        without_breaks += c;
+      }
     }
+    stripped = without_breaks;
   }
   if (stripped.size() % 4 != 0) {
     return std::nullopt;

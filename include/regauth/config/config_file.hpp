@@ -12,6 +12,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 namespace regauth::config {
@@ -67,7 +68,7 @@ public:
   // Removes `auths[key]`; returns whether it existed.
   bool erase_auth_entry(std::string_view key);
   // Removes every `auths` entry whose key is in `keys`, in one pass; returns how many went.
-  std::size_t erase_auth_entries(const std::set<std::string, std::less<>>& keys);
+  std::size_t erase_auth_entries(const std::unordered_set<std::string_view>& keys);
 
   // `credsStore`, or "" when unset.
   [[nodiscard]] std::string creds_store() const;
@@ -91,6 +92,7 @@ private:
   explicit ConfigFile(Json json) : m_json(std::move(json)) {}
   Json m_json;
   std::vector<DuplicateKey> m_duplicates;
+  std::size_t m_parsed_size = 0; // bytes of the file it was parsed from
 };
 
 // Serializes any JSON value as Go's json.MarshalIndent(v, "", "\t") does.

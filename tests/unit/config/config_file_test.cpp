@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -444,4 +445,124 @@ TEST_CASE("config file: a file without repeated keys has none, at any size", "[c
   auto again = regauth::config::ConfigFile::parse(parsed->serialize());
   REQUIRE(again);
   CHECK(again->json() == parsed->json());
+}
+
+namespace {
+
+// `{"k0": 0, ..., "k<count-1>": <count-1>}` on one line, each member followed by `extra`.
+std::string numbered_members(int count) {
+  std::string text;
+  for (int i = 0; i < count; ++i) {
+    text += (i ? ", " : "") + std::string("\"k") + std::to_string(i) + "\": " + std::to_string(i);
+  }
+  return text;
+}
+
+} // namespace
+
+TEST_CASE("config file: repeated keys are found at depth 1, 2 and 3, in small and big objects",
+          "[config]") {
+  // Objects of 3 keys are searched in order, objects of 40 through a hash index: both must see
+  // the same repeats, at every depth, with the last value kept in the first one's place.
+  for (int size : {3, 40}) {
+    INFO("object of " << size << " keys");
+    const std::string members = numbered_members(size);
+    auto parsed = ConfigFile::parse("{" + members + ", \"k1\": \"last\",\n" +     // line 1
+                                    "\"x\": {" + members + ", \"k2\": 2,\n" +     // line 2
+                                    "\"y\": [{" + members + ",\n\"k0\": {}}]}}"); // lines 3-4
+    REQUIRE(parsed);
+    const Json& json = parsed->json();
+    CHECK(json.size() == static_cast<std::size_t>(size) + 1);
+    CHECK(json.begin().key() == "k0");
+    CHECK(json.at("k1") == "last");
+    CHECK(std::next(json.begin()).key() == "k1");
+    CHECK(json.at("x").at("k2") == 2);
+    CHECK(json.at("x").at("y").at(0).at("k0") == Json::object());
+    CHECK(json.at("x").at("y").at(0).begin().key() == "k0");
+    const auto& duplicates = parsed->duplicate_keys();
+    REQUIRE(duplicates.size() == 3);
+    CHECK(duplicates[0].path == "\"k1\"");
+    CHECK(duplicates[0].first_line == 1);
+    CHECK(duplicates[0].second_line == 1);
+    CHECK(duplicates[0].differs);
+    CHECK(duplicates[1].path == "\"x\".\"k2\"");
+    CHECK(duplicates[1].first_line == 2);
+    CHECK(duplicates[1].second_line == 2);
+    CHECK_FALSE(duplicates[1].differs);
+    CHECK(duplicates[2].path == "\"x\".\"y\".[0].\"k0\"");
+    CHECK(duplicates[2].first_line == 3);
+    CHECK(duplicates[2].second_line == 4);
+    CHECK(duplicates[2].differs);
+    REQUIRE(parsed->lossy_duplicate() != nullptr);
+    CHECK(parsed->lossy_duplicate()->path == "\"k1\"");
+  }
+}
+
+TEST_CASE("config file: a repeated key read three times names each pair of lines", "[config]") {
+  auto parsed = ConfigFile::parse("{\"a\": 1,\n\"a\": 1,\n\"a\": [2]}");
+  REQUIRE(parsed);
+  CHECK(parsed->json().at("a") == Json::array({2}));
+  const auto& duplicates = parsed->duplicate_keys();
+  REQUIRE(duplicates.size() == 2);
+  CHECK(duplicates[0].first_line == 1);
+  CHECK(duplicates[0].second_line == 2);
+  CHECK_FALSE(duplicates[0].differs);
+  CHECK(duplicates[1].first_line == 2);
+  CHECK(duplicates[1].second_line == 3);
+  CHECK(duplicates[1].differs);
+}
+
+TEST_CASE("config file: a repeated object with the same content is not lossy", "[config]") {
+  auto parsed =
+      ConfigFile::parse("{\"x\": {\"a\": [1, {\"b\": 2}]},\n\"x\": {\"a\": [1, {\"b\": 2}]}}");
+  REQUIRE(parsed);
+  REQUIRE(parsed->duplicate_keys().size() == 1);
+  CHECK_FALSE(parsed->duplicate_keys()[0].merged);
+  CHECK_FALSE(parsed->duplicate_keys()[0].differs);
+  CHECK(parsed->lossy_duplicate() == nullptr);
+}
+
+TEST_CASE("config file: a repeated big auths merges into the first, keys and lines kept",
+          "[config]") {
+  std::string first;
+  for (int i = 0; i < 40; ++i) {
+    first += (i ? ",\n" : "") + std::string("\"r") + std::to_string(i) + ".example\": {}";
+  }
+  // Entry i of the first auths is on line i + 1, the second auths starts on line 41.
+  auto parsed =
+      ConfigFile::parse("{\"auths\": {" + first + "},\n\"auths\": {\"new.example\": {},\n" +
+                        "\"r7.example\": {\"auth\": \"YTpi\"}}}");
+  REQUIRE(parsed);
+  auto keys = parsed->auth_keys();
+  REQUIRE(keys.size() == 41);
+  CHECK(keys[7] == "r7.example");
+  CHECK(keys[40] == "new.example");
+  CHECK(parsed->auth_entry("r7.example")->at("auth") == "YTpi");
+  const auto& duplicates = parsed->duplicate_keys();
+  REQUIRE(duplicates.size() == 2);
+  CHECK(duplicates[0].path == "\"auths\"");
+  CHECK(duplicates[0].merged);
+  CHECK(duplicates[1].path == "\"auths\".\"r7.example\"");
+  CHECK(duplicates[1].first_line == 8);
+  CHECK(duplicates[1].second_line == 42);
+  CHECK(duplicates[1].differs);
+}
+
+TEST_CASE("config file: an object of 100,000 keys reads and writes back byte for byte",
+          "[config]") {
+  std::string text = "{\n\t\"auths\": {";
+  for (int i = 0; i < 100000; ++i) {
+    text += (i ? ",\n" : "\n") + std::string("\t\t\"r") + std::to_string(i) +
+            ".example:5000\": {\n\t\t\t\"auth\": \"dXNlcjpwdw==\"\n\t\t}";
+  }
+  text += "\n\t},\n\t\"psFormat\": \"table {{.ID}}\\u003c\"\n}";
+  auto parsed = ConfigFile::parse(text);
+  REQUIRE(parsed);
+  CHECK(parsed->duplicate_keys().empty());
+  auto keys = parsed->auth_keys();
+  REQUIRE(keys.size() == 100000);
+  CHECK(keys[99999] == "r99999.example:5000");
+  CHECK(parsed->serialize() == text);
+  CHECK(parsed->matching_auth_keys("r99999.example:5000") ==
+        std::vector<std::string>{"r99999.example:5000"});
 }

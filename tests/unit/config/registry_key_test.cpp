@@ -173,6 +173,11 @@ TEST_CASE("registry key: matching is exact on host and port", "[config]") {
       {"[::1]:5000", "[::1]:5000", true},
       {"https://[::1]:5000/v2/", "[::1]:5000", true},
       {"[::1]:5001", "[::1]:5000", false},
+      // Any case of the host passes the quick check that skips keys not holding it.
+      {"HTTP://R.EXAMPLE:5000/v1/", "r.example:5000", true},
+      {"https://Example.COM", "example.com", true},
+      {"r.example:500", "r.example:5000", false},
+      {"https://r.example/", "r.example:5000", false},
   };
   for (const auto& c : cases) {
     CAPTURE(c.stored, c.normalized);
