@@ -126,8 +126,7 @@ public:
 
   Result<void> write(std::string_view input, std::string& output) override {
     start(output);
-    m_crc = libz().crc32(m_crc, reinterpret_cast<const Bytef*>(input.data()),
-                         static_cast<uInt>(input.size()));
+    m_crc = libdeflate().crc32(m_crc, input.data(), input.size());
     m_total += input.size();
     while (!input.empty()) {
       auto take = std::min(input.size(), k_gzip_chunk - m_pending.size());
@@ -167,9 +166,11 @@ private:
     std::optional<Error> error;
   };
 
-  // What one thread needs to deflate: its own compressor and inflate scratch.
+  // What one thread needs to deflate: its own compressor, output buffer and inflate scratch,
+  // kept from chunk to chunk (fresh megabytes each time cost page faults and zero-filling).
   struct Deflater {
     DeflateCompressor compressor;
+    std::string buffer;
     std::string scratch;
   };
 
@@ -191,15 +192,19 @@ private:
       }
     }
     const auto& input = chunk.input;
-    auto& output = chunk.output;
-    output.resize(libdeflate().deflate_compress_bound(deflater.compressor.get(), input.size()));
+    auto& buffer = deflater.buffer;
+    auto bound = libdeflate().deflate_compress_bound(deflater.compressor.get(), input.size());
+    if (buffer.size() < bound) {
+      buffer.resize(bound);
+    }
     std::size_t size = libdeflate().deflate_compress(deflater.compressor.get(), input.data(),
-                                                     input.size(), output.data(), output.size());
+                                                     input.size(), buffer.data(), buffer.size());
     if (size == 0) {
       return make_error(ErrorKind::io, "gzip: libdeflate failed on a chunk of " +
                                            std::to_string(input.size()) + " bytes");
     }
-    output.resize(size);
+    auto& output = chunk.output;
+    output.assign(buffer.data(), size);
     if (chunk.last) {
       return {};
     }
@@ -214,17 +219,31 @@ private:
 
   // Hands m_pending over as a chunk: to the workers, or deflated here with one thread.
   Result<void> submit(bool last, std::string& output) {
-    auto chunk = std::make_shared<Chunk>();
-    chunk->input = std::move(m_pending);
-    chunk->last = last;
+    std::shared_ptr<Chunk> chunk;
+    {
+      std::lock_guard lock(m_mutex);
+      if (!m_free.empty()) {
+        chunk = std::move(m_free.back());
+        m_free.pop_back();
+      }
+    }
+    if (!chunk) {
+      chunk = std::make_shared<Chunk>();
+    }
+    // The chunk's input buffer becomes the next m_pending: the same megabyte goes round.
+    std::swap(chunk->input, m_pending);
     m_pending.clear();
     m_pending.reserve(k_gzip_chunk);
+    chunk->last = last;
+    chunk->done = false;
+    chunk->error.reset();
     if (m_threads == 1) {
       run(m_own, *chunk);
       if (chunk->error) {
         return *chunk->error;
       }
       output.append(chunk->output);
+      m_free.push_back(std::move(chunk));
       return {};
     }
     if (m_workers.empty()) {
@@ -279,6 +298,7 @@ private:
       lock.unlock();
       output.append(chunk->output);
       lock.lock();
+      m_free.push_back(std::move(chunk));
     }
     return {};
   }
@@ -286,7 +306,7 @@ private:
   int m_level;
   unsigned m_threads;
   bool m_started = false;
-  uLong m_crc = 0;
+  std::uint32_t m_crc = 0;
   std::uint64_t m_total = 0;
   std::string m_pending;
   Deflater m_own; // with one thread
@@ -294,6 +314,7 @@ private:
   std::condition_variable m_changed;
   std::deque<std::shared_ptr<Chunk>> m_queue; // waiting for a worker
   std::deque<std::shared_ptr<Chunk>> m_order; // every chunk not yet appended, in order
+  std::vector<std::shared_ptr<Chunk>> m_free; // appended chunks, to be used again
   bool m_stopping = false;
   std::vector<std::jthread> m_workers; // last: joined first
 };

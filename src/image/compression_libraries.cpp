@@ -19,7 +19,6 @@ LibZ load_libz() {
   library.resolve("inflateInit2_", api.inflate_init2);
   library.resolve("inflate", api.inflate);
   library.resolve("inflateEnd", api.inflate_end);
-  library.resolve("crc32", api.crc32);
   library.resolve("zlibVersion", api.version);
   return api; // the library stays loaded for the life of the process
 }
@@ -31,6 +30,7 @@ LibDeflate load_libdeflate() {
   library.resolve("libdeflate_deflate_compress", api.deflate_compress);
   library.resolve("libdeflate_deflate_compress_bound", api.deflate_compress_bound);
   library.resolve("libdeflate_free_compressor", api.free_compressor);
+  library.resolve("libdeflate_crc32", api.crc32);
   return api;
 }
 
