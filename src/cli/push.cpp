@@ -93,6 +93,12 @@ public:
   ProgressView(std::ostream& out, bool json, bool quiet, bool live)
       : m_out(out), m_json(json), m_quiet(quiet), m_live(live) {}
 
+  // A compressed layer the blob-info cache knew is shown by its diff_id, as the layers
+  // compressed on the way are (and as `docker push` shows every layer).
+  void show_as(const std::string& digest, const std::string& diff_id) {
+    m_shown_as[digest] = diff_id;
+  }
+
   void on_event(const push::Event& event) {
     if (m_json) {
       if (event.kind == push::EventKind::blob_progress && !json_progress_due(event)) {
@@ -124,7 +130,8 @@ public:
         (!m_live && event.kind == push::EventKind::blob_progress)) {
       return;
     }
-    std::string id = short_id(event.digest);
+    auto shown = m_shown_as.find(event.digest);
+    std::string id = short_id(shown != m_shown_as.end() ? shown->second : event.digest);
     std::string text;
     switch (event.kind) {
     case push::EventKind::blob_started:
@@ -259,6 +266,7 @@ private:
       m_json_progress; // bytes and time of the last blob_progress printed, per blob
   std::size_t m_drawn = 0;
   std::chrono::steady_clock::time_point m_last_draw{};
+  std::map<std::string, std::string> m_shown_as; // digest -> the diff_id shown for it
 };
 
 // SIGINT and SIGTERM during a push: blocked in every thread (they inherit the mask, so this
@@ -499,6 +507,9 @@ int run_push(const PushOptions& options, Context& context) {
   bool json = options.format == "json";
   ProgressView view(context.out, json, options.quiet,
                     !json && !options.quiet && ::isatty(STDOUT_FILENO) == 1);
+  for (const auto& layer : compressed) {
+    view.show_as(layer.compressed.digest, layer.uncompressed_digest);
+  }
   push::PushPolicy policy;
   policy.jobs = options.jobs;
   policy.mount_from = options.mount_from;

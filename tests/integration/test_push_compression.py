@@ -374,3 +374,22 @@ def test_gzip_without_libdeflate_is_a_one_line_io_error(run_regauth, token_regis
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("regauth: error: "), lines[0]
     assert "cannot load libdeflate.so.0: " in lines[0] and "file too short" in lines[0], lines[0]
+
+
+def test_a_compressed_layer_is_shown_by_its_diff_id_on_a_push_and_a_re_push(
+        run_regauth, token_registry, config_dir, tmp_path, archive):
+    """As `docker push` shows layers: by the short diff_id, whether the layer was compressed on
+    the way or the blob-info cache knew it."""
+    path, info = archive
+    assert login(run_regauth, config_dir, token_registry.hostport, *ALICE).returncode == 0
+    ref = f"{token_registry.hostport}/team/shown:1"
+    shown = []
+    for _ in range(2):
+        result = run_regauth(["--config", config_dir, "push", f"docker-archive:{path}", ref],
+                             env={"XDG_CACHE_HOME": str(tmp_path / "cache")}, timeout=300)
+        assert result.returncode == 0, result.stderr
+        shown.append({line.split(":")[0] for line in result.stdout.splitlines()
+                      if ": " in line and not line.startswith("1:")})
+    layers = {d.split(":")[1][:12] for d in info["diff_ids"]}
+    assert layers <= shown[0], shown
+    assert layers <= shown[1], shown
