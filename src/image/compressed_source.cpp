@@ -6,9 +6,6 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <array>
-#include <atomic>
-#include <cstring>
 #include <set>
 #include <thread>
 
@@ -61,9 +58,13 @@ public:
   std::map<std::string, BlobDescriptor> m_origin; // compressed digest -> the layer it compresses
 };
 
-unsigned cores(const CompressionSettings& settings) {
-  return settings.threads != 0 ? settings.threads
-                               : std::max(1U, std::thread::hardware_concurrency());
+// Threads for each of `layers` layers compressing at once: the cores shared among them (the
+// bytes do not depend on it).
+unsigned threads_per_layer(const CompressionSettings& settings, std::size_t layers) {
+  unsigned cores =
+      settings.threads != 0 ? settings.threads : std::max(1U, std::thread::hardware_concurrency());
+  auto count = static_cast<unsigned>(std::clamp<std::size_t>(layers, 1, cores));
+  return std::max(1U, cores / count);
 }
 
 // Docker (schema 2) media types and their OCI twins, as skopeo converts them.
@@ -182,9 +183,7 @@ LayerCompression::LayerCompression(const ImageSource& source, const CompressionS
                                    bool to_oci)
     : m_source(source), m_settings(settings), m_cache(cache), m_layers(std::move(layers)),
       m_to_oci(to_oci) {
-  // The cores are shared among the layers that compress at once; the bytes do not depend on it.
-  auto count = static_cast<unsigned>(std::max<std::size_t>(m_layers.size(), 1));
-  m_threads_per_layer = std::max(1U, cores(m_settings) / std::min(count, cores(m_settings)));
+  m_threads_per_layer = threads_per_layer(m_settings, m_layers.size());
 }
 
 std::vector<std::string> LayerCompression::digests() const {
@@ -317,9 +316,7 @@ Result<CompressedImage> compress_layers(std::unique_ptr<ImageSource> source,
 
   // Every layer is known: the compressed descriptors, and so the manifests, are known up front.
   auto wrapped = std::make_unique<CompressedSource>(std::move(source), settings);
-  wrapped->m_threads =
-      std::max(1U, cores(settings) /
-                       std::min<unsigned>(cores(settings), static_cast<unsigned>(layers.size())));
+  wrapped->m_threads = threads_per_layer(settings, layers.size());
   LayerRewrites rewrites;
   for (const auto& [digest, layer] : layers) {
     BlobDescriptor compressed{layer.known->digest, layer.known->size, layer.media_type};

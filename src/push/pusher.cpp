@@ -278,6 +278,36 @@ Result<void> Pusher::execute(const PushPlan& plan, const image::ImageSource& sou
     return std::exchange(m_gate_session, std::nullopt);
   };
 
+  // `session`, or else the gate's (the first upload that needs one takes it), or else a new one.
+  auto ensure_session = [&](registry::RegistryClient& client,
+                            std::optional<registry::UploadSession>& session) -> Result<void> {
+    if (!session) {
+      session = take_gate_session();
+    }
+    if (!session) {
+      auto started = client.start_upload();
+      if (!started) {
+        return started.error();
+      }
+      session = std::move(*started);
+    }
+    return {};
+  };
+  // Opens a fresh reader each time the upload asks for the bytes from the start.
+  auto opener_of =
+      [](std::function<Result<std::unique_ptr<image::BlobReader>>()> open) -> registry::BlobOpener {
+    return [open = std::move(
+                open)]() -> Result<std::function<Result<std::size_t>(char*, std::size_t)>> {
+      auto reader = open();
+      if (!reader) {
+        return reader.error();
+      }
+      std::shared_ptr<image::BlobReader> shared = std::move(*reader);
+      return std::function<Result<std::size_t>(char*, std::size_t)>(
+          [shared](char* buffer, std::size_t size) { return shared->read(buffer, size); });
+    };
+  };
+
   // A layer compressed as it goes: Ok(kind of the event that ends it) or the error.
   auto compress_blob = [&](registry::RegistryClient& client,
                            const image::BlobDescriptor& blob) -> Result<EventKind> {
@@ -305,28 +335,15 @@ Result<void> Pusher::execute(const PushPlan& plan, const image::ImageSource& sou
       }
       session = std::move(answer->session);
     }
-    if (!session) {
-      session = take_gate_session();
-    }
-    if (!session) {
-      auto started = client.start_upload();
-      if (!started) {
-        return started.error();
-      }
-      session = std::move(*started);
+    if (auto ready = ensure_session(client, session); !ready) {
+      return ready.error();
     }
     emit({EventKind::blob_started, blob.digest, 0, blob.size, layer->media_type});
-    auto opener = [&]() -> Result<std::function<Result<std::size_t>(char*, std::size_t)>> {
-      auto reader = on_upload->open(*layer, [&](std::uint64_t consumed) {
+    auto opener = opener_of([&] {
+      return on_upload->open(*layer, [&](std::uint64_t consumed) {
         emit({EventKind::blob_progress, blob.digest, consumed, blob.size, ""});
       });
-      if (!reader) {
-        return reader.error();
-      }
-      std::shared_ptr<image::BlobReader> shared = std::move(*reader);
-      return std::function<Result<std::size_t>(char*, std::size_t)>(
-          [shared](char* buffer, std::size_t size) { return shared->read(buffer, size); });
-    };
+    });
     auto sent = client.upload_streamed(std::move(*session),
                                        "layer " + blob.digest + " compressed with " +
                                            std::string(on_upload->algorithm()),
@@ -376,29 +393,13 @@ Result<void> Pusher::execute(const PushPlan& plan, const image::ImageSource& sou
         }
       }
     }
-    if (!session) {
-      session = take_gate_session(); // the first upload that needs one takes the gate's
-    }
-    if (!session) {
-      auto started = client.start_upload();
-      if (!started) {
-        return started.error();
-      }
-      session = std::move(*started);
+    if (auto ready = ensure_session(client, session); !ready) {
+      return ready.error();
     }
     emit({EventKind::blob_started, blob.digest, 0, blob.size, blob.media_type});
     // Every byte is hashed on its way out: bytes that do not match the digest never complete a
     // request (the read that would hand over the last of them fails).
-    auto opener = [&source,
-                   &blob]() -> Result<std::function<Result<std::size_t>(char*, std::size_t)>> {
-      auto reader = image::open_verified_blob(source, blob);
-      if (!reader) {
-        return reader.error();
-      }
-      std::shared_ptr<image::BlobReader> shared = std::move(*reader);
-      return std::function<Result<std::size_t>(char*, std::size_t)>(
-          [shared](char* buffer, std::size_t size) { return shared->read(buffer, size); });
-    };
+    auto opener = opener_of([&source, &blob] { return image::open_verified_blob(source, blob); });
     auto progress = [&](std::uint64_t sent) {
       emit({EventKind::blob_progress, blob.digest, sent, blob.size, ""});
     };

@@ -37,6 +37,8 @@ std::optional<std::uint64_t> next_offset_from_range(const std::optional<std::str
   return *last + 1;
 }
 
+} // namespace
+
 // Streams a blob, counting what was read, and skips what was already sent. The source checks
 // the bytes against the digest (image::open_verified_blob) and fails the read that would hand
 // over the last of them when they differ; the request then never completes.
@@ -89,8 +91,6 @@ private:
   std::uint64_t m_offset = 0;
   std::optional<oci::Sha256> m_hash;
 };
-
-} // namespace
 
 // The Docker-Content-Digest header, or nullopt when absent. A value that is not a digest
 // (`algorithm:encoded` over the characters the OCI image spec allows) is the registry's error:
@@ -477,6 +477,38 @@ Result<std::uint64_t> RegistryClient::resume_offset(UploadSession& session,
   return resume_at;
 }
 
+Result<std::shared_ptr<BlobStream>>
+RegistryClient::resume_after(const Result<http::Response>& response, UploadSession& session,
+                             PatchRetry& retry, const BlobOpener& open, bool hashed,
+                             const std::string& what) {
+  if (response && response->status == 401 && !retry.renewed) {
+    retry.renewed = true; // the next request carries the renewed Authorization
+  } else if (++retry.failures >= m_stack.retry_policy().max_attempts ||
+             (response && !http::is_retryable_status(response->status) &&
+              response->status != 416)) {
+    if (!response) {
+      return response.error().with_context("uploading " + what);
+    }
+    return http::response_error("PATCH " + what, *response);
+  } else {
+    (void)m_stack.clock().sleep(
+        http::retry_delay(m_stack.retry_policy(), response ? &*response : nullptr, retry.failures));
+  }
+  auto resume_at = resume_offset(session, retry.acknowledged, what);
+  if (!resume_at) {
+    return resume_at.error();
+  }
+  auto reopened = open();
+  if (!reopened) {
+    return abandon(session, reopened.error());
+  }
+  auto stream = std::make_shared<BlobStream>(std::move(*reopened), hashed);
+  if (auto skipped = stream->skip_to(*resume_at); !skipped) {
+    return abandon(session, skipped.error());
+  }
+  return stream;
+}
+
 Result<void> RegistryClient::upload_chunked(UploadSession session, const std::string& digest,
                                             std::uint64_t size, const BlobOpener& open,
                                             const ProgressSink& progress) {
@@ -487,9 +519,7 @@ Result<void> RegistryClient::upload_chunked(UploadSession session, const std::st
   auto stream = std::make_shared<BlobStream>(std::move(*source));
   std::uint64_t chunk =
       m_policy.chunk_size == 0 ? size : std::max(m_policy.chunk_size, session.min_chunk);
-  int failures = 0;
-  bool renewed = false;           // a 401 was met, and the AuthorizingClient renewed
-  std::uint64_t acknowledged = 0; // bytes the registry confirmed
+  PatchRetry retry;
   // The last byte goes alone in a PATCH of its own, read before that PATCH is sent: the source
   // checks the digest when it hands over the last bytes, so bytes that do not match stop the
   // upload with no request in flight, the registry's offset still matches the newest Location
@@ -553,8 +583,8 @@ Result<void> RegistryClient::upload_chunked(UploadSession session, const std::st
     bool ok =
         response && (response->status == 202 || response->status == 204 || response->status == 201);
     if (ok) {
-      failures = 0;
-      acknowledged = start + length;
+      retry.failures = 0;
+      retry.acknowledged = start + length;
       auto next = session_from(*response, session.location);
       if (next) {
         session.location = next->location; // always the newest Location
@@ -563,31 +593,11 @@ Result<void> RegistryClient::upload_chunked(UploadSession session, const std::st
       }
       continue;
     }
-    if (response && response->status == 401 && !renewed) {
-      renewed = true; // the next request carries the renewed Authorization
-    } else if (++failures >= m_stack.retry_policy().max_attempts ||
-               (response && !http::is_retryable_status(response->status) &&
-                response->status != 416)) {
-      if (!response) {
-        return response.error().with_context("uploading " + digest);
-      }
-      return http::response_error("PATCH " + digest, *response);
-    } else {
-      (void)m_stack.clock().sleep(
-          http::retry_delay(m_stack.retry_policy(), response ? &*response : nullptr, failures));
+    auto resumed = resume_after(response, session, retry, open, false, digest);
+    if (!resumed) {
+      return resumed.error();
     }
-    auto resume_at = resume_offset(session, acknowledged, digest);
-    if (!resume_at) {
-      return resume_at.error();
-    }
-    auto reopened = open();
-    if (!reopened) {
-      return reopened.error();
-    }
-    stream = std::make_shared<BlobStream>(std::move(*reopened));
-    if (auto skipped = stream->skip_to(*resume_at); !skipped) {
-      return abandon(session, skipped.error());
-    }
+    stream = std::move(*resumed);
   }
   http::Request close;
   close.method = "PUT";
@@ -612,10 +622,8 @@ Result<StreamedBlob> RegistryClient::upload_streamed(UploadSession session, cons
     return abandon(session, source.error());
   }
   auto stream = std::make_shared<BlobStream>(std::move(*source), true);
-  int failures = 0;
-  bool renewed = false;           // a 401 was met, and the AuthorizingClient renewed
-  std::uint64_t acknowledged = 0; // bytes the registry confirmed
-  bool ended = false;             // the source handed over its last byte
+  PatchRetry retry;
+  bool ended = false; // the source handed over its last byte
   while (!ended) {
     // The rest of the stream in one PATCH. A source that fails ends the body there, so the
     // PATCH completes with no request cut short and the session can be cancelled (distribution
@@ -656,8 +664,8 @@ Result<StreamedBlob> RegistryClient::upload_streamed(UploadSession session, cons
       return abandon(session, response.error()); // an interruption
     }
     if (response && (response->status == 202 || response->status == 204)) {
-      failures = 0;
-      acknowledged = stream->offset();
+      retry.failures = 0;
+      retry.acknowledged = stream->offset();
       auto next = session_from(*response, session.location);
       if (next) {
         session.location = next->location; // always the newest Location
@@ -667,32 +675,12 @@ Result<StreamedBlob> RegistryClient::upload_streamed(UploadSession session, cons
       continue;
     }
     ended = false;
-    if (response && response->status == 401 && !renewed) {
-      renewed = true; // the next request carries the renewed Authorization
-    } else if (++failures >= m_stack.retry_policy().max_attempts ||
-               (response && !http::is_retryable_status(response->status) &&
-                response->status != 416)) {
-      if (!response) {
-        return response.error().with_context("uploading " + what);
-      }
-      return http::response_error("PATCH " + what, *response);
-    } else {
-      (void)m_stack.clock().sleep(
-          http::retry_delay(m_stack.retry_policy(), response ? &*response : nullptr, failures));
-    }
     // The stream gives the same bytes each time: read it again up to where the registry is.
-    auto resume_at = resume_offset(session, acknowledged, what);
-    if (!resume_at) {
-      return resume_at.error();
+    auto resumed = resume_after(response, session, retry, open, true, what);
+    if (!resumed) {
+      return resumed.error();
     }
-    auto reopened = open();
-    if (!reopened) {
-      return abandon(session, reopened.error());
-    }
-    stream = std::make_shared<BlobStream>(std::move(*reopened), true);
-    if (auto skipped = stream->skip_to(*resume_at); !skipped) {
-      return abandon(session, skipped.error());
-    }
+    stream = std::move(*resumed);
   }
   StreamedBlob blob{stream->digest(), stream->offset()};
   http::Request close;

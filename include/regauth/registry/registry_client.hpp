@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,8 @@ struct MountOutcome {
   bool mounted = false;
   std::optional<UploadSession> session; // the registry started a normal upload instead
 };
+
+class BlobStream; // a blob's bytes on their way out (registry_client.cpp)
 
 // What a streamed upload sent: known only once its last byte went.
 struct StreamedBlob {
@@ -144,6 +147,19 @@ private:
   // (`acknowledged` too).
   Result<std::uint64_t> resume_offset(UploadSession& session, std::uint64_t& acknowledged,
                                       const std::string& what);
+  // Where a PATCH upload stands after one PATCH failed.
+  struct PatchRetry {
+    int failures = 0;
+    bool renewed = false;           // a 401 was met, and the AuthorizingClient renewed
+    std::uint64_t acknowledged = 0; // bytes the registry confirmed
+  };
+  // After a PATCH that failed with `response`: fails when no attempt is left (or the answer is
+  // not worth another), else waits the retry delay and returns the stream reopened (`open`,
+  // hashed or not) and read up to the registry's offset, the session's Location updated.
+  Result<std::shared_ptr<BlobStream>> resume_after(const Result<http::Response>& response,
+                                                   UploadSession& session, PatchRetry& retry,
+                                                   const BlobOpener& open, bool hashed,
+                                                   const std::string& what);
   Result<void> upload_chunked(UploadSession session, const std::string& digest, std::uint64_t size,
                               const BlobOpener& open, const ProgressSink& progress);
   std::string url(const std::string& path) const;
