@@ -519,6 +519,15 @@ int run_push(const PushOptions& options, Context& context) {
   if (!auth_options.http_first) {
     policy.early_base = "https://" + target->registry;
   }
+  // Not for --check: it sends nothing either way; nor when layers are compressed on upload: the
+  // top manifest's digest is known only once they are.
+  const image::Manifest* top =
+      source && !options.check && !on_upload && !source->manifests().empty()
+          ? &source->manifests().back()
+          : nullptr;
+  policy.lookup_beside_gate =
+      top != nullptr && cache.knows_location(image::manifest_location(
+                            target->registry, target->repository, top->digest));
   push::Pusher pusher(*session, *target, identity, policy,
                       [&view](const push::Event& event) { view.on_event(event); });
 
@@ -556,12 +565,6 @@ int run_push(const PushOptions& options, Context& context) {
   if (source && !source->blobs().empty()) {
     probe = source->blobs().front().digest;
   }
-  // Not for --check: it sends nothing either way; nor when layers are compressed on upload: the
-  // top manifest's digest is known only once they are.
-  const image::Manifest* top =
-      source && !options.check && !on_upload && !source->manifests().empty()
-          ? &source->manifests().back()
-          : nullptr;
   if (auto gate = pusher.run_gate(probe, top); !gate) {
     return fail(gate.error());
   }
@@ -590,6 +593,13 @@ int run_push(const PushOptions& options, Context& context) {
   }
   auto result = pusher.push(*source, on_upload.get());
   view.finish();
+  if (result) {
+    // Where this manifest now is: a re-push from this machine looks its tag up beside the gate.
+    auto location = image::manifest_location(target->registry, target->repository, result->digest);
+    if (!cache.knows_location(location)) {
+      cache.record_location(location);
+    }
+  }
   cache.save(); // what the layers compressed to, even when a later step failed
   if (!result) {
     return fail(result.error());

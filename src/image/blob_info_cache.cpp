@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <fcntl.h>
@@ -23,6 +24,8 @@ constexpr int k_format = 1;
 constexpr std::uint64_t k_max_file = 4U * 1024U * 1024U;
 // About 200 bytes an entry: the file stays under 1 MiB.
 constexpr std::size_t k_max_entries = 4000;
+// About 150 bytes a location.
+constexpr std::size_t k_max_locations = 2000;
 
 bool write_all(int fd, std::string_view bytes) {
   while (!bytes.empty()) {
@@ -37,38 +40,51 @@ bool write_all(int fd, std::string_view bytes) {
 
 } // namespace
 
-std::map<std::string, CompressedBlob> parse_blob_info_cache(std::string_view text) {
-  std::map<std::string, CompressedBlob> entries;
+BlobInfo parse_blob_info_cache(std::string_view text) {
+  BlobInfo info;
   auto document = nlohmann::json::parse(text, nullptr, false);
   if (document.is_discarded() || !document.is_object() ||
       document.value("version", 0) != k_format) {
-    return entries;
+    return info;
   }
   auto list = document.find("compressed");
-  if (list == document.end() || !list->is_object()) {
-    return entries;
+  if (list != document.end() && list->is_object()) {
+    for (const auto& [key, value] : list->items()) {
+      if (!value.is_object()) {
+        continue;
+      }
+      auto digest = value.find("digest");
+      auto size = value.find("size");
+      if (digest == value.end() || !digest->is_string() || size == value.end() ||
+          !size->is_number_unsigned()) {
+        continue;
+      }
+      auto text_digest = digest->get<std::string>();
+      if (!oci::validate_digest(text_digest)) {
+        continue; // a digest reaches a URL: only a valid one is taken
+      }
+      info.compressed[key] = CompressedBlob{text_digest, size->get<std::uint64_t>()};
+    }
   }
-  for (const auto& [key, value] : list->items()) {
-    if (!value.is_object()) {
-      continue;
+  auto locations = document.find("locations");
+  if (locations != document.end() && locations->is_array()) {
+    for (const auto& value : *locations) {
+      if (!value.is_string()) {
+        continue;
+      }
+      const auto& location = value.get_ref<const std::string&>();
+      auto at = location.rfind('@');
+      if (at != std::string::npos && at > 0 && oci::validate_digest(location.substr(at + 1))) {
+        info.locations.push_back(location);
+      }
     }
-    auto digest = value.find("digest");
-    auto size = value.find("size");
-    if (digest == value.end() || !digest->is_string() || size == value.end() ||
-        !size->is_number_unsigned()) {
-      continue;
-    }
-    auto text_digest = digest->get<std::string>();
-    if (!oci::validate_digest(text_digest)) {
-      continue; // a digest reaches a URL: only a valid one is taken
-    }
-    entries[key] = CompressedBlob{text_digest, size->get<std::uint64_t>()};
   }
-  return entries;
+  return info;
 }
 
-std::string blob_info_cache_text(const std::map<std::string, CompressedBlob>& entries) {
+std::string blob_info_cache_text(const BlobInfo& info) {
   nlohmann::json list = nlohmann::json::object();
+  const auto& entries = info.compressed;
   std::size_t skip = entries.size() > k_max_entries ? entries.size() - k_max_entries : 0;
   for (const auto& [key, blob] : entries) {
     if (skip > 0) {
@@ -77,13 +93,26 @@ std::string blob_info_cache_text(const std::map<std::string, CompressedBlob>& en
     }
     list[key] = {{"digest", blob.digest}, {"size", blob.size}};
   }
-  return nlohmann::json{{"version", k_format}, {"compressed", list}}.dump(1) + "\n";
+  nlohmann::json locations = nlohmann::json::array();
+  std::size_t first =
+      info.locations.size() > k_max_locations ? info.locations.size() - k_max_locations : 0;
+  for (std::size_t i = first; i < info.locations.size(); ++i) {
+    locations.push_back(info.locations[i]);
+  }
+  return nlohmann::json{{"version", k_format}, {"compressed", list}, {"locations", locations}}.dump(
+             1) +
+         "\n";
 }
 
 std::string blob_info_key(std::string_view uncompressed_digest, std::string_view algorithm,
                           std::string_view library_version, int level) {
   return std::string(uncompressed_digest) + " " + std::string(algorithm) + " " +
          std::string(library_version) + " " + std::to_string(level);
+}
+
+std::string manifest_location(std::string_view registry, std::string_view repository,
+                              std::string_view digest) {
+  return std::string(registry) + "/" + std::string(repository) + "@" + std::string(digest);
 }
 
 std::string default_blob_info_cache_path() {
@@ -121,7 +150,7 @@ void BlobInfoCache::load_locked() {
     }
     text.append(buffer.data(), *got);
   }
-  m_entries = parse_blob_info_cache(text);
+  m_info = parse_blob_info_cache(text);
 }
 
 std::optional<CompressedBlob> BlobInfoCache::find(const std::string& key) {
@@ -130,10 +159,24 @@ std::optional<CompressedBlob> BlobInfoCache::find(const std::string& key) {
   if (auto added = m_added.find(key); added != m_added.end()) {
     return added->second;
   }
-  if (auto entry = m_entries.find(key); entry != m_entries.end()) {
+  if (auto entry = m_info.compressed.find(key); entry != m_info.compressed.end()) {
     return entry->second;
   }
   return std::nullopt;
+}
+
+bool BlobInfoCache::knows_location(const std::string& location) {
+  std::lock_guard lock(m_mutex);
+  load_locked();
+  auto has = [&](const std::vector<std::string>& list) {
+    return std::find(list.begin(), list.end(), location) != list.end();
+  };
+  return has(m_info.locations) || has(m_added_locations);
+}
+
+void BlobInfoCache::record_location(const std::string& location) {
+  std::lock_guard lock(m_mutex);
+  m_added_locations.push_back(location);
 }
 
 void BlobInfoCache::record(const std::string& key, const CompressedBlob& blob) {
@@ -143,7 +186,7 @@ void BlobInfoCache::record(const std::string& key, const CompressedBlob& blob) {
 
 void BlobInfoCache::save() {
   std::lock_guard lock(m_mutex);
-  if (m_path.empty() || m_added.empty()) {
+  if (m_path.empty() || (m_added.empty() && m_added_locations.empty())) {
     return;
   }
   fs::path path(m_path);
@@ -157,22 +200,28 @@ void BlobInfoCache::save() {
   }
   // Re-read under the lock: another push may have added entries meanwhile.
   m_loaded = false;
-  m_entries.clear();
+  m_info = {};
   load_locked();
   for (const auto& [key, blob] : m_added) {
-    m_entries[key] = blob;
+    m_info.compressed[key] = blob;
+  }
+  for (const auto& location : m_added_locations) {
+    // Newest last: a location recorded again moves to the end, away from the ones dropped.
+    std::erase(m_info.locations, location);
+    m_info.locations.push_back(location);
   }
   std::string temp = m_path + ".tmp" + std::to_string(::getpid());
   UniqueFd out(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (out.get() < 0) {
     return;
   }
-  if (!write_all(out.get(), blob_info_cache_text(m_entries)) || ::fsync(out.get()) != 0 ||
+  if (!write_all(out.get(), blob_info_cache_text(m_info)) || ::fsync(out.get()) != 0 ||
       ::rename(temp.c_str(), m_path.c_str()) != 0) {
     ::unlink(temp.c_str());
     return;
   }
   m_added.clear();
+  m_added_locations.clear();
 }
 
 } // namespace regauth::image

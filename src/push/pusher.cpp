@@ -53,20 +53,25 @@ Result<void> Pusher::run_gate(const std::string& probe_digest, const image::Mani
   // Steps: ping, a token for pull+push (anonymous without credentials), one upload session.
   // Token servers grant any subset they like, so only the registry's answer proves push rights.
   //
-  // Meanwhile, with `top`, a lookup of the target reference on a connection of its own (pull
-  // rights suffice; it sends nothing of the image), in two threads:
+  // With `top`, a lookup of the target reference (pull rights suffice; it sends nothing of the
+  // image) tells whether it names `top` already. When the policy expects that (this machine
+  // pushed `top` there before), the lookup runs beside the gate on a connection of its own, in
+  // two threads:
   // - `warm` opens that connection at once with a GET /v2/ (as the ping does, no credentials;
   //   its answer is not used), so that connecting and the TLS handshake overlap the ping and the
   //   token;
   // - `lookup` starts once the Authorization value is known and gets it by copy, waits for
   //   `warm`, and sends the HEAD on the open connection, beside the gate's POST. It never calls
   //   the Authenticator, whose client the gate is using meanwhile.
-  // Both are joined when run_gate returns; a lookup that fails only means that the push goes
-  // the long way.
+  // Both are joined before the gate's answer is used. Otherwise the lookup is sent only when the
+  // gate's probe found its blob (an image that is new to the repository costs no request for
+  // it), after the gate, on the gate's connection. A lookup that fails only means that the push
+  // goes the long way.
   m_existing_digest.clear();
+  const bool beside = top != nullptr && m_policy.lookup_beside_gate;
   std::unique_ptr<registry::ClientStack> lookup_stack;
   std::jthread warm;
-  if (top != nullptr) {
+  if (beside) {
     warm = std::jthread([this, &lookup_stack] {
       lookup_stack = m_session.connect(scopes());
       if (m_policy.early_base) {
@@ -98,7 +103,7 @@ Result<void> Pusher::run_gate(const std::string& probe_digest, const image::Mani
   }
   std::string existing;
   std::jthread lookup;
-  if (top != nullptr) {
+  if (beside) {
     lookup = std::jthread([this, &existing, &lookup_stack, warm = std::move(warm), authorization,
                            reference = m_target.manifest_reference(),
                            media_type = top->media_type]() mutable {
@@ -113,6 +118,15 @@ Result<void> Pusher::run_gate(const std::string& probe_digest, const image::Mani
   auto passed = open_gate(probe_digest);
   if (lookup.joinable()) {
     lookup.join();
+  }
+  if (passed && top != nullptr && !beside && m_probe_present) {
+    auto stack = m_session.connect_shared(scopes());
+    registry::RegistryClient client(*stack, m_target.repository, m_policy.upload);
+    auto found =
+        client.head_manifest(m_target.manifest_reference(), top->media_type, authorization);
+    if (found && *found) {
+      existing = **found;
+    }
   }
   m_existing_digest = std::move(existing);
   return passed;

@@ -216,6 +216,29 @@ def test_repush_sends_nothing_when_the_tag_names_the_manifest(run_regauth, token
     assert "manifest" not in [e["event"] for e in events] and events[-1]["digest"] == digest
 
 
+def test_repush_without_the_cache_looks_the_tag_up_after_the_gate(run_regauth, token_registry,
+                                                                  config_dir, tmp_path):
+    # A machine that did not push the image (an empty cache: a fresh CI runner) looks the tag
+    # up only once the gate's probe found the config, on the gate's connection: three requests.
+    make_oci_layout(str(tmp_path / "oci"), layer_sizes=[30_000, 20_000])
+    assert login(run_regauth, config_dir, token_registry.hostport, *ALICE).returncode == 0
+    ref = f"{token_registry.hostport}/team/cold:1"
+    assert push(run_regauth, config_dir, str(tmp_path / "oci"), ref).returncode == 0
+    token_registry.clear_requests()
+    cold = {"XDG_CACHE_HOME": str(tmp_path / "empty-cache")}
+    result = push(run_regauth, config_dir, str(tmp_path / "oci"), ref, "--format", "json",
+                  env=cold)
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line)["event"] for line in result.stdout.splitlines()]
+    assert "manifest_present" in events and "manifest" not in events
+    assert [(r.method, r.path.split("/")[-2], r.status) for r in token_registry.requests()] == [
+        ("GET", "v2", 401), ("POST", "uploads", 201), ("HEAD", "manifests", 200)]
+    # The push recorded where the manifest is: the next re-push asks beside the gate.
+    saved = json.loads((tmp_path / "empty-cache" / "regauth" / "blob-info.json").read_text())
+    digest = [json.loads(line) for line in result.stdout.splitlines()][-1]["digest"]
+    assert saved["locations"] == [f"{token_registry.hostport}/team/cold@{digest}"]
+
+
 def test_push_to_a_new_tag_sends_no_blob_bytes(run_regauth, token_registry, config_dir, tmp_path):
     make_oci_layout(str(tmp_path / "oci"), layer_sizes=[100_000, 20_000])
     assert login(run_regauth, config_dir, token_registry.hostport, *ALICE).returncode == 0
@@ -468,7 +491,12 @@ def test_a_new_blob_costs_two_requests_and_a_present_one_one(run_regauth, token_
     fresh = push(run_regauth, config_dir, str(tmp_path / "old"), repo + ":old")
     assert fresh.returncode == 0, fresh.stderr
     blobs = 1 + len(old["layers"])  # config and layers
-    assert len(blob_requests(token_registry.requests())) == 2 * blobs
+    served = token_registry.requests()
+    assert len(blob_requests(served)) == 2 * blobs
+    # Beside them only the ping and the manifest PUT: a new image costs no tag lookup (the
+    # gate's probe found no config), 2 + 2 / blobs requests per blob.
+    assert sorted((r.method, r.path.split("/")[-2]) for r in served
+                  if "/blobs/" not in r.path) == [("GET", "v2"), ("PUT", "manifests")]
 
     # The second image shares its first three layers' contents with the first (same seed),
     # not its config: three blobs present, four new.
@@ -481,6 +509,7 @@ def test_a_new_blob_costs_two_requests_and_a_present_one_one(run_regauth, token_
     assert len(present) == 3 and len(uploads) == 4
     assert len(served) == 3 + 2 * 4
     assert not [r for r in served if r.method == "HEAD"]
+    assert len(token_registry.requests()) == len(served) + 2  # the ping, the manifest PUT
     assert inspect_raw(token_registry, f"team/counted@{new['digest']}")
 
 

@@ -152,7 +152,9 @@ def test_compression_none_pushes_the_layers_as_they_are(run_regauth, token_regis
     assert not events(result, "compressed")
     uploaded = {e["digest"]: e["detail"] for e in events(result, "blob_uploaded")}
     assert all(uploaded[d] == TAR for d in info["diff_ids"])
-    assert not (tmp_path / "cache" / "regauth").exists()
+    # Nothing was compressed: the cache records only where the manifest went.
+    saved = json.loads((tmp_path / "cache" / "regauth" / "blob-info.json").read_text())
+    assert saved["compressed"] == {} and len(saved["locations"]) == 1
 
 
 def test_an_unknown_compression_is_a_usage_error(run_regauth, config_dir, tmp_path, archive):

@@ -1,6 +1,8 @@
 // The blob-info cache, as skopeo's: which compressed blob an uncompressed layer became with an
 // algorithm, library and level, so that a re-push asks the registry about the known compressed
-// digest and compresses nothing. One small JSON file in the user's cache folder
+// digest and compresses nothing; and where this machine pushed which manifest (skopeo's known
+// locations), so that a re-push looks its tag up beside the gate. One small JSON file in the user's
+// cache folder
 // ($XDG_CACHE_HOME/regauth/blob-info.json, else ~/.cache/regauth/blob-info.json), mode 0600,
 // updated under flock; it holds digests and sizes only, never a secret. A cache that is
 // missing, corrupt or unreadable is ignored: it only ever saves work.
@@ -12,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace regauth::image {
 
@@ -20,15 +23,25 @@ struct CompressedBlob {
   std::uint64_t size = 0;
 };
 
-// The entries of a cache file's text; nothing for text that is not a cache (pure).
-std::map<std::string, CompressedBlob> parse_blob_info_cache(std::string_view text);
-// The text of a cache file holding `entries`: at most 4000 of them (the file stays under
-// 1 MiB); beyond that the first keys are dropped.
-std::string blob_info_cache_text(const std::map<std::string, CompressedBlob>& entries);
+struct BlobInfo {
+  std::map<std::string, CompressedBlob> compressed; // by blob_info_key
+  std::vector<std::string> locations;               // manifest_location()s, oldest first
+};
+
+// The entries of a cache file's text; nothing for text that is not a cache, and no entry that
+// does not hold a valid digest (pure).
+BlobInfo parse_blob_info_cache(std::string_view text);
+// The text of a cache file holding `info`: at most 4000 compressed entries (beyond that the
+// first keys are dropped) and the newest 2000 locations, so that the file stays under 1 MiB.
+std::string blob_info_cache_text(const BlobInfo& info);
 
 // The key of one entry: "<uncompressed digest> <algorithm> <library version> <level>".
 std::string blob_info_key(std::string_view uncompressed_digest, std::string_view algorithm,
                           std::string_view library_version, int level);
+
+// A manifest's location: "<registry>/<repository>@<digest>".
+std::string manifest_location(std::string_view registry, std::string_view repository,
+                              std::string_view digest);
 
 // The cache's path from the environment: $XDG_CACHE_HOME/regauth/blob-info.json when
 // XDG_CACHE_HOME is an absolute path, else $HOME/.cache/regauth/blob-info.json; "" when neither.
@@ -43,8 +56,12 @@ public:
   std::optional<CompressedBlob> find(const std::string& key);
   // Adds an entry, kept in memory until save(). Thread-safe.
   void record(const std::string& key, const CompressedBlob& blob);
-  // Merges what record() added into the file under its lock (temp file and rename, mode 0600).
-  // Failures are ignored.
+  // Whether record_location() saved `location` before (reading the file on the first call).
+  bool knows_location(const std::string& location);
+  // Adds a location, kept in memory until save(). Thread-safe.
+  void record_location(const std::string& location);
+  // Merges what record() and record_location() added into the file under its lock (temp file and
+  // rename, mode 0600). Failures are ignored.
   void save();
 
 private:
@@ -53,8 +70,9 @@ private:
   std::string m_path;
   std::mutex m_mutex;
   bool m_loaded = false;
-  std::map<std::string, CompressedBlob> m_entries;
+  BlobInfo m_info;
   std::map<std::string, CompressedBlob> m_added;
+  std::vector<std::string> m_added_locations;
 };
 
 } // namespace regauth::image

@@ -24,6 +24,11 @@ struct PushPolicy {
   // "https://host[:port]": where the manifest lookup may open its connection while the ping
   // runs (nullopt: it waits for the ping, e.g. when plain HTTP is tried first).
   std::optional<std::string> early_base;
+  // Look the target reference up beside the gate (on a connection of its own) rather than after
+  // it, and only when the gate's probe found its blob: set when this machine pushed the same
+  // manifest to the same repository before (image::BlobInfoCache::knows_location), so that a
+  // re-push costs no round trip more than the gate and a new image no request for the lookup.
+  bool lookup_beside_gate = false;
 };
 
 // What the gate learned before the plan is made.

@@ -75,10 +75,12 @@ public:
 
   // Runs the gate. With `probe_digest` (the first blob to push), the gate's upload session
   // request also asks to mount that blob from the repository itself, which tells whether it is
-  // there already, saving its HEAD. With `top` (the manifest to push), a second connection asks
-  // meanwhile which manifest the target reference names: when it is `top` (and the probe found
-  // its blob), push() has nothing to send. Fails (unauthorized) when not authenticated, (denied)
-  // when authenticated but not allowed, with the registry's words, who was used, and nothing sent.
+  // there already, saving its HEAD. With `top` (the manifest to push), one HEAD asks which
+  // manifest the target reference names: beside the gate on a second connection when the policy
+  // says lookup_beside_gate, else after it and only when the probe found its blob. When it names
+  // `top` (and the probe found its blob), push() has nothing to send. Fails (unauthorized) when not
+  // authenticated, (denied) when authenticated but not allowed, with the registry's words, who was
+  // used, and nothing sent.
   Result<void> run_gate(const std::string& probe_digest = "", const image::Manifest* top = nullptr);
   // --check: cancels the session the gate opened. Fails with the registry's words when it
   // refuses (distribution needs the delete action for that).

@@ -280,19 +280,39 @@ TEST_CASE("compression: rewriting replaces uncompressed layers and the index ent
 TEST_CASE("blob-info cache: entries round-trip; corrupt text and bad digests are ignored",
           "[image][compression]") {
   using regauth::image::CompressedBlob;
-  std::map<std::string, CompressedBlob> entries = {
-      {"sha256:" + std::string(64, '1') + " gzip zlib 1.2.13 3",
-       CompressedBlob{"sha256:" + std::string(64, '2'), 42}}};
-  auto text = regauth::image::blob_info_cache_text(entries);
+  regauth::image::BlobInfo info;
+  info.compressed = {{"sha256:" + std::string(64, '1') + " gzip zlib 1.2.13 3",
+                      CompressedBlob{"sha256:" + std::string(64, '2'), 42}}};
+  info.locations = {regauth::image::manifest_location("localhost:5000", "team/app",
+                                                      "sha256:" + std::string(64, '3'))};
+  auto text = regauth::image::blob_info_cache_text(info);
   auto back = regauth::image::parse_blob_info_cache(text);
-  REQUIRE(back.size() == 1);
-  CHECK(back.begin()->second.digest == entries.begin()->second.digest);
-  CHECK(back.begin()->second.size == 42);
-  CHECK(regauth::image::parse_blob_info_cache("{not json").empty());
-  CHECK(regauth::image::parse_blob_info_cache("[]").empty());
+  REQUIRE(back.compressed.size() == 1);
+  CHECK(back.compressed.begin()->second.digest == info.compressed.begin()->second.digest);
+  CHECK(back.compressed.begin()->second.size == 42);
+  CHECK(back.locations ==
+        std::vector<std::string>{"localhost:5000/team/app@sha256:" + std::string(64, '3')});
+  CHECK(regauth::image::parse_blob_info_cache("{not json").compressed.empty());
+  CHECK(regauth::image::parse_blob_info_cache("[]").compressed.empty());
   CHECK(regauth::image::parse_blob_info_cache(
             R"({"version":1,"compressed":{"k":{"digest":"sha256:../../etc","size":1}}})")
-            .empty());
+            .compressed.empty());
+  auto bad_locations = regauth::image::parse_blob_info_cache(
+      R"({"version":1,"locations":["r/x@sha256:../../etc", 7, "@sha256:)" + std::string(64, 'a') +
+      R"(", "r/y@sha256:)" + std::string(64, 'a') + R"("]})");
+  CHECK(bad_locations.locations == std::vector<std::string>{"r/y@sha256:" + std::string(64, 'a')});
+}
+
+TEST_CASE("blob-info cache: the newest 2000 locations are kept", "[image][compression]") {
+  regauth::image::BlobInfo info;
+  for (int i = 0; i < 2005; ++i) {
+    auto hex = std::to_string(i);
+    info.locations.push_back("r/app" + hex + "@sha256:" + std::string(64, 'b'));
+  }
+  auto back = regauth::image::parse_blob_info_cache(regauth::image::blob_info_cache_text(info));
+  REQUIRE(back.locations.size() == 2000);
+  CHECK(back.locations.front() == info.locations[5]);
+  CHECK(back.locations.back() == info.locations.back());
 }
 
 TEST_CASE("blob-info cache: saved with mode 0600, found again by a new cache, a corrupt file is "
@@ -317,6 +337,14 @@ TEST_CASE("blob-info cache: saved with mode 0600, found again by a new cache, a 
   auto found = again.find("key");
   REQUIRE(found);
   CHECK(found->size == 7);
+  const std::string location = "r/app@sha256:" + std::string(64, 'e');
+  CHECK(!again.knows_location(location));
+  again.record_location(location);
+  CHECK(again.knows_location(location));
+  again.save();
+  regauth::image::BlobInfoCache third(path);
+  CHECK(third.knows_location(location));
+  CHECK(third.find("key")); // the compressed entries were kept beside it
   std::filesystem::remove_all(folder);
 }
 
