@@ -35,7 +35,40 @@ Authenticator::Authenticator(http::HttpClient& client, std::string registry_host
                              std::optional<credentials::Credentials> credentials,
                              AuthOptions options)
     : m_client(client), m_registry_host(std::move(registry_host)),
-      m_credentials(std::move(credentials)), m_options(std::move(options)) {}
+      m_credentials(std::move(credentials)), m_options(std::move(options)) {
+  if (m_options.remembered) {
+    const std::string& base = m_options.remembered->base_url;
+    if (base == "https://" + m_registry_host ||
+        (m_options.may_use_http && base == "http://" + m_registry_host)) {
+      m_base_url = base;
+      m_challenge = m_options.remembered->challenge;
+      m_assumed = true;
+    }
+  }
+}
+
+void Authenticator::forget_assumed() {
+  if (!m_assumed) {
+    return;
+  }
+  m_assumed = false;
+  m_base_url.clear();
+  m_challenge.reset();
+  m_tokens.clear();
+}
+
+bool Authenticator::authorizes_at_once(const std::vector<Scope>& scopes) const {
+  if (m_base_url.empty()) {
+    return false;
+  }
+  if (!m_challenge || m_challenge->scheme == "basic" ||
+      (m_credentials && !m_credentials->registry_token.empty())) {
+    return true;
+  }
+  auto cached = m_tokens.find(scope_key(scopes));
+  return cached != m_tokens.end() &&
+         cached->second.expires_at - k_renew_margin > std::chrono::system_clock::now();
+}
 
 Result<void> Authenticator::ping() {
   // A ping that fails the way a busy or flaky server fails (a reset or refused connection on
@@ -200,6 +233,10 @@ Result<LoginProof> Authenticator::login() {
 }
 
 void Authenticator::invalidate() {
+  if (m_assumed) {
+    forget_assumed(); // a refusal of what the remembered challenge led to: ask the registry
+    return;
+  }
   bool basic = m_challenge && m_challenge->scheme == "basic";
   // Fresh: fetched just now to replace a token that a 401 had dropped.
   bool fresh_refused =
@@ -271,6 +308,11 @@ Result<std::optional<std::string>> Authenticator::authorization(const std::vecto
       if (*renewed) {
         token = token_for(scopes, false);
       }
+    }
+    if (!token && m_assumed && token.error().kind != ErrorKind::interrupted) {
+      // A realm remembered from an earlier command may be out of date: ask the registry.
+      forget_assumed();
+      return authorization(scopes);
     }
     if (!token) {
       return token.error();

@@ -40,6 +40,26 @@ std::optional<Challenge> SharedAuthenticator::challenge() const {
   return m_authenticator.challenge();
 }
 
+bool SharedAuthenticator::assumed() const {
+  std::lock_guard lock(m_mutex);
+  return m_authenticator.assumed();
+}
+
+void SharedAuthenticator::forget_assumed() {
+  std::lock_guard lock(m_mutex);
+  m_authenticator.forget_assumed();
+}
+
+void SharedAuthenticator::confirm() {
+  std::lock_guard lock(m_mutex);
+  m_authenticator.confirm();
+}
+
+bool SharedAuthenticator::authorizes_at_once(const std::vector<Scope>& scopes) const {
+  std::lock_guard lock(m_mutex);
+  return m_authenticator.authorizes_at_once(scopes);
+}
+
 bool SharedAuthenticator::renews_credentials() const {
   std::lock_guard lock(m_mutex);
   return m_authenticator.renews_credentials();

@@ -26,6 +26,8 @@ constexpr std::uint64_t k_max_file = 4U * 1024U * 1024U;
 constexpr std::size_t k_max_entries = 4000;
 // About 150 bytes a location.
 constexpr std::size_t k_max_locations = 2000;
+constexpr std::size_t k_max_registries = 200;
+constexpr std::size_t k_max_challenge = 4096;
 
 bool write_all(int fd, std::string_view bytes) {
   while (!bytes.empty()) {
@@ -79,6 +81,26 @@ BlobInfo parse_blob_info_cache(std::string_view text) {
       }
     }
   }
+  auto registries = document.find("registries");
+  if (registries != document.end() && registries->is_object()) {
+    for (const auto& [host, value] : registries->items()) {
+      if (!value.is_object() || host.empty()) {
+        continue;
+      }
+      auto base = value.find("base");
+      auto challenge = value.find("challenge");
+      if (base == value.end() || !base->is_string() || challenge == value.end() ||
+          !challenge->is_string() ||
+          challenge->get_ref<const std::string&>().size() > k_max_challenge) {
+        continue;
+      }
+      const auto& base_url = base->get_ref<const std::string&>();
+      if (base_url != "https://" + host && base_url != "http://" + host) {
+        continue; // only ever the registry's own origin
+      }
+      info.registries[host] = RegistryAnswer{base_url, challenge->get<std::string>()};
+    }
+  }
   return info;
 }
 
@@ -99,8 +121,21 @@ std::string blob_info_cache_text(const BlobInfo& info) {
   for (std::size_t i = first; i < info.locations.size(); ++i) {
     locations.push_back(info.locations[i]);
   }
-  return nlohmann::json{{"version", k_format}, {"compressed", list}, {"locations", locations}}.dump(
-             1) +
+  nlohmann::json registries = nlohmann::json::object();
+  std::size_t skip_registries =
+      info.registries.size() > k_max_registries ? info.registries.size() - k_max_registries : 0;
+  for (const auto& [host, answer] : info.registries) {
+    if (skip_registries > 0) {
+      --skip_registries;
+      continue;
+    }
+    registries[host] = {{"base", answer.base_url}, {"challenge", answer.challenge}};
+  }
+  return nlohmann::json{{"version", k_format},
+                        {"compressed", list},
+                        {"locations", locations},
+                        {"registries", registries}}
+             .dump(1) +
          "\n";
 }
 
@@ -179,6 +214,23 @@ void BlobInfoCache::record_location(const std::string& location) {
   m_added_locations.push_back(location);
 }
 
+std::optional<RegistryAnswer> BlobInfoCache::find_registry(const std::string& host) {
+  std::lock_guard lock(m_mutex);
+  load_locked();
+  if (auto added = m_added_registries.find(host); added != m_added_registries.end()) {
+    return added->second;
+  }
+  if (auto found = m_info.registries.find(host); found != m_info.registries.end()) {
+    return found->second;
+  }
+  return std::nullopt;
+}
+
+void BlobInfoCache::record_registry(const std::string& host, const RegistryAnswer& answer) {
+  std::lock_guard lock(m_mutex);
+  m_added_registries[host] = answer;
+}
+
 void BlobInfoCache::record(const std::string& key, const CompressedBlob& blob) {
   std::lock_guard lock(m_mutex);
   m_added[key] = blob;
@@ -186,7 +238,8 @@ void BlobInfoCache::record(const std::string& key, const CompressedBlob& blob) {
 
 void BlobInfoCache::save() {
   std::lock_guard lock(m_mutex);
-  if (m_path.empty() || (m_added.empty() && m_added_locations.empty())) {
+  if (m_path.empty() ||
+      (m_added.empty() && m_added_locations.empty() && m_added_registries.empty())) {
     return;
   }
   fs::path path(m_path);
@@ -210,6 +263,9 @@ void BlobInfoCache::save() {
     std::erase(m_info.locations, location);
     m_info.locations.push_back(location);
   }
+  for (const auto& [host, answer] : m_added_registries) {
+    m_info.registries[host] = answer;
+  }
   std::string temp = m_path + ".tmp" + std::to_string(::getpid());
   UniqueFd out(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (out.get() < 0) {
@@ -222,6 +278,7 @@ void BlobInfoCache::save() {
   }
   m_added.clear();
   m_added_locations.clear();
+  m_added_registries.clear();
 }
 
 } // namespace regauth::image

@@ -50,6 +50,23 @@ Error Pusher::gate_refusal(const registry::Refusal& refusal, const Error& error)
 }
 
 Result<void> Pusher::run_gate(const std::string& probe_digest, const image::Manifest* top) {
+  auto& authenticator = m_session.authenticator();
+  bool answered = false;
+  auto passed = gate_once(probe_digest, top, answered);
+  if (!passed && answered && authenticator.assumed()) {
+    // The registry refused what the challenge remembered from an earlier command led to: it may
+    // be out of date (a registry that moved to a token server). Ask it, and try once more.
+    authenticator.forget_assumed();
+    passed = gate_once(probe_digest, top, answered);
+  }
+  if (passed) {
+    authenticator.confirm();
+  }
+  return passed;
+}
+
+Result<void> Pusher::gate_once(const std::string& probe_digest, const image::Manifest* top,
+                               bool& answered) {
   // Steps: ping, a token for pull+push (anonymous without credentials), one upload session.
   // Token servers grant any subset they like, so only the registry's answer proves push rights.
   //
@@ -59,7 +76,8 @@ Result<void> Pusher::run_gate(const std::string& probe_digest, const image::Mani
   // two threads:
   // - `warm` opens that connection at once with a GET /v2/ (as the ping does, no credentials;
   //   its answer is not used), so that connecting and the TLS handshake overlap the ping and the
-  //   token;
+  //   token; not when the Authorization value is known without a request (a remembered
+  //   challenge): the HEAD then opens the connection itself;
   // - `lookup` starts once the Authorization value is known and gets it by copy, waits for
   //   `warm`, and sends the HEAD on the open connection, beside the gate's POST. It never calls
   //   the Authenticator, whose client the gate is using meanwhile.
@@ -69,12 +87,13 @@ Result<void> Pusher::run_gate(const std::string& probe_digest, const image::Mani
   // goes the long way.
   m_existing_digest.clear();
   const bool beside = top != nullptr && m_policy.lookup_beside_gate;
+  const bool at_once = m_session.authenticator().authorizes_at_once(scopes());
   std::unique_ptr<registry::ClientStack> lookup_stack;
   std::jthread warm;
   if (beside) {
-    warm = std::jthread([this, &lookup_stack] {
+    warm = std::jthread([this, &lookup_stack, at_once] {
       lookup_stack = m_session.connect(scopes());
-      if (m_policy.early_base) {
+      if (m_policy.early_base && !at_once) {
         http::Request ping;
         ping.url = *m_policy.early_base + "/v2/";
         ping.timeout = registry::k_lookup_timeout;
@@ -115,6 +134,7 @@ Result<void> Pusher::run_gate(const std::string& probe_digest, const image::Mani
       }
     });
   }
+  answered = true; // what fails from here on is the registry's answer to the gate
   auto passed = open_gate(probe_digest);
   if (lookup.joinable()) {
     lookup.join();

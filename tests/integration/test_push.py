@@ -82,13 +82,12 @@ def test_push_to_htpasswd_registry_over_tls(run_regauth, tls_htpasswd_registry, 
     assert "tls/app" in tls_htpasswd_registry.manifests_on_disk()
 
 
-def test_repush_over_tls_is_one_round_of_requests_after_the_ping(run_regauth,
-                                                                tls_htpasswd_registry, test_ca,
-                                                                config_dir, tmp_path):
-    # A re-push over TLS: the Authenticator's ping and, on a second connection at the same time,
-    # the lookup's warm-up ping; then, once the credentials are known, the gate's POST (its
-    # mount probe finds the config: 201) and the HEAD of the tag side by side. Four requests,
-    # none per layer, two connections: the shape of a login (bench/latency: 3.5 round trips).
+def test_repush_over_tls_is_one_round_of_requests(run_regauth, tls_htpasswd_registry, test_ca,
+                                                  config_dir, tmp_path):
+    # A re-push over TLS from the machine that pushed: the registry's challenge is remembered
+    # from the first push (no ping), and the cache says where the manifest went, so the gate's
+    # POST (its mount probe finds the config: 201) and the HEAD of the tag go side by side at
+    # once, each on its own connection. Two requests, none per layer.
     make_oci_layout(str(tmp_path / "oci"), layer_sizes=[10_000, 12_000, 14_000])
     port = tls_htpasswd_registry.port
     name = f"registry.test:{port}"
@@ -103,8 +102,7 @@ def test_repush_over_tls_is_one_round_of_requests_after_the_ping(run_regauth,
     assert result.stdout.count("Layer already exists") == 4
     served = tls_htpasswd_registry.requests()
     assert sorted((r.method, r.path.split("/")[-2], r.status) for r in served) == [
-        ("GET", "v2", 401), ("GET", "v2", 401), ("HEAD", "manifests", 200),
-        ("POST", "uploads", 201)]
+        ("HEAD", "manifests", 200), ("POST", "uploads", 201)]
 
 
 def test_push_to_htpasswd_registry_over_http(run_regauth, htpasswd_registry, config_dir,
@@ -204,9 +202,9 @@ def test_repush_sends_nothing_when_the_tag_names_the_manifest(run_regauth, token
     assert sorted((r.method, r.status) for r in served if r.path != "/v2/") == [
         ("HEAD", 200), ("POST", 201)]
     assert [r.path for r in served if r.method == "HEAD"] == ["/v2/team/again/manifests/1"]
-    # and the ping (the lookup's https warm-up ping never reaches this plain-HTTP registry):
-    # no blob is asked about but the gate's probe
-    assert [(r.method, r.path) for r in served if r.path == "/v2/"] == [("GET", "/v2/")]
+    # and no ping (the registry's challenge is remembered from the first push): no blob is
+    # asked about but the gate's probe
+    assert [(r.method, r.path) for r in served if r.path == "/v2/"] == []
     assert len(blob_requests(served)) == 1
     again = push(run_regauth, config_dir, str(tmp_path / "oci"), ref, "--format", "json")
     assert again.returncode == 0, again.stderr
@@ -237,6 +235,57 @@ def test_repush_without_the_cache_looks_the_tag_up_after_the_gate(run_regauth, t
     saved = json.loads((tmp_path / "empty-cache" / "regauth" / "blob-info.json").read_text())
     digest = [json.loads(line) for line in result.stdout.splitlines()][-1]["digest"]
     assert saved["locations"] == [f"{token_registry.hostport}/team/cold@{digest}"]
+
+
+def cache_file(run_regauth) -> str:
+    return os.path.join(run_regauth.home, ".cache", "regauth", "blob-info.json")
+
+
+def remember(run_regauth, registry, challenge: str) -> None:
+    """Writes a cache that says `registry` answered its last ping with `challenge`."""
+    os.makedirs(os.path.dirname(cache_file(run_regauth)), exist_ok=True)
+    with open(cache_file(run_regauth), "w") as out:
+        json.dump({"version": 1, "registries": {registry.hostport: {
+            "base": f"http://{registry.hostport}", "challenge": challenge}}}, out)
+
+
+def test_a_remembered_challenge_saves_the_ping_and_a_stale_one_is_asked_again(
+        run_regauth, token_registry, config_dir, tmp_path):
+    make_oci_layout(str(tmp_path / "oci"), layer_sizes=[20_000])
+    assert login(run_regauth, config_dir, token_registry.hostport, *ALICE).returncode == 0
+    # Out of date: the registry asked for Basic once, it now sends to a token server.
+    remember(run_regauth, token_registry, 'Basic realm="old"')
+    token_registry.clear_requests()
+    ref = f"{token_registry.hostport}/team/stale:1"
+    first = push(run_regauth, config_dir, str(tmp_path / "oci"), ref)
+    assert first.returncode == 0, first.stderr
+    served = [(r.method, r.path.split("/")[-2], r.status) for r in token_registry.requests()]
+    # Basic went to the registry itself (the origin that asked for it), was refused, and the
+    # push asked again: the ping, then the gate with a token.
+    assert served[:3] == [("POST", "uploads", 401), ("GET", "v2", 401), ("POST", "uploads", 202)]
+    saved = json.load(open(cache_file(run_regauth)))["registries"][token_registry.hostport]
+    assert saved["base"] == f"http://{token_registry.hostport}"
+    assert saved["challenge"].startswith("bearer realm=")
+    # The next push takes the new challenge: a token, then the gate, no ping.
+    token_registry.clear_requests()
+    second = push(run_regauth, config_dir, str(tmp_path / "oci"), ref.replace(":1", ":2"))
+    assert second.returncode == 0, second.stderr
+    assert [r.path for r in token_registry.requests() if r.path == "/v2/"] == []
+
+
+def test_a_wrong_password_with_a_remembered_challenge_is_refused_before_any_transfer(
+        run_regauth, htpasswd_registry, config_dir, tmp_path):
+    make_oci_layout(str(tmp_path / "oci"), layer_sizes=[20_000])
+    stored_inline(config_dir, htpasswd_registry, "alice", "wrong")
+    remember(run_regauth, htpasswd_registry, 'Basic realm="Registry Realm"')
+    result = push(run_regauth, config_dir, str(tmp_path / "oci"),
+                  f"{htpasswd_registry.hostport}/team/app:1")
+    assert result.returncode == 5, result.stderr
+    assert "unauthorized" in result.stderr
+    # The refused gate, the ping that confirms the challenge, the gate again: refused.
+    assert [(r.method, r.path.split("/")[-2], r.status) for r in htpasswd_registry.requests()] \
+        == [("POST", "uploads", 401), ("GET", "v2", 401), ("POST", "uploads", 401)]
+    assert_nothing_written(htpasswd_registry)
 
 
 def test_push_to_a_new_tag_sends_no_blob_bytes(run_regauth, token_registry, config_dir, tmp_path):
@@ -509,7 +558,8 @@ def test_a_new_blob_costs_two_requests_and_a_present_one_one(run_regauth, token_
     assert len(present) == 3 and len(uploads) == 4
     assert len(served) == 3 + 2 * 4
     assert not [r for r in served if r.method == "HEAD"]
-    assert len(token_registry.requests()) == len(served) + 2  # the ping, the manifest PUT
+    # and the manifest PUT: no ping, the registry's challenge is remembered from the first push
+    assert len(token_registry.requests()) == len(served) + 1
     assert inspect_raw(token_registry, f"team/counted@{new['digest']}")
 
 

@@ -33,6 +33,15 @@ struct RenewedCredentials {
 };
 using CredentialsRenewal = std::function<Result<std::optional<RenewedCredentials>>()>;
 
+// What an earlier command's ping found at a registry: where it answered and its challenge
+// (nullopt: it asked for no authentication). Taken instead of a ping, it lets the first request
+// carry credentials for the protection space that the same origin asked them for before
+// (RFC 7617 section 2.2), one round trip sooner.
+struct RememberedChallenge {
+  std::string base_url; // "https://host[:port]" (http only where AuthOptions::may_use_http)
+  std::optional<Challenge> challenge;
+};
+
 struct AuthOptions {
   std::vector<std::string> trusted_realms; // hosts allowed as token realms anyway
   std::string client_id = "regauth";
@@ -43,6 +52,9 @@ struct AuthOptions {
   CredentialsRenewal renew_credentials;
   // Waits between ping rounds and token retries; nullptr: http::real_clock().
   http::Clock* clock = nullptr;
+  // Taken as the ping's answer until the registry refuses something (see assumed()); ignored
+  // when its base is not this registry's.
+  std::optional<RememberedChallenge> remembered;
 };
 
 struct LoginProof {
@@ -77,6 +89,17 @@ public:
   // fetches new ones first.
   void invalidate();
 
+  // True while the challenge is AuthOptions::remembered, not yet confirmed by an answer of the
+  // registry's to a request that carried its credentials.
+  [[nodiscard]] bool assumed() const { return m_assumed; }
+  // After a refusal while assumed(): forgets the remembered challenge (and tokens), so that the
+  // next authorization() pings. Nothing when the challenge was not assumed.
+  void forget_assumed();
+  // The registry accepted what the remembered challenge led to: it is no longer assumed.
+  void confirm() { m_assumed = false; }
+  // Whether authorization(scopes) would answer without sending a request.
+  [[nodiscard]] bool authorizes_at_once(const std::vector<Scope>& scopes) const;
+
   // True when refused credentials can be replaced (AuthOptions::renew_credentials).
   [[nodiscard]] bool renews_credentials() const {
     return static_cast<bool>(m_options.renew_credentials);
@@ -101,6 +124,7 @@ private:
   bool m_renew_next = false;
   bool m_invalidated = false;
   bool m_fetched_after_invalidate = false;
+  bool m_assumed = false;
 };
 
 } // namespace regauth::auth

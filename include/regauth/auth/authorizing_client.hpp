@@ -34,6 +34,11 @@ public:
   void renew_after_401(const std::vector<Scope>& scopes, const std::optional<std::string>& sent);
   // Authenticator::challenge, copied.
   [[nodiscard]] std::optional<Challenge> challenge() const;
+  // Authenticator::assumed, forget_assumed, confirm and authorizes_at_once.
+  [[nodiscard]] bool assumed() const;
+  void forget_assumed();
+  void confirm();
+  [[nodiscard]] bool authorizes_at_once(const std::vector<Scope>& scopes) const;
   // Whether a refused fresh token can be followed by new credentials (AuthOptions).
   [[nodiscard]] bool renews_credentials() const;
   // "https://host[:port]" after ping, "" before.

@@ -96,6 +96,10 @@ public:
                           image::LayerCompression* on_upload = nullptr);
 
 private:
+  // One attempt at the gate; `answered` says whether it got as far as the registry's answer to
+  // the gate's request (run_gate tries again when that refused a remembered challenge).
+  Result<void> gate_once(const std::string& probe_digest, const image::Manifest* top,
+                         bool& answered);
   // The gate's upload session request (see run_gate).
   Result<void> open_gate(const std::string& probe_digest);
   // Runs `plan` on its jobs, counting into `result`. Fails with the first step's error; every

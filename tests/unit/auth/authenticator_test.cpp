@@ -682,3 +682,111 @@ TEST_CASE("authenticator: a token server refusing the credentials gets renewed o
     CHECK_THAT(denied.error().message, Catch::Contains("invalid_grant"));
   }
 }
+
+namespace {
+
+regauth::auth::Challenge challenge_of(const std::string& header) {
+  auto parsed = regauth::auth::parse_challenges(header);
+  REQUIRE(parsed);
+  auto chosen = regauth::auth::choose_challenge(*parsed);
+  REQUIRE(chosen);
+  return *chosen;
+}
+
+} // namespace
+
+TEST_CASE("authenticator: a remembered Basic challenge is taken instead of a ping until refused",
+          "[auth]") {
+  FakeHttpClient client;
+  client.on("GET", k_ping, bearer_challenge());
+  client.on("GET", k_realm, token_response("T1"));
+  AuthOptions options;
+  options.remembered = regauth::auth::RememberedChallenge{
+      k_registry, challenge_of("Basic realm=\"Registry Realm\"")};
+  Authenticator authenticator(client, "r.example", k_alice, options);
+  auto scopes = std::vector{repository_scope("app", {"pull", "push"})};
+  CHECK(authenticator.assumed());
+  CHECK(authenticator.authorizes_at_once(scopes));
+  auto basic = authenticator.authorization(scopes);
+  REQUIRE(basic);
+  CHECK(**basic == "Basic " + base64_encode("alice:alicepw"));
+  CHECK(authenticator.base_url() == k_registry);
+  CHECK(client.requests().empty()); // no ping
+
+  // The registry refused what it led to (it moved to a token server): ask it again.
+  authenticator.invalidate();
+  CHECK_FALSE(authenticator.assumed());
+  CHECK_FALSE(authenticator.authorizes_at_once(scopes));
+  auto bearer = authenticator.authorization(scopes);
+  REQUIRE(bearer);
+  CHECK(**bearer == "Bearer T1");
+  CHECK(client.requests_to(k_ping).size() == 1);
+}
+
+TEST_CASE("authenticator: a confirmed remembered challenge is kept after a refusal", "[auth]") {
+  FakeHttpClient client;
+  AuthOptions options;
+  options.remembered = regauth::auth::RememberedChallenge{k_registry, std::nullopt};
+  Authenticator authenticator(client, "r.example", k_alice, options);
+  authenticator.confirm();
+  CHECK_FALSE(authenticator.assumed());
+  authenticator.forget_assumed(); // nothing to forget
+  auto none = authenticator.authorization({});
+  REQUIRE(none);
+  CHECK_FALSE(*none); // the registry asked for no authentication
+  CHECK(client.requests().empty());
+}
+
+TEST_CASE("authenticator: a remembered challenge for another origin or plain HTTP is ignored",
+          "[auth]") {
+  for (const std::string base : {"https://evil.example", "http://r.example",
+                                 "https://r.example:444", "https://r.example/"}) {
+    FakeHttpClient client;
+    client.on("GET", k_ping, basic_challenge());
+    AuthOptions options;
+    options.remembered = regauth::auth::RememberedChallenge{base, std::nullopt};
+    Authenticator authenticator(client, "r.example", k_alice, options);
+    CHECK_FALSE(authenticator.assumed());
+    auto value = authenticator.authorization({});
+    REQUIRE(value);
+    CHECK(**value == "Basic " + base64_encode("alice:alicepw"));
+    CHECK(client.requests_to(k_ping).size() == 1);
+  }
+}
+
+TEST_CASE("authenticator: a remembered Bearer challenge fetches its token without a ping",
+          "[auth]") {
+  FakeHttpClient client;
+  client.on("GET", k_realm, token_response("T1"));
+  AuthOptions options;
+  options.remembered = regauth::auth::RememberedChallenge{
+      k_registry, challenge_of("Bearer realm=\"" + k_realm + "\",service=\"r.example\"")};
+  Authenticator authenticator(client, "r.example", k_alice, options);
+  auto scopes = std::vector{repository_scope("app", {"pull"})};
+  CHECK_FALSE(authenticator.authorizes_at_once(scopes)); // a token is one request away
+  auto value = authenticator.authorization(scopes);
+  REQUIRE(value);
+  CHECK(**value == "Bearer T1");
+  CHECK(authenticator.authorizes_at_once(scopes));
+  CHECK(client.requests_to(k_ping).empty());
+  REQUIRE(client.requests_to(k_realm).size() == 1);
+}
+
+TEST_CASE("authenticator: a remembered realm that fails is forgotten and the registry asked",
+          "[auth]") {
+  const std::string old_realm = "https://r.example/old-token";
+  FakeHttpClient client;
+  client.on("GET", old_realm, make_response(404, "gone"));
+  client.on("GET", k_ping, bearer_challenge());
+  client.on("GET", k_realm, token_response("T1"));
+  AuthOptions options;
+  options.remembered = regauth::auth::RememberedChallenge{
+      k_registry, challenge_of("Bearer realm=\"" + old_realm + "\",service=\"r.example\"")};
+  Authenticator authenticator(client, "r.example", k_alice, options);
+  auto value = authenticator.authorization({repository_scope("app", {"pull"})});
+  REQUIRE(value);
+  CHECK(**value == "Bearer T1");
+  CHECK_FALSE(authenticator.assumed());
+  CHECK(client.requests_to(old_realm).size() == 1);
+  CHECK(client.requests_to(k_ping).size() == 1);
+}

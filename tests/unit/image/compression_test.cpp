@@ -303,6 +303,23 @@ TEST_CASE("blob-info cache: entries round-trip; corrupt text and bad digests are
   CHECK(bad_locations.locations == std::vector<std::string>{"r/y@sha256:" + std::string(64, 'a')});
 }
 
+TEST_CASE("blob-info cache: registries round-trip; a base that is not the host's origin is "
+          "dropped",
+          "[image][compression]") {
+  regauth::image::BlobInfo info;
+  info.registries["r.example:5000"] = {"https://r.example:5000", "basic realm=\"x\""};
+  info.registries["local:1"] = {"http://local:1", ""};
+  auto back = regauth::image::parse_blob_info_cache(regauth::image::blob_info_cache_text(info));
+  CHECK(back.registries == info.registries);
+  auto hostile = regauth::image::parse_blob_info_cache(
+      R"({"version":1,"registries":{"r.example":{"base":"https://evil.example","challenge":""},)"
+      R"("s.example":{"base":"https://s.example/path","challenge":""},)"
+      R"("t.example":{"base":"https://t.example","challenge":7},)"
+      R"("u.example":{"base":"https://u.example","challenge":"basic"}}})");
+  REQUIRE(hostile.registries.size() == 1);
+  CHECK(hostile.registries.begin()->first == "u.example");
+}
+
 TEST_CASE("blob-info cache: the newest 2000 locations are kept", "[image][compression]") {
   regauth::image::BlobInfo info;
   for (int i = 0; i < 2005; ++i) {
