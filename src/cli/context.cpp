@@ -206,4 +206,35 @@ std::string json_line(const nlohmann::json& value) {
   return value.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
 }
 
+std::optional<auth::RememberedChallenge> remembered_challenge(image::BlobInfoCache& cache,
+                                                              const std::string& host) {
+  auto answer = cache.find_registry(host);
+  if (!answer) {
+    return std::nullopt;
+  }
+  auth::RememberedChallenge remembered{answer->base_url, std::nullopt};
+  if (!answer->challenge.empty()) {
+    auto parsed = auth::parse_challenges(answer->challenge);
+    if (!parsed) {
+      return std::nullopt;
+    }
+    auto chosen = auth::choose_challenge(*parsed);
+    if (!chosen) {
+      return std::nullopt;
+    }
+    remembered.challenge = std::move(*chosen);
+  }
+  return remembered;
+}
+
+void remember_challenge(image::BlobInfoCache& cache, const std::string& host,
+                        const auth::SharedAuthenticator& authenticator) {
+  auto challenge = authenticator.challenge();
+  image::RegistryAnswer answer{authenticator.base_url(),
+                               challenge ? auth::to_header(*challenge) : std::string()};
+  if (!answer.base_url.empty() && cache.find_registry(host) != answer) {
+    cache.record_registry(host, answer);
+  }
+}
+
 } // namespace regauth::cli

@@ -187,6 +187,14 @@ int run_login(const LoginOptions& options, Context& context) {
       chosen, context.auth_options(*transport, host));
   auto& authenticator = session->authenticator();
   auto proof = authenticator.login();
+  if (proof && proof->verified) {
+    // The challenge that the login just answered: the next push from this machine need not
+    // ping (image::BlobInfoCache, where push keeps it too). Only ever a cache: no failure here
+    // is the login's.
+    image::BlobInfoCache cache(image::default_blob_info_cache_path());
+    remember_challenge(cache, host, authenticator);
+    cache.save();
+  }
   if (!proof) {
     Error error = proof.error();
     std::string login_command =

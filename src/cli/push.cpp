@@ -380,24 +380,6 @@ Result<std::optional<credentials::Credentials>> one_time_credentials(const PushO
   return std::optional<credentials::Credentials>(std::move(given));
 }
 
-// The registry's answer to an earlier ping, as the Authenticator takes it; nullopt when the
-// cache holds a challenge that does not parse (the push then pings).
-std::optional<auth::RememberedChallenge> remembered_challenge(const image::RegistryAnswer& answer) {
-  auth::RememberedChallenge remembered{answer.base_url, std::nullopt};
-  if (!answer.challenge.empty()) {
-    auto parsed = auth::parse_challenges(answer.challenge);
-    if (!parsed) {
-      return std::nullopt;
-    }
-    auto chosen = auth::choose_challenge(*parsed);
-    if (!chosen) {
-      return std::nullopt;
-    }
-    remembered.challenge = std::move(*chosen);
-  }
-  return remembered;
-}
-
 } // namespace
 
 int run_push(const PushOptions& options, Context& context) {
@@ -520,10 +502,7 @@ int run_push(const PushOptions& options, Context& context) {
   }
   // How the registry answered the ping of an earlier push from this machine: taken as this
   // push's ping (the gate asks again when the registry refuses what it led to).
-  const auto remembered = cache.find_registry(target->registry);
-  if (remembered) {
-    auth_options.remembered = remembered_challenge(*remembered);
-  }
+  auth_options.remembered = remembered_challenge(cache, target->registry);
   auto session = registry::make_registry_session(
       [&context, transport] { return context.services.make_http_client(transport); },
       target->registry, credentials, auth_options);
@@ -618,13 +597,7 @@ int run_push(const PushOptions& options, Context& context) {
   auto result = pusher.push(*source, on_upload.get());
   view.finish();
   if (result) {
-    auto& authenticator = session->authenticator();
-    auto challenge = authenticator.challenge();
-    image::RegistryAnswer answer{authenticator.base_url(),
-                                 challenge ? auth::to_header(*challenge) : std::string()};
-    if (!answer.base_url.empty() && remembered != answer) {
-      cache.record_registry(target->registry, answer);
-    }
+    remember_challenge(cache, target->registry, session->authenticator());
     // Where this manifest now is: a re-push from this machine looks its tag up beside the gate.
     auto location = image::manifest_location(target->registry, target->repository, result->digest);
     if (!cache.knows_location(location)) {

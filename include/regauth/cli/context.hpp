@@ -2,10 +2,12 @@
 #pragma once
 
 #include "regauth/auth/authenticator.hpp"
+#include "regauth/auth/authorizing_client.hpp"
 #include "regauth/cli/app.hpp"
 #include "regauth/config/config_store.hpp"
 #include "regauth/credentials/keychain.hpp"
 #include "regauth/http/transport.hpp"
+#include "regauth/image/blob_info_cache.hpp"
 #include "regauth/registry/reference.hpp"
 #include "regauth/util/terminal_text.hpp"
 
@@ -69,6 +71,16 @@ struct Context {
   // Prints a warning line: "WARNING: ..." on err, escaped for the terminal.
   void warn(const std::string& message) const;
 };
+
+// How `host` answered the ping of the last push or login from this machine (the blob-info
+// cache), as the Authenticator takes it instead of a ping; nullopt when the cache holds none
+// that parses.
+std::optional<auth::RememberedChallenge> remembered_challenge(image::BlobInfoCache& cache,
+                                                              const std::string& host);
+// Records in `cache` (until its save()) how `host` answered this command's ping, when that
+// differs from what the cache holds.
+void remember_challenge(image::BlobInfoCache& cache, const std::string& host,
+                        const auth::SharedAuthenticator& authenticator);
 
 // Prints "regauth: error: <message>" (escaped for the terminal, capped at 2000 bytes) and
 // returns the exit code for the error.
