@@ -271,7 +271,9 @@ void BlobInfoCache::save() {
   if (out.get() < 0) {
     return;
   }
-  if (!write_all(out.get(), blob_info_cache_text(m_info)) || ::fsync(out.get()) != 0 ||
+  // No fsync: a cache that a crash leaves empty or torn is ignored and written again, and a
+  // push should not wait on the disk for it.
+  if (!write_all(out.get(), blob_info_cache_text(m_info)) ||
       ::rename(temp.c_str(), m_path.c_str()) != 0) {
     ::unlink(temp.c_str());
     return;

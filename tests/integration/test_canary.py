@@ -66,7 +66,9 @@ def test_canary_never_leaks(run_regauth, htpasswd_registry, token_registry, conf
     run(["push", "--check", "x", f"{basic}/a/b:1"])
     run(["push", "--check", "x", f"{token}/a/b:1"])
     run(["push", "/nonexistent", f"{token}/a/b:1"])
-    run(["login", "-u", "alice", "--password-stdin", "spy.example"], CANARY_PASSWORD + "\n")
+    # spy.example resolves to loopback, where nothing listens: no DNS query leaves the machine
+    run(["--resolve", "spy.example:443:127.0.0.1", "login", "-u", "alice", "--password-stdin",
+         "spy.example"], CANARY_PASSWORD + "\n")
     run(["logout", "spy.example"])
     run(["logout", basic])
     run(["logout", "--all"])
