@@ -10,6 +10,7 @@ import os
 import random
 import stat
 import subprocess
+import urllib.parse
 import zlib
 
 import pytest
@@ -395,3 +396,63 @@ def test_a_compressed_layer_is_shown_by_its_diff_id_on_a_push_and_a_re_push(
     layers = {d.split(":")[1][:12] for d in info["diff_ids"]}
     assert layers <= shown[0], shown
     assert layers <= shown[1], shown
+
+
+def test_a_digest_reference_must_name_the_compressed_image(run_regauth, token_registry,
+                                                            config_dir, tmp_path, archive):
+    # With --compression and a @digest reference, the manifest regauth puts is the rewritten
+    # one: a digest that names the uncompressed image is refused before the manifest is put.
+    path, _ = archive
+    assert login(run_regauth, config_dir, token_registry.hostport, *ALICE).returncode == 0
+    repo = f"{token_registry.hostport}/team/pinned"
+    wrong = "sha256:" + "0" * 64
+    refused = push(run_regauth, config_dir, tmp_path / "cache", f"docker-archive:{path}",
+                   f"{repo}@{wrong}", "--compression", "gzip")
+    assert refused.returncode == 2, refused.stderr
+    assert "once compressed, not " + wrong in refused.stderr
+    assert refused.stderr.count("regauth: error: ") == 1
+    assert "team/pinned" not in token_registry.manifests_on_disk()
+    # The digest the compressed image has (as a tag push reports it) is accepted.
+    tagged = push(run_regauth, config_dir, tmp_path / "cache", f"docker-archive:{path}",
+                  f"{repo}:1")
+    assert tagged.returncode == 0, tagged.stderr
+    digest = json.loads(tagged.stdout.splitlines()[-1])["digest"]
+    pinned = push(run_regauth, config_dir, tmp_path / "cache", f"docker-archive:{path}",
+                  f"{repo}@{digest}", "--compression", "gzip")
+    assert pinned.returncode == 0, pinned.stderr
+    assert json.loads(pinned.stdout.splitlines()[-1])["digest"] == digest
+
+
+def test_a_cached_layer_another_registry_lacks_is_compressed_again_beside_an_unknown_one(
+        run_regauth, token_registry, htpasswd_registry, config_dir, tmp_path, archive):
+    # The cache knows one layer's compressed digest (from a push to another registry) and not
+    # the other's: the known one is asked about, found missing, and compressed again as it is
+    # sent, to the same bytes; the unknown one is compressed as it is sent. Same image.
+    path, _ = archive
+    cache = tmp_path / "cache"
+    htpasswd_registry.clear_requests()
+    for registry in (token_registry, htpasswd_registry):
+        assert login(run_regauth, config_dir, registry.hostport, *ALICE).returncode == 0
+    first = push(run_regauth, config_dir, cache, f"docker-archive:{path}",
+                 f"{token_registry.hostport}/team/mixed:1")
+    assert first.returncode == 0, first.stderr
+    saved = json.loads((cache / "regauth" / "blob-info.json").read_text())
+    forgotten = sorted(saved["compressed"])[0]
+    del saved["compressed"][forgotten]
+    (cache / "regauth" / "blob-info.json").write_text(json.dumps(saved))
+    other = push(run_regauth, config_dir, cache, f"docker-archive:{path}",
+                 f"{htpasswd_registry.hostport}/team/mixed:1")
+    assert other.returncode == 0, other.stderr
+    compressed = events(other, "compressed")
+    assert [e["cached"] for e in compressed] == [False, False]  # both were compressed
+    known = next(iter(saved["compressed"].values()))["digest"]
+    probes = [urllib.parse.unquote(r.query) for r in htpasswd_registry.requests()
+              if r.method == "POST" and "mount=" in r.query]
+    assert [q for q in probes if known in q] and all(q.count("sha256:") == 1 for q in probes)
+    assert sorted(e["digest"] for e in compressed) == \
+        sorted(e["digest"] for e in events(first, "compressed"))
+    assert json.loads(other.stdout.splitlines()[-1])["digest"] == \
+        json.loads(first.stdout.splitlines()[-1])["digest"]
+    uploaded = {e["digest"] for e in events(other, "blob_uploaded")}
+    # both went up (the registry lacked them); events name a compressed layer by its diff_id
+    assert {e["diff_id"] for e in compressed} <= uploaded
