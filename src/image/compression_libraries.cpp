@@ -2,6 +2,7 @@
 
 #include "regauth/util/dynamic_library.hpp"
 
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <dlfcn.h>
@@ -23,14 +24,19 @@ LibZ load_libz() {
   return api; // the library stays loaded for the life of the process
 }
 
+// Every libdeflate function regauth calls (libdeflate_load_error checks each one).
+constexpr std::array<const char*, 5> k_libdeflate_symbols = {
+    "libdeflate_alloc_compressor", "libdeflate_deflate_compress",
+    "libdeflate_deflate_compress_bound", "libdeflate_free_compressor", "libdeflate_crc32"};
+
 LibDeflate load_libdeflate() {
   const DynamicLibrary library(k_libdeflate);
   LibDeflate api{};
-  library.resolve("libdeflate_alloc_compressor", api.alloc_compressor);
-  library.resolve("libdeflate_deflate_compress", api.deflate_compress);
-  library.resolve("libdeflate_deflate_compress_bound", api.deflate_compress_bound);
-  library.resolve("libdeflate_free_compressor", api.free_compressor);
-  library.resolve("libdeflate_crc32", api.crc32);
+  library.resolve(k_libdeflate_symbols[0], api.alloc_compressor);
+  library.resolve(k_libdeflate_symbols[1], api.deflate_compress);
+  library.resolve(k_libdeflate_symbols[2], api.deflate_compress_bound);
+  library.resolve(k_libdeflate_symbols[3], api.free_compressor);
+  library.resolve(k_libdeflate_symbols[4], api.crc32);
   return api;
 }
 
@@ -120,6 +126,11 @@ std::optional<std::string> libdeflate_load_error() {
       const char* detail = ::dlerror();
       return std::string("cannot load ") + k_libdeflate + ": " +
              (detail != nullptr ? detail : "unknown error");
+    }
+    for (const char* name : k_libdeflate_symbols) {
+      if (::dlsym(handle, name) == nullptr) { // a library of another version, or a stand-in
+        return std::string("cannot load ") + k_libdeflate + ": it has no " + name;
+      }
     }
     return std::nullopt; // the handle stays open for the life of the process
   }();

@@ -379,6 +379,30 @@ def test_gzip_without_libdeflate_is_a_one_line_io_error(run_regauth, token_regis
     assert "cannot load libdeflate.so.0: " in lines[0] and "file too short" in lines[0], lines[0]
 
 
+@pytest.mark.requires("cc")
+def test_a_libdeflate_without_a_function_regauth_calls_is_a_one_line_io_error(
+        run_regauth, token_registry, config_dir, tmp_path, archive):
+    # A stand-in that loads but lacks libdeflate_crc32 (another version, a broken install).
+    partial = tmp_path / "lib"
+    partial.mkdir()
+    (partial / "stub.c").write_text("void *libdeflate_alloc_compressor(int l) { return 0; }\n")
+    subprocess.run(["cc", "-shared", "-fPIC", "-Wl,-soname,libdeflate.so.0", "-o",
+                    str(partial / "libdeflate.so.0"), str(partial / "stub.c")], check=True,
+                   timeout=60)
+    path, _ = archive
+    assert login(run_regauth, config_dir, token_registry.hostport, *ALICE).returncode == 0
+    result = run_regauth(["--config", config_dir, "push", f"docker-archive:{path}",
+                          f"{token_registry.hostport}/team/partial:1"],
+                         env={"XDG_CACHE_HOME": str(tmp_path / "cache"),
+                              "LD_LIBRARY_PATH": str(partial)}, timeout=120)
+    assert result.returncode == 10, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("regauth: error: "), result.stderr
+    assert "cannot load libdeflate.so.0: it has no libdeflate_deflate_compress" in lines[0]
+    assert "nothing was published" in lines[0]
+    assert "team/partial" not in token_registry.manifests_on_disk()
+
+
 def test_a_compressed_layer_is_shown_by_its_diff_id_on_a_push_and_a_re_push(
         run_regauth, token_registry, config_dir, tmp_path, archive):
     """As `docker push` shows layers: by the short diff_id, whether the layer was compressed on
