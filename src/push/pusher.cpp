@@ -53,9 +53,11 @@ Result<void> Pusher::run_gate(const std::string& probe_digest, const image::Mani
   auto& authenticator = m_session.authenticator();
   bool answered = false;
   auto passed = gate_once(probe_digest, top, answered);
-  if (!passed && answered && authenticator.assumed()) {
+  if (!passed && answered && authenticator.assumed() && passed.error().kind != ErrorKind::network &&
+      passed.error().kind != ErrorKind::interrupted) {
     // The registry refused what the challenge remembered from an earlier command led to: it may
-    // be out of date (a registry that moved to a token server). Ask it, and try once more.
+    // be out of date (a registry that moved to a token server). Ask it, and try once more. Not
+    // after a network failure, which a ping would only meet again.
     authenticator.forget_assumed();
     passed = gate_once(probe_digest, top, answered);
   }
