@@ -40,6 +40,19 @@ bool write_all(int fd, std::string_view bytes) {
   return true;
 }
 
+// What this process recorded for `key`, else what the file held; nullopt when neither has it.
+template <typename Value>
+std::optional<Value> newest(const std::map<std::string, Value>& added,
+                            const std::map<std::string, Value>& saved, const std::string& key) {
+  if (auto found = added.find(key); found != added.end()) {
+    return found->second;
+  }
+  if (auto found = saved.find(key); found != saved.end()) {
+    return found->second;
+  }
+  return std::nullopt;
+}
+
 } // namespace
 
 BlobInfo parse_blob_info_cache(std::string_view text) {
@@ -191,13 +204,7 @@ void BlobInfoCache::load_locked() {
 std::optional<CompressedBlob> BlobInfoCache::find(const std::string& key) {
   std::lock_guard lock(m_mutex);
   load_locked();
-  if (auto added = m_added.find(key); added != m_added.end()) {
-    return added->second;
-  }
-  if (auto entry = m_info.compressed.find(key); entry != m_info.compressed.end()) {
-    return entry->second;
-  }
-  return std::nullopt;
+  return newest(m_added, m_info.compressed, key);
 }
 
 bool BlobInfoCache::knows_location(const std::string& location) {
@@ -217,13 +224,7 @@ void BlobInfoCache::record_location(const std::string& location) {
 std::optional<RegistryAnswer> BlobInfoCache::find_registry(const std::string& host) {
   std::lock_guard lock(m_mutex);
   load_locked();
-  if (auto added = m_added_registries.find(host); added != m_added_registries.end()) {
-    return added->second;
-  }
-  if (auto found = m_info.registries.find(host); found != m_info.registries.end()) {
-    return found->second;
-  }
-  return std::nullopt;
+  return newest(m_added_registries, m_info.registries, host);
 }
 
 void BlobInfoCache::record_registry(const std::string& host, const RegistryAnswer& answer) {

@@ -360,47 +360,48 @@ def test_a_layer_of_several_chunks_is_one_gzip_member_that_gzip_and_python_read(
     assert tested.returncode == 0 and tested.stderr == "", tested.stderr
 
 
+def push_with_libdeflate_from(run_regauth, registry, config_dir, tmp_path, archive, lib,
+                              repository):
+    """Pushes ARCHIVE with LIB first on the library path; expects one error line, exit 10 (io),
+    and nothing published; returns the line."""
+    path, _ = archive
+    assert login(run_regauth, config_dir, registry.hostport, *ALICE).returncode == 0
+    result = run_regauth(["--config", config_dir, "push", f"docker-archive:{path}",
+                          f"{registry.hostport}/{repository}:1"],
+                         env={"XDG_CACHE_HOME": str(tmp_path / "cache"),
+                              "LD_LIBRARY_PATH": str(lib)}, timeout=120)
+    assert result.returncode == 10, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("regauth: error: "), result.stderr
+    assert repository not in registry.manifests_on_disk()
+    return lines[0]
+
+
 def test_gzip_without_libdeflate_is_a_one_line_io_error(run_regauth, token_registry, config_dir,
                                                         tmp_path, archive):
     # An empty file first on the library path: the loader finds it and refuses it.
     broken = tmp_path / "lib"
     broken.mkdir()
     (broken / "libdeflate.so.0").write_bytes(b"")
-    path, _ = archive
-    assert login(run_regauth, config_dir, token_registry.hostport, *ALICE).returncode == 0
-    result = run_regauth(["--config", config_dir, "push", f"docker-archive:{path}",
-                          f"{token_registry.hostport}/team/nodeflate:1"],
-                         env={"XDG_CACHE_HOME": str(tmp_path / "cache"),
-                              "LD_LIBRARY_PATH": str(broken)}, timeout=120)
-    assert result.returncode == 10, result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("regauth: error: "), lines[0]
-    assert "cannot load libdeflate.so.0: " in lines[0] and "file too short" in lines[0], lines[0]
+    line = push_with_libdeflate_from(run_regauth, token_registry, config_dir, tmp_path, archive,
+                                     broken, "team/nodeflate")
+    assert "cannot load libdeflate.so.0: " in line and "file too short" in line, line
 
 
 @pytest.mark.requires("cc")
 def test_a_libdeflate_without_a_function_regauth_calls_is_a_one_line_io_error(
         run_regauth, token_registry, config_dir, tmp_path, archive):
-    # A stand-in that loads but lacks libdeflate_crc32 (another version, a broken install).
+    # A stand-in that has only libdeflate_alloc_compressor (another version, a broken install).
     partial = tmp_path / "lib"
     partial.mkdir()
     (partial / "stub.c").write_text("void *libdeflate_alloc_compressor(int l) { return 0; }\n")
     subprocess.run(["cc", "-shared", "-fPIC", "-Wl,-soname,libdeflate.so.0", "-o",
                     str(partial / "libdeflate.so.0"), str(partial / "stub.c")], check=True,
                    timeout=60)
-    path, _ = archive
-    assert login(run_regauth, config_dir, token_registry.hostport, *ALICE).returncode == 0
-    result = run_regauth(["--config", config_dir, "push", f"docker-archive:{path}",
-                          f"{token_registry.hostport}/team/partial:1"],
-                         env={"XDG_CACHE_HOME": str(tmp_path / "cache"),
-                              "LD_LIBRARY_PATH": str(partial)}, timeout=120)
-    assert result.returncode == 10, result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("regauth: error: "), result.stderr
-    assert "cannot load libdeflate.so.0: it has no libdeflate_deflate_compress" in lines[0]
-    assert "nothing was published" in lines[0]
-    assert "team/partial" not in token_registry.manifests_on_disk()
+    line = push_with_libdeflate_from(run_regauth, token_registry, config_dir, tmp_path, archive,
+                                     partial, "team/partial")
+    assert "cannot load libdeflate.so.0: it has no libdeflate_deflate_compress" in line, line
+    assert "nothing was published" in line
 
 
 def test_a_compressed_layer_is_shown_by_its_diff_id_on_a_push_and_a_re_push(
