@@ -249,37 +249,44 @@ namespace {
 
 // The `auths` entries that name each of `wanted` (normalized keys), found in one pass: the exact
 // key first, then other spellings in file order; and whether any of them holds a secret (a `{}`
-// placeholder is not a login; an entry that does not decode counts as one).
+// placeholder is not a login; an entry that does not decode counts as one). The map's keys view
+// `wanted`'s, the entries' keys view the config's (valid while it is).
 struct StoredEntries {
-  std::vector<std::string> keys;
+  std::vector<std::string_view> keys;
   bool held_secret = false;
 };
 
 using WantedKeys = std::unordered_set<std::string_view>;
 
-std::unordered_map<std::string, StoredEntries>
+std::unordered_map<std::string_view, StoredEntries>
 stored_entries(const config::ConfigFile& config, const WantedKeys& wanted, bool auth_file) {
-  std::unordered_map<std::string, StoredEntries> found;
+  std::unordered_map<std::string_view, StoredEntries> found;
   const auto& json = config.json();
   auto auths = json.find("auths");
   if (auths == json.end() || !auths->is_object()) {
     return found;
   }
+  found.reserve(std::min(wanted.size(), auths->size()));
   for (const auto& member : auths->get_ref<const config::Json::object_t&>()) {
     const std::string& stored = member.first;
     const config::Json& entry = member.second;
-    auto add = [&](const std::string& key, bool exact) {
-      auto& entries = found[key];
+    auto add = [&](WantedKeys::const_iterator key, bool exact) {
+      auto& entries = found[*key];
       entries.keys.insert(exact ? entries.keys.begin() : entries.keys.end(), stored);
       entries.held_secret = entries.held_secret || holds_credentials(entry);
     };
-    if (wanted.count(stored) > 0) {
-      add(stored, true);
+    if (auto key = wanted.find(stored); key != wanted.end()) {
+      add(key, true);
+    }
+    if (config::normalizing_keeps_key(stored)) {
+      continue;
     }
     auto normalized = auth_file ? config::normalize_auth_file_key(stored)
                                 : config::normalize_registry_key(stored);
-    if (normalized && *normalized != stored && wanted.count(*normalized) > 0) {
-      add(*normalized, false);
+    if (normalized && *normalized != stored) {
+      if (auto key = wanted.find(*normalized); key != wanted.end()) {
+        add(key, false);
+      }
     }
   }
   return found;
@@ -335,11 +342,12 @@ std::vector<Result<EraseOutcome>> Keychain::erase_all(const std::vector<std::str
         m_options.config_path,
         [&](config::ConfigFile& latest) -> Result<bool> {
           // The entries found above, unless the file changed since: then its own.
-          std::unordered_map<std::string, StoredEntries> fresh;
+          std::unordered_map<std::string_view, StoredEntries> fresh;
           if (&latest != *config) {
             fresh = stored_entries(latest, wanted, auth_file());
           }
           std::unordered_set<std::string_view> doomed;
+          doomed.reserve(inline_entries.size() + fresh.size());
           for (const auto& [key, entries] : &latest == *config ? inline_entries : fresh) {
             doomed.insert(entries.keys.begin(), entries.keys.end());
           }
@@ -379,34 +387,56 @@ Result<Listing> Keychain::list() {
   const config::ConfigFile& config = **loaded;
   Listing listing;
   listing.warnings = config::describe_duplicate_keys(config, m_options.config_path);
-  // The registries already listed, per store (a store lists a registry once). The views point
-  // into the config's keys (when `key_lives` says the key outlives this function) or into
-  // `shown_keys`: no copy of a key that needs none.
-  std::deque<std::string> shown_keys;
-  std::unordered_map<std::string, std::unordered_set<std::string_view>> seen;
-  auto add = [&](std::string_view key, const std::string& store, std::string user,
-                 bool key_lives = false) {
-    auto normalized =
-        auth_file() ? config::normalize_auth_file_key(key) : config::normalize_registry_key(key);
-    std::string_view shown = key;
-    if (normalized && *normalized != key) {
-      shown = shown_keys.emplace_back(std::move(*normalized));
-    } else if (!key_lives) {
-      shown = shown_keys.emplace_back(key);
-    }
-    if (seen[store].insert(shown).second) {
-      listing.registries.push_back({std::string(shown), store, std::move(user)});
-    }
+  auto normalize = [&](std::string_view key) {
+    return auth_file() ? config::normalize_auth_file_key(key) : config::normalize_registry_key(key);
   };
   // The config is read once: its inline entries come from the copy loaded above.
   FileStore file(m_options.config_path, m_options.save, m_options.key_style);
   const std::string file_store = file.description();
   auto inline_entries = list_inline_entry_views(config);
-  listing.registries.reserve(inline_entries.size());
-  seen[file_store].reserve(inline_entries.size());
-  for (auto& [key, user] : inline_entries) {
-    add(key, file_store, std::move(user), true);
+  // Each entry is shown under its normalized key, a store lists a registry once. The views
+  // point into the config's keys or, for a key that normalizing changes, into `shown_keys`.
+  // The config's keys are unique: two entries can only share a registry that some key was
+  // renamed to, so only those are looked up (100,000 keys that normalize to themselves are
+  // neither normalized nor hashed).
+  std::deque<std::string> shown_keys;
+  std::vector<std::string_view> shown(inline_entries.size());
+  std::unordered_set<std::string_view> renamed;
+  for (std::size_t i = 0; i < inline_entries.size(); ++i) {
+    std::string_view key = inline_entries[i].first;
+    shown[i] = key;
+    if (config::normalizing_keeps_key(key)) {
+      continue;
+    }
+    if (auto normalized = normalize(key); normalized && *normalized != key) {
+      shown[i] = shown_keys.emplace_back(std::move(*normalized));
+      renamed.insert(shown[i]);
+    }
   }
+  // The registries already listed, per store; the file store's, once another store's rows
+  // could share its name.
+  std::unordered_map<std::string, std::unordered_set<std::string_view>> seen;
+  std::unordered_set<std::string_view> file_seen;
+  listing.registries.reserve(inline_entries.size());
+  for (std::size_t i = 0; i < inline_entries.size(); ++i) {
+    if (renamed.count(shown[i]) == 0 || file_seen.insert(shown[i]).second) {
+      listing.registries.push_back(
+          {std::string(shown[i]), file_store, std::move(inline_entries[i].second)});
+    }
+  }
+  auto add = [&](std::string_view key, const std::string& store, std::string user) {
+    auto normalized = normalize(key);
+    std::string_view name = normalized && *normalized != key
+                                ? std::string_view(shown_keys.emplace_back(std::move(*normalized)))
+                                : std::string_view(shown_keys.emplace_back(key));
+    auto [store_seen, first] = seen.try_emplace(store);
+    if (first && store == file_store) {
+      store_seen->second.insert(shown.begin(), shown.end());
+    }
+    if (store_seen->second.insert(name).second) {
+      listing.registries.push_back({std::string(name), store, std::move(user)});
+    }
+  };
   auto helper_store = choose_store(config, "", default_helper());
   if (!config.creds_store().empty()) {
     helper_store = {StoreKind::helper, config.creds_store(), StoreOrigin::creds_store};
