@@ -301,6 +301,7 @@ Result<EraseOutcome> Keychain::erase(const std::string& key, bool dry_run) {
 std::vector<Result<EraseOutcome>> Keychain::erase_all(const std::vector<std::string>& keys,
                                                       bool dry_run) {
   std::vector<Result<EraseOutcome>> results;
+  results.reserve(keys.size()); // `logout --all` may erase 100,000 keys: no move on growth
   // One read decides everything; the file is only locked and rewritten when it holds a key.
   auto config = load();
   if (!config) {
