@@ -751,6 +751,31 @@ std::size_t ConfigFile::erase_auth_entries(const std::unordered_set<std::string_
   return removed;
 }
 
+std::size_t ConfigFile::erase_auth_entries_at(const std::vector<std::size_t>& positions) {
+  auto auths = m_json.find("auths");
+  if (positions.empty() || auths == m_json.end() || !auths->is_object()) {
+    return 0;
+  }
+  auto& members = static_cast<Json::object_t::Container&>(auths->get_ref<Json::object_t&>());
+  std::vector<bool> doomed(members.size(), false);
+  for (std::size_t position : positions) {
+    if (position < members.size()) {
+      doomed[position] = true;
+    }
+  }
+  // One pass, as erase_auth_entries.
+  Json::object_t::Container kept;
+  kept.reserve(members.size());
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    if (!doomed[i]) {
+      kept.emplace_back(members[i].first, std::move(members[i].second));
+    }
+  }
+  std::size_t removed = members.size() - kept.size();
+  members.swap(kept);
+  return removed;
+}
+
 std::string ConfigFile::creds_store() const {
   const Json* value = find_member(m_json, "credsStore");
   return value && value->is_string() ? value->get<std::string>() : std::string();

@@ -247,47 +247,56 @@ Result<StoreOutcome> Keychain::store(const std::string& key, const Credentials& 
 
 namespace {
 
-// The `auths` entries that name each of `wanted` (normalized keys), found in one pass: the exact
-// key first, then other spellings in file order; and whether any of them holds a secret (a `{}`
-// placeholder is not a login; an entry that does not decode counts as one). The map's keys view
-// `wanted`'s, the entries' keys view the config's (valid while it is).
+// The `auths` entries that name each of `wanted`'s keys (normalized keys, each with its index
+// in `found`), found in one pass: the exact key first, then other spellings in file order, as
+// positions in `auths`; and whether any of them holds a secret (a `{}` placeholder is not a
+// login; an entry that does not decode counts as one). Vectors and positions, not hash maps of
+// keys: `logout --all` looks for 100,000 keys.
 struct StoredEntries {
-  std::vector<std::string_view> keys;
+  std::vector<std::size_t> positions;
   bool held_secret = false;
 };
 
-using WantedKeys = std::unordered_set<std::string_view>;
+using WantedKeys = std::unordered_map<std::string_view, std::size_t>;
 
-std::unordered_map<std::string_view, StoredEntries>
-stored_entries(const config::ConfigFile& config, const WantedKeys& wanted, bool auth_file) {
-  std::unordered_map<std::string_view, StoredEntries> found;
+struct Found {
+  std::vector<StoredEntries> by_key; // indexed as `wanted`'s values
+  bool any = false;
+};
+
+Found stored_entries(const config::ConfigFile& config, const WantedKeys& wanted, std::size_t count,
+                     bool auth_file) {
+  Found found;
+  found.by_key.resize(count);
   const auto& json = config.json();
   auto auths = json.find("auths");
   if (auths == json.end() || !auths->is_object()) {
     return found;
   }
-  found.reserve(std::min(wanted.size(), auths->size()));
+  std::size_t position = 0;
   for (const auto& member : auths->get_ref<const config::Json::object_t&>()) {
     const std::string& stored = member.first;
     const config::Json& entry = member.second;
     auto add = [&](WantedKeys::const_iterator key, bool exact) {
-      auto& entries = found[*key];
-      entries.keys.insert(exact ? entries.keys.begin() : entries.keys.end(), stored);
+      auto& entries = found.by_key[key->second];
+      entries.positions.insert(exact ? entries.positions.begin() : entries.positions.end(),
+                               position);
       entries.held_secret = entries.held_secret || holds_credentials(entry);
+      found.any = true;
     };
     if (auto key = wanted.find(stored); key != wanted.end()) {
       add(key, true);
     }
-    if (config::normalizing_keeps_key(stored)) {
-      continue;
-    }
-    auto normalized = auth_file ? config::normalize_auth_file_key(stored)
-                                : config::normalize_registry_key(stored);
-    if (normalized && *normalized != stored) {
-      if (auto key = wanted.find(*normalized); key != wanted.end()) {
-        add(key, false);
+    if (!config::normalizing_keeps_key(stored)) {
+      auto normalized = auth_file ? config::normalize_auth_file_key(stored)
+                                  : config::normalize_registry_key(stored);
+      if (normalized && *normalized != stored) {
+        if (auto key = wanted.find(*normalized); key != wanted.end()) {
+          add(key, false);
+        }
       }
     }
+    ++position;
   }
   return found;
 }
@@ -310,8 +319,12 @@ std::vector<Result<EraseOutcome>> Keychain::erase_all(const std::vector<std::str
     }
     return results;
   }
-  const WantedKeys wanted(keys.begin(), keys.end());
-  auto inline_entries = stored_entries(**config, wanted, auth_file());
+  WantedKeys wanted;
+  wanted.reserve(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    wanted.try_emplace(keys[i], wanted.size()); // a repeated key shares the first one's index
+  }
+  auto inline_entries = stored_entries(**config, wanted, wanted.size(), auth_file());
   std::vector<EraseOutcome> outcomes(keys.size());
   for (std::size_t i = 0; i < keys.size(); ++i) {
     const std::string& key = keys[i];
@@ -338,21 +351,20 @@ std::vector<Result<EraseOutcome>> Keychain::erase_all(const std::vector<std::str
   // One locked read-modify-write removes the inline entries of every key.
   std::optional<Error> save_failure;
   std::vector<std::string> save_warnings;
-  if (!dry_run && !inline_entries.empty()) {
+  if (!dry_run && inline_entries.any) {
     auto saved = config::update_config(
         m_options.config_path,
         [&](config::ConfigFile& latest) -> Result<bool> {
           // The entries found above, unless the file changed since: then its own.
-          std::unordered_map<std::string_view, StoredEntries> fresh;
+          Found fresh;
           if (&latest != *config) {
-            fresh = stored_entries(latest, wanted, auth_file());
+            fresh = stored_entries(latest, wanted, wanted.size(), auth_file());
           }
-          std::unordered_set<std::string_view> doomed;
-          doomed.reserve(inline_entries.size() + fresh.size());
-          for (const auto& [key, entries] : &latest == *config ? inline_entries : fresh) {
-            doomed.insert(entries.keys.begin(), entries.keys.end());
+          std::vector<std::size_t> doomed;
+          for (const auto& entries : (&latest == *config ? inline_entries : fresh).by_key) {
+            doomed.insert(doomed.end(), entries.positions.begin(), entries.positions.end());
           }
-          return latest.erase_auth_entries(doomed) > 0;
+          return latest.erase_auth_entries_at(doomed) > 0;
         },
         m_options.save, m_options.config_cache.get());
     if (saved) {
@@ -362,8 +374,8 @@ std::vector<Result<EraseOutcome>> Keychain::erase_all(const std::vector<std::str
     }
   }
   for (std::size_t i = 0; i < keys.size(); ++i) {
-    auto held = inline_entries.find(keys[i]);
-    if (held == inline_entries.end()) {
+    const StoredEntries& held = inline_entries.by_key[wanted.at(keys[i])];
+    if (held.positions.empty()) {
       results.emplace_back(std::move(outcomes[i]));
       continue;
     }
@@ -372,7 +384,7 @@ std::vector<Result<EraseOutcome>> Keychain::erase_all(const std::vector<std::str
       continue;
     }
     outcomes[i].warnings = std::exchange(save_warnings, {});
-    if (held->second.held_secret) {
+    if (held.held_secret) {
       outcomes[i].removed_from.push_back(m_options.config_path.string());
     }
     results.emplace_back(std::move(outcomes[i]));
