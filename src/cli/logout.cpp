@@ -4,8 +4,10 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <initializer_list>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 
 namespace regauth::cli {
@@ -27,7 +29,7 @@ int run_logout(const LogoutOptions& options, Context& context) {
     for (const auto& warning : listing->warnings) {
       context.warn(warning);
     }
-    std::unordered_set<std::string> seen;
+    std::unordered_set<std::string_view> seen; // views of the listing's keys
     seen.reserve(listing->registries.size());
     keys.reserve(listing->registries.size());
     for (const auto& entry : listing->registries) {
@@ -51,11 +53,21 @@ int run_logout(const LogoutOptions& options, Context& context) {
     context.out.write(lines.data(), static_cast<std::streamsize>(lines.size()));
     lines.clear();
   };
-  auto shown = [](const std::string& text) {
-    // Printable ASCII passes unchanged: only other text is copied through the sanitiser.
-    return std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7f; })
-               ? text
-               : escape_for_terminal(text);
+  // Appends one line of text parts; the other parts are `key` and `store`, each escaped as
+  // needed (printable ASCII passes unchanged: only other text goes through the sanitiser).
+  // Written in blocks: `logout --all` may print 100,000 lines.
+  auto add_line = [&](std::initializer_list<std::string_view> parts) {
+    for (std::string_view part : parts) {
+      if (std::all_of(part.begin(), part.end(), [](char c) { return c >= 0x20 && c < 0x7f; })) {
+        lines += part;
+      } else {
+        lines += escape_for_terminal(part);
+      }
+    }
+    lines += '\n';
+    if (lines.size() >= 64 * 1024) {
+      flush();
+    }
   };
   std::optional<Error> failure;
   // One read and at most one write of config.json for all of them.
@@ -108,17 +120,16 @@ int run_logout(const LogoutOptions& options, Context& context) {
     }
     if (options.dry_run) {
       for (const auto& store : erased->removed_from) {
-        lines +=
-            "Would remove login credentials for " + shown(key) + " from " + shown(store) + "\n";
+        add_line({"Would remove login credentials for ", key, " from ", store});
       }
     } else if (options.all) {
       for (const auto& store : erased->removed_from) {
-        lines += "Removing login credentials for " + shown(key) + " from " + shown(store) + "\n";
+        add_line({"Removing login credentials for ", key, " from ", store});
       }
     } else if (!erased->removed_from.empty()) {
-      lines += "Removing login credentials for " + shown(key) + "\n";
+      add_line({"Removing login credentials for ", key});
     } else if (!helper_failure) {
-      lines += "Not logged in to " + shown(key) + "\n";
+      add_line({"Not logged in to ", key});
     }
     if (helper_failure) {
       flush();

@@ -22,8 +22,14 @@ int run_ls(const LsOptions& options, Context& context) {
     context.warn(warning);
   }
   auto registries = std::move(listing->registries);
-  std::sort(registries.begin(), registries.end(),
-            [](const auto& a, const auto& b) { return a.key < b.key; });
+  // The listing usually comes in order: checked in one pass, sorted only when it is not
+  // (strictly increasing keys: a sort could not change that order).
+  auto before = [](const auto& a, const auto& b) { return a.key < b.key; };
+  if (std::adjacent_find(registries.begin(), registries.end(), [&](const auto& a, const auto& b) {
+        return !before(a, b);
+      }) != registries.end()) {
+    std::sort(registries.begin(), registries.end(), before);
+  }
   if (options.format == "json") {
     nlohmann::json entries = nlohmann::json::array();
     for (const auto& entry : registries) {
@@ -52,15 +58,17 @@ int run_ls(const LsOptions& options, Context& context) {
   }
   std::size_t key_width = 8;
   std::size_t user_width = 8;
-  std::size_t store_bytes = 6;
+  std::size_t store_width = 5;
   for (const auto& entry : registries) {
     key_width = std::max(key_width, entry.key.size());
     user_width = std::max(user_width, entry.identity ? std::size_t{10} : entry.username.size());
-    store_bytes += entry.store.size() + 1;
+    store_width = std::max(store_width, entry.store.size());
   }
-  // One buffer, one write: a config.json can hold 100,000 entries.
+  // Written in blocks of k_block bytes: a config.json can hold 100,000 entries, and one buffer
+  // for all of them would be megabytes of fresh memory to fault in.
+  constexpr std::size_t k_block = 64 * 1024;
   std::string table;
-  table.reserve((registries.size() + 1) * (key_width + user_width + 4) + store_bytes);
+  table.reserve(k_block + key_width + user_width + store_width + 8);
   auto add_cell = [&table](std::string_view text, std::size_t width) {
     table += text;
     table.append(width > text.size() ? width - text.size() : 0, ' ');
@@ -74,6 +82,10 @@ int run_ls(const LsOptions& options, Context& context) {
              user_width + 2);
     table += entry.store;
     table += '\n';
+    if (table.size() >= k_block) {
+      context.out.write(table.data(), static_cast<std::streamsize>(table.size()));
+      table.clear();
+    }
   }
   context.out.write(table.data(), static_cast<std::streamsize>(table.size()));
   return 0;

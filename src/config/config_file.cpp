@@ -3,8 +3,10 @@
 #include "regauth/config/registry_key.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <iterator>
+#include <limits>
 #include <optional>
 #include <unordered_map>
 
@@ -122,7 +124,8 @@ private:
 
     // The position whose key `is_key` accepts, among those with hash `hash`; npos if none.
     template <typename IsKey>
-    [[nodiscard]] std::size_t find(std::size_t hash, const IsKey& is_key) const {
+    [[nodiscard]] std::size_t find(std::size_t full_hash, const IsKey& is_key) const {
+      const auto hash = static_cast<std::uint32_t>(full_hash);
       const std::size_t mask = m_slots.size() - 1;
       for (std::size_t at = hash & mask;; at = (at + 1) & mask) {
         const Slot& slot = m_slots[at];
@@ -136,7 +139,8 @@ private:
     }
 
     // Adds a position whose key is not in the index yet.
-    void insert(std::size_t hash, std::size_t member) {
+    void insert(std::size_t full_hash, std::size_t member) {
+      const auto hash = static_cast<std::uint32_t>(full_hash);
       if (2 * (m_used + 1) > m_slots.size()) {
         std::vector<Slot> old(std::max<std::size_t>(64, 2 * m_slots.size()));
         old.swap(m_slots);
@@ -147,14 +151,16 @@ private:
           }
         }
       }
-      place({hash, member});
+      place({hash, static_cast<std::uint32_t>(member)});
     }
 
   private:
-    static constexpr std::size_t k_empty = std::string::npos;
+    // 8 bytes a slot (an object of 100,000 keys: 2 MiB, not 4): the low half of the hash, and
+    // a position (a member takes at least 4 bytes of JSON: 2^32 of them need 16 GiB of input).
+    static constexpr std::uint32_t k_empty = std::numeric_limits<std::uint32_t>::max();
     struct Slot {
-      std::size_t hash = 0;
-      std::size_t position = k_empty;
+      std::uint32_t hash = 0;
+      std::uint32_t position = k_empty;
     };
 
     void place(const Slot& slot) {
@@ -738,6 +744,31 @@ std::size_t ConfigFile::erase_auth_entries(const std::unordered_set<std::string_
   for (auto& [name, value] : members) {
     if (keys.count(name) == 0) {
       kept.emplace_back(name, std::move(value));
+    }
+  }
+  std::size_t removed = members.size() - kept.size();
+  members.swap(kept);
+  return removed;
+}
+
+std::size_t ConfigFile::erase_auth_entries_at(const std::vector<std::size_t>& positions) {
+  auto auths = m_json.find("auths");
+  if (positions.empty() || auths == m_json.end() || !auths->is_object()) {
+    return 0;
+  }
+  auto& members = static_cast<Json::object_t::Container&>(auths->get_ref<Json::object_t&>());
+  std::vector<bool> doomed(members.size(), false);
+  for (std::size_t position : positions) {
+    if (position < members.size()) {
+      doomed[position] = true;
+    }
+  }
+  // One pass, as erase_auth_entries.
+  Json::object_t::Container kept;
+  kept.reserve(members.size());
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    if (!doomed[i]) {
+      kept.emplace_back(members[i].first, std::move(members[i].second));
     }
   }
   std::size_t removed = members.size() - kept.size();

@@ -112,6 +112,14 @@ bool registry_key_matches(std::string_view stored_key, std::string_view normaliz
   return stored && *stored == normalized_key;
 }
 
+bool normalizing_keeps_key(std::string_view key) {
+  // Without '/' there is no scheme and no path to drop; without upper case, lower-casing the
+  // host changes nothing; what is left can only become Docker Hub's key, or an error.
+  return !key.empty() && std::none_of(key.begin(), key.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || c == '/' || c == '?' || c == '#';
+  }) && !is_docker_hub_host(key);
+}
+
 bool is_docker_hub_key(std::string_view normalized_key) {
   return normalized_key == k_docker_hub_key;
 }

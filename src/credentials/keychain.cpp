@@ -247,40 +247,56 @@ Result<StoreOutcome> Keychain::store(const std::string& key, const Credentials& 
 
 namespace {
 
-// The `auths` entries that name each of `wanted` (normalized keys), found in one pass: the exact
-// key first, then other spellings in file order; and whether any of them holds a secret (a `{}`
-// placeholder is not a login; an entry that does not decode counts as one).
+// The `auths` entries that name each of `wanted`'s keys (normalized keys, each with its index
+// in `found`), found in one pass: the exact key first, then other spellings in file order, as
+// positions in `auths`; and whether any of them holds a secret (a `{}` placeholder is not a
+// login; an entry that does not decode counts as one). Vectors and positions, not hash maps of
+// keys: `logout --all` looks for 100,000 keys.
 struct StoredEntries {
-  std::vector<std::string> keys;
+  std::vector<std::size_t> positions;
   bool held_secret = false;
 };
 
-using WantedKeys = std::unordered_set<std::string_view>;
+using WantedKeys = std::unordered_map<std::string_view, std::size_t>;
 
-std::unordered_map<std::string, StoredEntries>
-stored_entries(const config::ConfigFile& config, const WantedKeys& wanted, bool auth_file) {
-  std::unordered_map<std::string, StoredEntries> found;
+struct Found {
+  std::vector<StoredEntries> by_key; // indexed as `wanted`'s values
+  bool any = false;
+};
+
+Found stored_entries(const config::ConfigFile& config, const WantedKeys& wanted, std::size_t count,
+                     bool auth_file) {
+  Found found;
+  found.by_key.resize(count);
   const auto& json = config.json();
   auto auths = json.find("auths");
   if (auths == json.end() || !auths->is_object()) {
     return found;
   }
+  std::size_t position = 0;
   for (const auto& member : auths->get_ref<const config::Json::object_t&>()) {
     const std::string& stored = member.first;
     const config::Json& entry = member.second;
-    auto add = [&](const std::string& key, bool exact) {
-      auto& entries = found[key];
-      entries.keys.insert(exact ? entries.keys.begin() : entries.keys.end(), stored);
+    auto add = [&](WantedKeys::const_iterator key, bool exact) {
+      auto& entries = found.by_key[key->second];
+      entries.positions.insert(exact ? entries.positions.begin() : entries.positions.end(),
+                               position);
       entries.held_secret = entries.held_secret || holds_credentials(entry);
+      found.any = true;
     };
-    if (wanted.count(stored) > 0) {
-      add(stored, true);
+    if (auto key = wanted.find(stored); key != wanted.end()) {
+      add(key, true);
     }
-    auto normalized = auth_file ? config::normalize_auth_file_key(stored)
-                                : config::normalize_registry_key(stored);
-    if (normalized && *normalized != stored && wanted.count(*normalized) > 0) {
-      add(*normalized, false);
+    if (!config::normalizing_keeps_key(stored)) {
+      auto normalized = auth_file ? config::normalize_auth_file_key(stored)
+                                  : config::normalize_registry_key(stored);
+      if (normalized && *normalized != stored) {
+        if (auto key = wanted.find(*normalized); key != wanted.end()) {
+          add(key, false);
+        }
+      }
     }
+    ++position;
   }
   return found;
 }
@@ -294,6 +310,7 @@ Result<EraseOutcome> Keychain::erase(const std::string& key, bool dry_run) {
 std::vector<Result<EraseOutcome>> Keychain::erase_all(const std::vector<std::string>& keys,
                                                       bool dry_run) {
   std::vector<Result<EraseOutcome>> results;
+  results.reserve(keys.size()); // `logout --all` may erase 100,000 keys: no move on growth
   // One read decides everything; the file is only locked and rewritten when it holds a key.
   auto config = load();
   if (!config) {
@@ -302,8 +319,12 @@ std::vector<Result<EraseOutcome>> Keychain::erase_all(const std::vector<std::str
     }
     return results;
   }
-  const WantedKeys wanted(keys.begin(), keys.end());
-  auto inline_entries = stored_entries(**config, wanted, auth_file());
+  WantedKeys wanted;
+  wanted.reserve(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    wanted.try_emplace(keys[i], wanted.size()); // a repeated key shares the first one's index
+  }
+  auto inline_entries = stored_entries(**config, wanted, wanted.size(), auth_file());
   std::vector<EraseOutcome> outcomes(keys.size());
   for (std::size_t i = 0; i < keys.size(); ++i) {
     const std::string& key = keys[i];
@@ -330,20 +351,20 @@ std::vector<Result<EraseOutcome>> Keychain::erase_all(const std::vector<std::str
   // One locked read-modify-write removes the inline entries of every key.
   std::optional<Error> save_failure;
   std::vector<std::string> save_warnings;
-  if (!dry_run && !inline_entries.empty()) {
+  if (!dry_run && inline_entries.any) {
     auto saved = config::update_config(
         m_options.config_path,
         [&](config::ConfigFile& latest) -> Result<bool> {
           // The entries found above, unless the file changed since: then its own.
-          std::unordered_map<std::string, StoredEntries> fresh;
+          Found fresh;
           if (&latest != *config) {
-            fresh = stored_entries(latest, wanted, auth_file());
+            fresh = stored_entries(latest, wanted, wanted.size(), auth_file());
           }
-          std::unordered_set<std::string_view> doomed;
-          for (const auto& [key, entries] : &latest == *config ? inline_entries : fresh) {
-            doomed.insert(entries.keys.begin(), entries.keys.end());
+          std::vector<std::size_t> doomed;
+          for (const auto& entries : (&latest == *config ? inline_entries : fresh).by_key) {
+            doomed.insert(doomed.end(), entries.positions.begin(), entries.positions.end());
           }
-          return latest.erase_auth_entries(doomed) > 0;
+          return latest.erase_auth_entries_at(doomed) > 0;
         },
         m_options.save, m_options.config_cache.get());
     if (saved) {
@@ -353,8 +374,8 @@ std::vector<Result<EraseOutcome>> Keychain::erase_all(const std::vector<std::str
     }
   }
   for (std::size_t i = 0; i < keys.size(); ++i) {
-    auto held = inline_entries.find(keys[i]);
-    if (held == inline_entries.end()) {
+    const StoredEntries& held = inline_entries.by_key[wanted.at(keys[i])];
+    if (held.positions.empty()) {
       results.emplace_back(std::move(outcomes[i]));
       continue;
     }
@@ -363,7 +384,7 @@ std::vector<Result<EraseOutcome>> Keychain::erase_all(const std::vector<std::str
       continue;
     }
     outcomes[i].warnings = std::exchange(save_warnings, {});
-    if (held->second.held_secret) {
+    if (held.held_secret) {
       outcomes[i].removed_from.push_back(m_options.config_path.string());
     }
     results.emplace_back(std::move(outcomes[i]));
@@ -379,34 +400,56 @@ Result<Listing> Keychain::list() {
   const config::ConfigFile& config = **loaded;
   Listing listing;
   listing.warnings = config::describe_duplicate_keys(config, m_options.config_path);
-  // The registries already listed, per store (a store lists a registry once). The views point
-  // into the config's keys (when `key_lives` says the key outlives this function) or into
-  // `shown_keys`: no copy of a key that needs none.
-  std::deque<std::string> shown_keys;
-  std::unordered_map<std::string, std::unordered_set<std::string_view>> seen;
-  auto add = [&](std::string_view key, const std::string& store, std::string user,
-                 bool key_lives = false) {
-    auto normalized =
-        auth_file() ? config::normalize_auth_file_key(key) : config::normalize_registry_key(key);
-    std::string_view shown = key;
-    if (normalized && *normalized != key) {
-      shown = shown_keys.emplace_back(std::move(*normalized));
-    } else if (!key_lives) {
-      shown = shown_keys.emplace_back(key);
-    }
-    if (seen[store].insert(shown).second) {
-      listing.registries.push_back({std::string(shown), store, std::move(user)});
-    }
+  auto normalize = [&](std::string_view key) {
+    return auth_file() ? config::normalize_auth_file_key(key) : config::normalize_registry_key(key);
   };
   // The config is read once: its inline entries come from the copy loaded above.
   FileStore file(m_options.config_path, m_options.save, m_options.key_style);
   const std::string file_store = file.description();
   auto inline_entries = list_inline_entry_views(config);
-  listing.registries.reserve(inline_entries.size());
-  seen[file_store].reserve(inline_entries.size());
-  for (auto& [key, user] : inline_entries) {
-    add(key, file_store, std::move(user), true);
+  // Each entry is shown under its normalized key, a store lists a registry once. The views
+  // point into the config's keys or, for a key that normalizing changes, into `shown_keys`.
+  // The config's keys are unique: two entries can only share a registry that some key was
+  // renamed to, so only those are looked up (100,000 keys that normalize to themselves are
+  // neither normalized nor hashed).
+  std::deque<std::string> shown_keys;
+  std::vector<std::string_view> shown(inline_entries.size());
+  std::unordered_set<std::string_view> renamed;
+  for (std::size_t i = 0; i < inline_entries.size(); ++i) {
+    std::string_view key = inline_entries[i].first;
+    shown[i] = key;
+    if (config::normalizing_keeps_key(key)) {
+      continue;
+    }
+    if (auto normalized = normalize(key); normalized && *normalized != key) {
+      shown[i] = shown_keys.emplace_back(std::move(*normalized));
+      renamed.insert(shown[i]);
+    }
   }
+  // The registries already listed, per store; the file store's, once another store's rows
+  // could share its name.
+  std::unordered_map<std::string, std::unordered_set<std::string_view>> seen;
+  std::unordered_set<std::string_view> file_seen;
+  listing.registries.reserve(inline_entries.size());
+  for (std::size_t i = 0; i < inline_entries.size(); ++i) {
+    if (renamed.count(shown[i]) == 0 || file_seen.insert(shown[i]).second) {
+      listing.registries.push_back(
+          {std::string(shown[i]), file_store, std::move(inline_entries[i].second)});
+    }
+  }
+  auto add = [&](std::string_view key, const std::string& store, std::string user) {
+    auto normalized = normalize(key);
+    std::string_view name = normalized && *normalized != key
+                                ? std::string_view(shown_keys.emplace_back(std::move(*normalized)))
+                                : std::string_view(shown_keys.emplace_back(key));
+    auto [store_seen, first] = seen.try_emplace(store);
+    if (first && store == file_store) {
+      store_seen->second.insert(shown.begin(), shown.end());
+    }
+    if (store_seen->second.insert(name).second) {
+      listing.registries.push_back({std::string(name), store, std::move(user)});
+    }
+  };
   auto helper_store = choose_store(config, "", default_helper());
   if (!config.creds_store().empty()) {
     helper_store = {StoreKind::helper, config.creds_store(), StoreOrigin::creds_store};

@@ -69,6 +69,9 @@ public:
   bool erase_auth_entry(std::string_view key);
   // Removes every `auths` entry whose key is in `keys`, in one pass; returns how many went.
   std::size_t erase_auth_entries(const std::unordered_set<std::string_view>& keys);
+  // Removes the `auths` entries at `positions` (indexes in file order, as json() holds them;
+  // any order, repeats and indexes past the end allowed), in one pass; returns how many went.
+  std::size_t erase_auth_entries_at(const std::vector<std::size_t>& positions);
 
   // `credsStore`, or "" when unset.
   [[nodiscard]] std::string creds_store() const;

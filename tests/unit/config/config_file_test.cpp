@@ -160,6 +160,22 @@ TEST_CASE("config file: erasing many entries at once keeps the others in their o
   CHECK(ConfigFile().erase_auth_entries({"a.example"}) == 0);
 }
 
+TEST_CASE("config file: erasing entries by position keeps the others in their order, with "
+          "their values",
+          "[config]") {
+  auto config = parse_ok(R"({"auths":{"a.example":{},"b.example":{"auth":"YTpi"},"c.example":{},)"
+                         R"("d.example":{"email":"x"},"e.example":{}},"psFormat":"table"})");
+  // Out of order, repeated, and past the end.
+  CHECK(config.erase_auth_entries_at({4, 0, 2, 2, 9}) == 3);
+  CHECK(config.auth_keys() == std::vector<std::string>{"b.example", "d.example"});
+  CHECK(config.json().at("auths").at("b.example").at("auth") == "YTpi");
+  CHECK(config.json().at("auths").at("d.example").at("email") == "x");
+  CHECK(config.json().at("psFormat") == "table");
+  CHECK(config.erase_auth_entries_at({}) == 0);
+  CHECK(config.erase_auth_entries_at({2}) == 0);
+  CHECK(ConfigFile().erase_auth_entries_at({0}) == 0);
+}
+
 TEST_CASE("config file: strings are escaped as Go escapes them", "[config]") {
   struct Case {
     std::string value;

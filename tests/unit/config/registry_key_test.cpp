@@ -237,3 +237,53 @@ TEST_CASE("auth.json lookup: from the repository up to the registry", "[config]"
   CHECK(auth_file_registry("r:5000/ns/app") == "r:5000");
   CHECK(auth_file_registry("docker.io") == "docker.io");
 }
+
+TEST_CASE("registry key: normalizing_keeps_key holds only for keys that normalizing leaves as "
+          "they are (or rejects)",
+          "[config]") {
+  using regauth::config::normalize_auth_file_key;
+  using regauth::config::normalizing_keeps_key;
+  for (const char* key : {"r.example", "r.example:5000", "127.0.0.1:5000", "[::1]:5000",
+                          "my_registry-1.example.com", "r.example:99999", "-bad.example"}) {
+    CAPTURE(key);
+    CHECK(normalizing_keeps_key(key));
+  }
+  for (const char* key :
+       {"", "R.example", "https://r.example", "http://r.example/v2/", "r.example/ns", "r.example?x",
+        "r.example#x", "docker.io", "index.docker.io", "registry-1.docker.io",
+        "https://index.docker.io/v1/"}) {
+    CAPTURE(key);
+    CHECK_FALSE(normalizing_keeps_key(key));
+  }
+  // Whatever it says yes to, both normalizations give back unchanged or reject.
+  for (const char* key : {"r.example",
+                          "r.example:5000",
+                          "127.0.0.1:5000",
+                          "[::1]:5000",
+                          "[::1]",
+                          "r.example:99999",
+                          "-bad.example",
+                          "a..b",
+                          "r.example:",
+                          ":5000",
+                          "r example",
+                          "r\texample",
+                          "u@r.example",
+                          "x://r.example",
+                          "docker.io:443",
+                          "r.example:5000:1",
+                          "\xc3\xa9.example",
+                          "[FE80::1]",
+                          "R.example",
+                          "https://r.example",
+                          "docker.io"}) {
+    CAPTURE(key);
+    if (!normalizing_keeps_key(key)) {
+      continue;
+    }
+    auto docker = normalize_registry_key(key);
+    CHECK((!docker || *docker == key));
+    auto auth_file = normalize_auth_file_key(key);
+    CHECK((!auth_file || *auth_file == key));
+  }
+}

@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 using regauth::base64_encode;
@@ -156,5 +157,44 @@ TEST_CASE("keychain: erase removes the inline secret when the helper fails, and 
   REQUIRE(left);
   CHECK(left->config.auth_keys().empty());
   CHECK(left->config.creds_store() == "missing");
+  CHECK(runner.requests().empty());
+}
+
+TEST_CASE("keychain: the file store lists each registry once, under its normalized key, the "
+          "first spelling in key order winning",
+          "[credentials]") {
+  regauth::testing::TempDir temp;
+  auto path = temp / "config.json";
+  auto auth = [](const std::string& user) {
+    return R"({"auth":")" + base64_encode(user + ":pw") + R"("})";
+  };
+  // Not in key order; three pairs of spellings of one registry; one key that is already in
+  // normal form and is also another key's normal form.
+  regauth::testing::write_file(
+      path, R"({"auths":{"z.example":)" + auth("zed") + R"(,"r.example":)" + auth("plain") +
+                R"(,"https://R.example/v1/":)" + auth("legacy") + R"(,"Q.example:5000":)" +
+                auth("q") + R"(,"https://index.docker.io/v1/":)" + auth("hub2") +
+                R"(,"docker.io":)" + auth("hub") + R"(,"p.example":{}},)" +
+                R"("regauth":{"identity":false}})");
+  regauth::testing::FakeProcessRunner runner;
+  regauth::credentials::KeychainOptions options;
+  options.config_path = path;
+  options.search_path = (temp / "empty-bin").string();
+  regauth::credentials::Keychain keychain(options, runner);
+
+  auto listing = keychain.list();
+  REQUIRE(listing);
+  std::vector<std::pair<std::string, std::string>> rows;
+  for (const auto& row : listing->registries) {
+    CHECK(row.store == path.string());
+    rows.emplace_back(row.key, row.username);
+  }
+  // Key order: "Q.example:5000" < "docker.io" < "https://R.example/v1/" <
+  // "https://index.docker.io/v1/" < "r.example" < "z.example".
+  CHECK(rows ==
+        std::vector<std::pair<std::string, std::string>>{{"q.example:5000", "q"},
+                                                         {"https://index.docker.io/v1/", "hub"},
+                                                         {"r.example", "legacy"},
+                                                         {"z.example", "zed"}});
   CHECK(runner.requests().empty());
 }
