@@ -498,8 +498,9 @@ Result<void> Pusher::execute(const PushPlan& plan, const image::ImageSource& sou
     return {};
   };
 
-  auto worker = [&] {
-    auto stack = m_session.connect(scopes());
+  // The first job works on the gate's connection, warm by now; the others open their own.
+  auto worker = [&](bool first) {
+    auto stack = first ? m_session.connect_shared(scopes()) : m_session.connect(scopes());
     registry::RegistryClient client(*stack, m_target.repository, m_policy.upload);
     while (true) {
       Step step;
@@ -551,7 +552,7 @@ Result<void> Pusher::execute(const PushPlan& plan, const image::ImageSource& sou
   };
   std::vector<std::thread> threads;
   for (std::size_t i = 0; i < std::max<std::size_t>(plan.jobs, 1); ++i) {
-    threads.emplace_back(worker);
+    threads.emplace_back(worker, i == 0);
   }
   for (auto& thread : threads) {
     thread.join();

@@ -1,6 +1,32 @@
 #include "regauth/registry/client_stack.hpp"
 
+#include <mutex>
+
 namespace regauth::registry {
+namespace {
+
+// The Authenticator's connection, shared by the threads of a command: sent on when it is free,
+// else a request goes on a connection of its own, made for it and closed after it.
+class SharedConnection final : public http::HttpClient {
+public:
+  explicit SharedConnection(TransportFactory make_transport)
+      : m_make_transport(std::move(make_transport)), m_primary(m_make_transport()) {}
+
+  Result<http::Response> send(const http::Request& request) override {
+    std::unique_lock lock(m_mutex, std::try_to_lock);
+    if (lock.owns_lock()) {
+      return m_primary->send(request);
+    }
+    return m_make_transport()->send(request);
+  }
+
+private:
+  TransportFactory m_make_transport;
+  std::unique_ptr<http::HttpClient> m_primary;
+  std::mutex m_mutex;
+};
+
+} // namespace
 
 ClientStack::ClientStack(std::unique_ptr<http::HttpClient> owned, http::HttpClient& transport,
                          auth::SharedAuthenticator& authenticator, std::vector<auth::Scope> scopes,
@@ -17,8 +43,9 @@ RegistrySession::RegistrySession(TransportFactory make_transport, std::string re
                                  std::optional<credentials::Credentials> credentials,
                                  auth::AuthOptions options, http::RetryPolicy policy,
                                  http::Clock& clock)
-    : m_make_transport(std::move(make_transport)), m_auth_transport(m_make_transport()),
-      m_policy(policy), m_clock(clock) {
+    : m_make_transport(std::move(make_transport)),
+      m_auth_transport(std::make_unique<SharedConnection>(m_make_transport)), m_policy(policy),
+      m_clock(clock) {
   if (options.clock == nullptr) {
     options.clock = &clock;
   }

@@ -12,6 +12,7 @@ import pytest
 
 from helpers import auth_of, login, read_config, write_config
 from support import ALICE, BOB
+from support.fault_proxy import FaultProxy
 from support.images import make_docker_archive, make_oci_index, make_oci_layout
 
 SKOPEO = "skopeo"
@@ -286,6 +287,24 @@ def test_a_wrong_password_with_a_remembered_challenge_is_refused_before_any_tran
     assert [(r.method, r.path.split("/")[-2], r.status) for r in htpasswd_registry.requests()] \
         == [("POST", "uploads", 401), ("GET", "v2", 401), ("POST", "uploads", 401)]
     assert_nothing_written(htpasswd_registry)
+
+
+def test_the_first_job_works_on_the_gate_s_connection(run_regauth, token_registry, config_dir,
+                                                      tmp_path):
+    # One new layer and the config: the config's PUT (on the gate's session), and with one
+    # job everything else, go on the connection that carried the gate's POST, warm by then.
+    make_oci_layout(str(tmp_path / "oci"), layer_sizes=[30_000])
+    with FaultProxy(token_registry.hostport) as proxy:
+        assert login(run_regauth, config_dir, proxy.hostport, *ALICE).returncode == 0
+        result = push(run_regauth, config_dir, str(tmp_path / "oci"),
+                      f"{proxy.hostport}/team/warm:1", "--jobs", "1")
+        assert result.returncode == 0, result.stderr
+        pushed = [s for s in proxy.seen if "/team/warm/" in s.path]
+    gate = pushed[0]
+    assert gate.method == "POST" and gate.status == 202
+    assert [(s.method, s.status) for s in pushed] == [
+        ("POST", 202), ("PUT", 201), ("POST", 202), ("PUT", 201), ("PUT", 201)]
+    assert {s.connection for s in pushed} == {gate.connection}
 
 
 def test_push_to_a_new_tag_sends_no_blob_bytes(run_regauth, token_registry, config_dir, tmp_path):

@@ -69,8 +69,9 @@ public:
   [[nodiscard]] auth::SharedAuthenticator& authenticator() { return *m_authenticator; }
   // A stack on a new connection of its own (one per parallel job).
   std::unique_ptr<ClientStack> connect(std::vector<auth::Scope> scopes);
-  // A stack on the Authenticator's own connection, for requests made on the thread that also
-  // fetches tokens (the gate, the manifests): no new connection to set up.
+  // A stack on the Authenticator's own connection (the gate's, warm once it has passed): no new
+  // connection to set up. Thread-safe: a request that finds that connection in use by another
+  // thread (a token fetch while a job uploads) goes on a connection made for it alone.
   std::unique_ptr<ClientStack> connect_shared(std::vector<auth::Scope> scopes);
 
 private:

@@ -42,6 +42,7 @@ class Seen:
     fault: str  # "" when forwarded untouched
     status: int  # the registry's answer; 0 when the request never reached it
     complete: bool  # the request body arrived whole
+    connection: int = 0  # the client's port: one per connection
 
 
 class FaultProxy(LoopbackServer):
@@ -131,15 +132,19 @@ class FaultProxy(LoopbackServer):
                     return
                 self.wfile.write(body)
 
+            def _seen(self, fault: str, status: int, complete: bool = True) -> None:
+                proxy._record(Seen(self.command, self.path, fault, status, complete,
+                                   self.client_address[1]))
+
             def _inject(self, fault: str, body: bytes) -> None:
                 """Plays `fault` on a request whose body arrived whole: answers 5xx/429 or
                 resets itself, or stalls and forwards it, and records what happened."""
                 if fault == "reset_before":
-                    proxy._record(Seen(self.command, self.path, fault, 0, True))
+                    self._seen(fault, 0)
                     self._reset()
                     return
                 if fault in ("500", "502", "503", "429"):
-                    proxy._record(Seen(self.command, self.path, fault, 0, True))
+                    self._seen(fault, 0)
                     headers = [("Retry-After", "1")] if fault == "429" else []
                     self._answer(int(fault), headers, b"")
                     return
@@ -148,10 +153,10 @@ class FaultProxy(LoopbackServer):
                 try:
                     status, headers, answer = self._forward(body)
                 except OSError:
-                    proxy._record(Seen(self.command, self.path, fault, 0, True))
+                    self._seen(fault, 0)
                     self._reset()
                     return
-                proxy._record(Seen(self.command, self.path, fault, status, True))
+                self._seen(fault, status)
                 if fault == "reset_after":
                     self._reset()
                     return
@@ -160,7 +165,7 @@ class FaultProxy(LoopbackServer):
             def _handle(self) -> None:
                 body, complete = self._read_body()
                 if not complete:
-                    proxy._record(Seen(self.command, self.path, "", 0, False))
+                    self._seen("", 0, complete=False)
                     if self.command == "HEAD":
                         self._reset()
                     else:
