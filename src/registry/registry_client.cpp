@@ -477,6 +477,19 @@ Result<std::uint64_t> RegistryClient::resume_offset(UploadSession& session,
   return resume_at;
 }
 
+Result<void> RegistryClient::accept_patch(const http::Response& response, UploadSession& session,
+                                          PatchRetry& retry, std::uint64_t acknowledged) {
+  retry.failures = 0;
+  retry.acknowledged = acknowledged;
+  auto next = session_from(response, session.location);
+  if (next) {
+    session.location = next->location; // always the newest Location
+  } else if (response.header("Location")) {
+    return next.error();
+  }
+  return {};
+}
+
 Result<std::shared_ptr<BlobStream>>
 RegistryClient::resume_after(const Result<http::Response>& response, UploadSession& session,
                              PatchRetry& retry, const BlobOpener& open, bool hashed,
@@ -583,13 +596,8 @@ Result<void> RegistryClient::upload_chunked(UploadSession session, const std::st
     bool ok =
         response && (response->status == 202 || response->status == 204 || response->status == 201);
     if (ok) {
-      retry.failures = 0;
-      retry.acknowledged = start + length;
-      auto next = session_from(*response, session.location);
-      if (next) {
-        session.location = next->location; // always the newest Location
-      } else if (response->header("Location")) {
-        return next.error();
+      if (auto accepted = accept_patch(*response, session, retry, start + length); !accepted) {
+        return accepted.error();
       }
       continue;
     }
@@ -664,13 +672,8 @@ Result<StreamedBlob> RegistryClient::upload_streamed(UploadSession session, cons
       return abandon(session, response.error()); // an interruption
     }
     if (response && (response->status == 202 || response->status == 204)) {
-      retry.failures = 0;
-      retry.acknowledged = stream->offset();
-      auto next = session_from(*response, session.location);
-      if (next) {
-        session.location = next->location; // always the newest Location
-      } else if (response->header("Location")) {
-        return next.error();
+      if (auto accepted = accept_patch(*response, session, retry, stream->offset()); !accepted) {
+        return accepted.error();
       }
       continue;
     }

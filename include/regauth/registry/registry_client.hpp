@@ -160,6 +160,10 @@ private:
                                                    UploadSession& session, PatchRetry& retry,
                                                    const BlobOpener& open, bool hashed,
                                                    const std::string& what);
+  // After a PATCH the registry accepted: nothing has failed since, `acknowledged` bytes are in,
+  // and the session goes on at the newest Location. Fails on a Location that is not one.
+  Result<void> accept_patch(const http::Response& response, UploadSession& session,
+                            PatchRetry& retry, std::uint64_t acknowledged);
   Result<void> upload_chunked(UploadSession session, const std::string& digest, std::uint64_t size,
                               const BlobOpener& open, const ProgressSink& progress);
   std::string url(const std::string& path) const;

@@ -1,6 +1,7 @@
 #include "regauth/image/docker_archive.hpp"
 #include "regauth/image/image_source.hpp"
 
+#include "support/tar_writer.hpp"
 #include "support/temp_dir.hpp"
 
 #include <archive.h>
@@ -24,41 +25,13 @@ using regauth::testing::TempDir;
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 
+using regauth::testing::TarEntry;
+using regauth::testing::write_tar;
+
 namespace {
 
 constexpr const char* k_layer_tar = "application/vnd.oci.image.layer.v1.tar";
 constexpr const char* k_layer_gzip = "application/vnd.oci.image.layer.v1.tar+gzip";
-
-struct TarEntry {
-  std::string name;
-  std::string bytes;
-  std::string symlink; // a symlink to this target when not empty
-};
-
-void write_tar(const fs::path& path, const std::vector<TarEntry>& entries) {
-  archive* out = archive_write_new();
-  REQUIRE(out != nullptr);
-  archive_write_set_format_pax_restricted(out);
-  REQUIRE(archive_write_open_filename(out, path.c_str()) == ARCHIVE_OK);
-  for (const auto& item : entries) {
-    archive_entry* entry = archive_entry_new();
-    archive_entry_set_pathname(entry, item.name.c_str());
-    archive_entry_set_filetype(entry, item.symlink.empty() ? AE_IFREG : AE_IFLNK);
-    if (!item.symlink.empty()) {
-      archive_entry_set_symlink(entry, item.symlink.c_str());
-    }
-    archive_entry_set_size(entry, static_cast<la_int64_t>(item.bytes.size()));
-    archive_entry_set_perm(entry, 0644);
-    REQUIRE(archive_write_header(out, entry) == ARCHIVE_OK);
-    if (!item.bytes.empty()) {
-      REQUIRE(archive_write_data(out, item.bytes.data(), item.bytes.size()) ==
-              static_cast<la_ssize_t>(item.bytes.size()));
-    }
-    archive_entry_free(entry);
-  }
-  archive_write_close(out);
-  archive_write_free(out);
-}
 
 // Random bytes that start as an uncompressed tar does (no gzip or zstd magic).
 std::string layer_bytes(std::size_t size, unsigned seed) {

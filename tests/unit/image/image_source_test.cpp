@@ -3,6 +3,9 @@
 #include "regauth/image/oci_layout.hpp"
 #include "regauth/oci/digest.hpp"
 
+#include "support/tar_writer.hpp"
+#include "support/temp_dir.hpp"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <catch2/catch.hpp>
@@ -28,6 +31,10 @@ using regauth::oci::Sha256;
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 
+using regauth::testing::TarEntry;
+using regauth::testing::TempDir;
+using regauth::testing::write_tar;
+
 namespace {
 
 constexpr const char* k_oci_manifest = "application/vnd.oci.image.manifest.v1+json";
@@ -36,25 +43,6 @@ constexpr const char* k_oci_config = "application/vnd.oci.image.config.v1+json";
 constexpr const char* k_layer_gzip = "application/vnd.oci.image.layer.v1.tar+gzip";
 constexpr const char* k_layer_tar = "application/vnd.oci.image.layer.v1.tar";
 constexpr const char* k_docker_list = "application/vnd.docker.distribution.manifest.list.v2+json";
-
-class TempDir {
-public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "regauth-image-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    m_path = pattern;
-  }
-  ~TempDir() {
-    std::error_code error;
-    fs::remove_all(m_path, error);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const fs::path& path() const { return m_path; }
-
-private:
-  fs::path m_path;
-};
 
 void write_file(const fs::path& path, const std::string& bytes) {
   fs::create_directories(path.parent_path());
@@ -150,40 +138,6 @@ json tagged(const json& descriptor_value, const std::string& tag) {
   auto out = descriptor_value;
   out["annotations"] = {{"org.opencontainers.image.ref.name", tag}};
   return out;
-}
-
-struct TarEntry {
-  std::string name;
-  std::string bytes;
-  std::string symlink; // a symlink to this target when not empty
-};
-
-void write_tar(const fs::path& path, const std::vector<TarEntry>& entries) {
-  archive* out = archive_write_new();
-  REQUIRE(out != nullptr);
-  archive_write_set_format_pax_restricted(out);
-  REQUIRE(archive_write_open_filename(out, path.c_str()) == ARCHIVE_OK);
-  for (const auto& item : entries) {
-    archive_entry* entry = archive_entry_new();
-    archive_entry_set_pathname(entry, item.name.c_str());
-    if (item.symlink.empty()) {
-      archive_entry_set_filetype(entry, AE_IFREG);
-      archive_entry_set_size(entry, static_cast<la_int64_t>(item.bytes.size()));
-    } else {
-      archive_entry_set_filetype(entry, AE_IFLNK);
-      archive_entry_set_symlink(entry, item.symlink.c_str());
-      archive_entry_set_size(entry, 0);
-    }
-    archive_entry_set_perm(entry, 0644);
-    REQUIRE(archive_write_header(out, entry) == ARCHIVE_OK);
-    if (!item.bytes.empty()) {
-      REQUIRE(archive_write_data(out, item.bytes.data(), item.bytes.size()) ==
-              static_cast<la_ssize_t>(item.bytes.size()));
-    }
-    archive_entry_free(entry);
-  }
-  archive_write_close(out);
-  archive_write_free(out);
 }
 
 const std::string k_config = R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers"}})";
